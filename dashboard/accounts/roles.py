@@ -1,0 +1,57 @@
+"""The one place that knows role names (ARCHITECTURE.md §4). A role is an auth Group with permissions.
+
+    admin    view, details (hostname, username, port, tags), edit and actions, audit
+    viewer   capacity and status only
+    auditor  view and the audit log and its export; no edit, no details
+"""
+
+from __future__ import annotations
+
+from enum import StrEnum
+
+from django.contrib.auth.models import AbstractBaseUser, AnonymousUser, Group, Permission
+
+
+class Role(StrEnum):
+    ADMIN = "admin"
+    VIEWER = "viewer"
+    AUDITOR = "auditor"
+
+
+APP = "accounts"
+VIEW_STORAGE = f"{APP}.view_storage"
+VIEW_STORAGE_DETAILS = f"{APP}.view_storage_details"
+CHANGE_STORAGE = f"{APP}.change_storage"
+VIEW_AUDIT = f"{APP}.view_audit"
+
+ROLE_PERMISSIONS: dict[Role, tuple[str, ...]] = {
+    Role.ADMIN: (VIEW_STORAGE, VIEW_STORAGE_DETAILS, CHANGE_STORAGE, VIEW_AUDIT),
+    Role.VIEWER: (VIEW_STORAGE,),
+    Role.AUDITOR: (VIEW_STORAGE, VIEW_AUDIT),
+}
+
+
+def sync_role_groups(**kwargs) -> None:
+    """Create or correct one Group per role (run after every migrate)."""
+    for role, perms in ROLE_PERMISSIONS.items():
+        group, _ = Group.objects.get_or_create(name=role.value)
+        codenames = [p.split(".", 1)[1] for p in perms]
+        wanted = Permission.objects.filter(content_type__app_label=APP, codename__in=codenames)
+        if wanted.count() == len(codenames):  # permissions exist once the accounts migration ran
+            group.permissions.set(wanted)
+
+
+def assign_role(user: AbstractBaseUser, role: Role) -> None:
+    """Give the user exactly this role (one role per user keeps the audit trail's role unambiguous)."""
+    sync_role_groups()
+    user.groups.set([Group.objects.get(name=role.value)])
+
+
+def role_of(user: AbstractBaseUser | AnonymousUser) -> Role | None:
+    if not getattr(user, "is_authenticated", False):
+        return None
+    names = {g.name for g in user.groups.all()}
+    for role in (Role.ADMIN, Role.AUDITOR, Role.VIEWER):  # the strongest first
+        if role.value in names:
+            return role
+    return None

@@ -1,0 +1,6 @@
+from django.apps import AppConfig
+
+
+class StoragesConfig(AppConfig):
+    name = "dashboard.storages"
+    label = "storages"

@@ -1,0 +1,5 @@
+from django.shortcuts import render
+
+
+def storage_list(request):
+    return render(request, "storages/list.html", {})

@@ -1,0 +1,1 @@
+"""The ZStack REST client. It knows HTTP and ZStack; never Django requests or users."""

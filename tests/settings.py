@@ -1,0 +1,12 @@
+"""Test settings: the production settings with a throwaway key and fast password hashing."""
+
+import os
+import secrets
+
+os.environ.setdefault("DJANGO_SECRET_KEY", secrets.token_urlsafe(50))
+
+from dashboard.settings import *  # noqa: E402,F403
+
+PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]
+# Tests poll the simulator's jobs quickly; production keeps the defaults.
+ZSTACK_JOB_DEADLINE = 10.0
