@@ -1,4 +1,4 @@
-"""ZStack REST client (zstack-api.md). CONTRACT SKELETON: signatures are fixed; bodies to implement.
+"""ZStack REST client (zstack-api.md). Knows HTTP and ZStack; never Django requests or users.
 
 Public surface (other modules rely on it exactly):
 
@@ -23,3 +23,161 @@ Writes take an optional ``job_uuid`` (the caller generates it first so the audit
 attempt before the call); the returned WriteResult / raised ZStackError carries the X-Job-UUID ZStack
 finally accepted (a resubmission after re-login needs a fresh one: ZStack rejects duplicates).
 """
+
+from __future__ import annotations
+
+import threading
+from datetime import tzinfo
+from typing import Any, Callable, Iterable, TypeVar
+from urllib.parse import quote
+
+from django.conf import settings
+from django.core.signals import setting_changed
+from django.dispatch import receiver
+
+from . import query, transport
+from .connection import Connection, new_job_uuid
+from .errors import ProtocolError, ResourceNotFound
+from .inventory import BackupStorage, Capacity, QueryPage, ResourceTags, Tag, WriteResult, Zone, parse_long
+
+__all__ = ["ZStackClient", "get_client", "new_job_uuid", "reset_client"]
+T = TypeVar("T")
+
+
+class ZStackClient(Connection):
+    """The typed ZStack API this console uses; one instance per process via get_client()."""
+
+    @classmethod
+    def from_settings(cls) -> ZStackClient:
+        return cls(settings.ZSTACK_URL, settings.ZSTACK_ACCOUNT, settings.ZSTACK_PASSWORD,
+                   time_zone=getattr(settings, "ZSTACK_TIME_ZONE", "Asia/Shanghai"),
+                   timeout=float(getattr(settings, "ZSTACK_TIMEOUT", 10.0)),
+                   job_deadline=float(getattr(settings, "ZSTACK_JOB_DEADLINE", 120.0)))
+
+    # --- reads (§4.1, §4.5, §6) ---------------------------------------------------------------
+
+    def _query(self, path: str, parse: Callable[[dict, tzinfo], T], conditions: Iterable[str],
+               limit: int | None, start: int | None, sort: str | None, with_count: bool) -> QueryPage[T]:
+        reply = self._read(path, query.query_string(conditions, limit=limit, start=start, sort=sort,
+                                                    with_count=with_count))
+        return QueryPage(items=self._items(reply, parse, path), total=parse_long(reply.get("total")))
+
+    def _items(self, reply: dict, parse: Callable[[dict, tzinfo], T], path: str) -> tuple[T, ...]:
+        inventories = reply.get("inventories")
+        try:
+            return tuple(parse(item, self.tz) for item in inventories)
+        except (TypeError, KeyError, AttributeError) as exc:
+            raise ProtocolError(f"GET {path}: malformed inventories ({type(exc).__name__})",
+                                code=transport.BAD_BODY_CODE) from None
+
+    def query_image_stores(self, conditions: Iterable[str] = (), limit: int | None = None, start: int | None = None,
+                           sort: str | None = None, with_count: bool = False) -> QueryPage[BackupStorage]:
+        return self._query("/backup-storage/image-store", BackupStorage.from_json, conditions, limit, start, sort,
+                           with_count)
+
+    def get_image_store(self, uuid: str) -> BackupStorage:
+        # GET …/{uuid} answers 200 {"inventories": []} for an unknown uuid, never 404 (§4.1).
+        path = f"/backup-storage/image-store/{quote(uuid, safe='')}"
+        items = self._items(self._read(path), BackupStorage.from_json, path)
+        if not items:
+            raise ResourceNotFound(f"image store {uuid} not found", code="SYS.1003")
+        return items[0]
+
+    def query_zones(self, conditions: Iterable[str] = (), limit: int | None = None, start: int | None = None,
+                    sort: str | None = None, with_count: bool = False) -> QueryPage[Zone]:
+        return self._query("/zones", Zone.from_json, conditions, limit, start, sort, with_count)
+
+    def zones_by_uuid(self, uuids: Iterable[str]) -> dict[str, Zone]:
+        wanted = list(dict.fromkeys(uuids))
+        if not wanted:
+            return {}
+        page = self.query_zones([query.in_list("uuid", wanted)], limit=len(wanted))
+        return {zone.uuid: zone for zone in page.items}
+
+    def get_tags(self, resource_uuid: str) -> ResourceTags:
+        # Inventories carry no tags; they are their own resources (§6.5).
+        condition = query.query_string([f"resourceUuid={resource_uuid}"])
+        system = self._items(self._read("/system-tags", condition), Tag.from_json, "/system-tags")
+        user = self._items(self._read("/user-tags", condition), Tag.from_json, "/user-tags")
+        return ResourceTags(system=system, user=user)
+
+    def get_capacity(self, *, backup_storage_uuids: Iterable[str] = (), zone_uuids: Iterable[str] = (),
+                     all: bool = False) -> Capacity:  # noqa: A002 - ZStack's parameter name
+        # Lists go as repeated keys, as the SDK sends them (§4.5).
+        pairs = [("backupStorageUuids", u) for u in backup_storage_uuids] + [("zoneUuids", z) for z in zone_uuids]
+        if all:
+            pairs.append(("all", "true"))
+        reply = self._read("/backup-storage/capacities", query.encode(pairs))
+        return Capacity(total=parse_long(reply.get("totalCapacity")) or 0,
+                        available=parse_long(reply.get("availableCapacity")) or 0)
+
+    # --- writes: async, 202 + job (§4.2-§4.4, §5) ------------------------------------------------
+
+    def update_image_store(self, uuid: str, *, job_uuid: str | None = None, name: str | None = None,
+                           description: str | None = None, hostname: str | None = None, username: str | None = None,
+                           password: str | None = None, ssh_port: int | None = None,
+                           system_tags: Iterable[str] | None = None,
+                           user_tags: Iterable[str] | None = None) -> WriteResult[BackupStorage]:
+        # Only the given fields: ZStack changes each non-null one (§4.2). Tags sit at the top level,
+        # where a non-null value wins over one inside the action (§3.1).
+        fields = {"name": name, "description": description, "hostname": hostname, "username": username,
+                  "password": password, "sshPort": None if ssh_port is None else int(ssh_port)}
+        body: dict[str, Any] = {"updateImageStoreBackupStorage": {k: v for k, v in fields.items() if v is not None}}
+        if system_tags is not None:
+            body["systemTags"] = list(system_tags)
+        if user_tags is not None:
+            body["userTags"] = list(user_tags)
+        secrets = (password,) if password else ()
+        return self._storage_write(uuid, f"/backup-storage/image-store/{quote(uuid, safe='')}/actions", body,
+                                   job_uuid, secrets)
+
+    def reconnect_image_store(self, uuid: str, *, job_uuid: str | None = None) -> WriteResult[BackupStorage]:
+        return self._storage_write(uuid, f"/backup-storage/image-store/{quote(uuid, safe='')}/actions",
+                                   {"reconnectImageStoreBackupStorage": {}}, job_uuid)
+
+    def change_state(self, uuid: str, state_event: str, *, job_uuid: str | None = None) -> WriteResult[BackupStorage]:
+        # The generic backup-storage path, not /image-store/ (§4.4); ZStack validates the event.
+        return self._storage_write(uuid, f"/backup-storage/{quote(uuid, safe='')}/actions",
+                                   {"changeBackupStorageState": {"stateEvent": state_event}}, job_uuid)
+
+    def delete_tag(self, tag_uuid: str, *, job_uuid: str | None = None) -> WriteResult[None]:
+        used_job, _ = self._write("DELETE", f"/tags/{quote(tag_uuid, safe='')}", None, job_uuid)
+        return WriteResult(job_uuid=used_job, inventory=None)
+
+    def _storage_write(self, uuid: str, path: str, body: dict, job_uuid: str | None,
+                       secrets: tuple[str, ...] = ()) -> WriteResult[BackupStorage]:
+        used_job, reply = self._write("PUT", path, body, job_uuid, secrets)
+        inventory = reply.get("inventory")
+        if not isinstance(inventory, dict) or "uuid" not in inventory:
+            # Some builds lose the envelope (§9); the resource itself is the authority.
+            return WriteResult(job_uuid=used_job, inventory=self.get_image_store(uuid))
+        return WriteResult(job_uuid=used_job, inventory=BackupStorage.from_json(inventory, self.tz))
+
+
+# --- one client per process ------------------------------------------------------------------------
+
+_client: ZStackClient | None = None
+_client_lock = threading.Lock()
+
+
+def get_client() -> ZStackClient:
+    global _client
+    with _client_lock:
+        if _client is None:
+            _client = ZStackClient.from_settings()
+        return _client
+
+
+def reset_client() -> None:
+    """Forget the process client; the next get_client() builds one from the current settings."""
+    global _client
+    with _client_lock:
+        old, _client = _client, None
+    if old is not None:
+        old.close()
+
+
+@receiver(setting_changed)
+def _rebuild_on_settings_change(*, setting: str, **kwargs: Any) -> None:
+    if setting.startswith("ZSTACK_"):
+        reset_client()

@@ -1,0 +1,185 @@
+"""The connection to one ZStack management node: session, the ``_request()`` choke point, jobs.
+
+``ZStackClient`` (client.py) adds the typed endpoints on top. Everything here is about getting one
+exchange right: login and re-login (zstack-api.md §2, §7.3), async jobs (§5), error mapping (§7).
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import logging
+import threading
+import time
+import uuid as uuidlib
+from datetime import tzinfo
+from zoneinfo import ZoneInfo
+
+import requests
+
+from . import jobs, transport
+from .errors import JobLost, ProtocolError, SessionExpired, ZStackError, ZStackUnavailable
+from .inventory import Session
+
+logger = logging.getLogger("dashboard.zstack.client")
+API_PREFIX = "/zstack/v1"
+
+
+def new_job_uuid() -> str:
+    """A fresh X-Job-UUID: ZStack wants exactly 32 characters, a UUID with '-' stripped (§1)."""
+    return uuidlib.uuid4().hex
+
+
+class Connection:
+    read_retries = 2  # GETs only: a PUT/DELETE may have taken effect, so it is never re-sent
+    retry_backoff = 0.1  # seconds, doubled per retry
+
+    def __init__(self, url: str, account: str, password: str, *, time_zone: str | tzinfo = "Asia/Shanghai",
+                 timeout: float = 10.0, job_deadline: float = 120.0, session: requests.Session | None = None) -> None:
+        self.url = url.rstrip("/")
+        self.account = account
+        # ZStack compares the lowercase hex SHA-512 verbatim (§2.1); the plain password is not kept.
+        self._password_hash = hashlib.sha512(password.encode("utf-8")).hexdigest()
+        self.tz = ZoneInfo(time_zone) if isinstance(time_zone, str) else time_zone
+        self.timeout = timeout
+        self.job_deadline = job_deadline
+        self._owns_http = session is None
+        self._http = session or requests.Session()
+        self._session_uuid: str | None = None
+        self._session_lock = threading.Lock()  # one login at a time; every thread shares its session
+
+    def __repr__(self) -> str:  # never the password, its hash or the session uuid
+        return f"<{type(self).__name__} {self.url} account={self.account!r}>"
+
+    def close(self) -> None:
+        if self._owns_http:
+            self._http.close()
+
+    # --- sessions (§2) -----------------------------------------------------------------------
+
+    def login(self) -> Session:
+        with self._session_lock:
+            return self._login_locked()
+
+    def logout(self) -> None:
+        with self._session_lock:
+            session, self._session_uuid = self._session_uuid, None
+        if session:  # idempotent on the server (§2.2); the uuid is a credential, kept out of the log line
+            self._request("DELETE", f"/accounts/sessions/{session}", label="/accounts/sessions/<session>",
+                          secrets=(session,))
+
+    def _login_locked(self) -> Session:
+        body = {"logInByAccount": {"accountName": self.account, "password": self._password_hash}}
+        _, reply = self._request("PUT", "/accounts/login", body=body)
+        inventory = reply.get("inventory")
+        if not isinstance(inventory, dict) or not isinstance(inventory.get("uuid"), str):
+            raise ProtocolError("PUT /accounts/login: the reply holds no session", code=transport.BAD_BODY_CODE)
+        session = Session.from_json(inventory, self.tz)
+        self._session_uuid = session.uuid
+        return session
+
+    def _current_session(self) -> str:
+        with self._session_lock:
+            if self._session_uuid is None:
+                self._login_locked()
+            return self._session_uuid
+
+    def _renew_session(self, stale: str) -> str:
+        """Log in again unless another thread already replaced the stale session."""
+        with self._session_lock:
+            if self._session_uuid in (None, stale):
+                logger.info("zstack session invalid (ID.1001); logging in again")
+                self._login_locked()
+            return self._session_uuid
+
+    def _read(self, path: str, query_string: str = "") -> dict:
+        """An authenticated GET; on ID.1001 (a 503 for sync APIs, §2.3) log in again and retry once."""
+        session = self._current_session()
+        try:
+            return self._request("GET", path, query=query_string, session=session)[1]
+        except SessionExpired:
+            return self._request("GET", path, query=query_string, session=self._renew_session(session))[1]
+
+    def _write(self, method: str, path: str, body: dict | None, job_uuid: str | None,
+               secrets: tuple[str, ...] = ()) -> tuple[str, dict]:
+        """Submit an async API and wait for its job; returns (job uuid finally used, result body)."""
+        job_uuid = job_uuid or new_job_uuid()
+        session = self._current_session()
+        try:
+            try:
+                return job_uuid, self._submit(method, path, body, job_uuid, session, secrets)
+            except SessionExpired:
+                # An async API reports ID.1001 only through its job (§2.3). Resubmit once, under a fresh
+                # X-Job-UUID: ZStack rejects a reused one with 400 "Duplicate job uuid" (§1).
+                session = self._renew_session(session)
+                job_uuid = new_job_uuid()
+                return job_uuid, self._submit(method, path, body, job_uuid, session, secrets)
+        except ZStackError as error:
+            error.job_uuid = error.job_uuid or job_uuid
+            raise
+
+    def _submit(self, method: str, path: str, body: dict | None, job_uuid: str, session: str,
+                secrets: tuple[str, ...]) -> dict:
+        status, reply = self._request(method, path, body=body, session=session, job_uuid=job_uuid, secrets=secrets)
+        if status != 202:
+            return reply
+        poll_path = jobs.job_path(reply.get("location"), job_uuid)
+        return jobs.wait(
+            lambda: self._request("GET", poll_path, session=session, job_uuid=job_uuid, not_found=JobLost,
+                                  secrets=secrets),
+            deadline=self.job_deadline, job_uuid=job_uuid)
+
+    # --- the one choke point ---------------------------------------------------------------
+
+    def _request(self, method: str, path: str, *, query: str = "", body: dict | None = None,
+                 session: str | None = None, job_uuid: str | None = None,
+                 not_found: type[ZStackError] = ProtocolError, secrets: Iterable[str] = (),
+                 label: str | None = None) -> tuple[int, dict]:
+        """Every HTTP call to ZStack goes through here: timeout, error mapping, read retries, one log line.
+
+        Returns (status, JSON object) for a 2xx answer, else raises a ZStackError. Bodies are never
+        logged (they hold passwords); neither are query strings nor the session uuid.
+        """
+        url = f"{self.url}{API_PREFIX}{path}" + (f"?{query}" if query else "")
+        headers = {"Accept": "application/json"}
+        if session:
+            headers["Authorization"] = f"OAuth {session}"
+        if job_uuid and method != "GET":
+            headers["X-Job-UUID"] = job_uuid
+        data = None
+        if body is not None:
+            headers["Content-Type"] = "application/json; charset=utf-8"
+            data = json.dumps(body).encode("utf-8")
+        what = f"{method} {label or path}"
+        scrubbed = (*secrets, self._password_hash, session or "")
+        attempts = 1 + (self.read_retries if method == "GET" else 0)
+        for attempt in range(attempts):
+            started = time.monotonic()
+            status: int | str
+            try:
+                response = self._http.request(method, url, data=data, headers=headers, timeout=self.timeout,
+                                              allow_redirects=False)
+            except requests.RequestException as exc:
+                error, status = transport.transport_error(exc, what), "no-answer"
+            else:
+                status = response.status_code
+                try:
+                    payload = transport.decode(response, what, not_found=not_found, secrets=scrubbed)
+                except ZStackError as exc:
+                    error = exc
+                else:
+                    self._log(logging.DEBUG if method == "GET" else logging.INFO, what, status, started, job_uuid)
+                    return response.status_code, payload
+            retry = isinstance(error, ZStackUnavailable) and attempt + 1 < attempts
+            self._log(logging.INFO if retry else logging.WARNING, what, status, started, job_uuid, error.code)
+            if not retry:
+                raise error  # raised outside the except block: no chained exception holding the URL
+            time.sleep(self.retry_backoff * 2**attempt)
+        raise AssertionError("unreachable")
+
+    @staticmethod
+    def _log(level: int, what: str, status: int | str, started: float, job_uuid: str | None,
+             code: str | None = None) -> None:
+        ms = (time.monotonic() - started) * 1000
+        logger.log(level, "zstack %s -> %s %.0f ms job=%s%s", what, status, ms, job_uuid or "-",
+                   f" error={code}" if code else "")

@@ -1,0 +1,119 @@
+"""Turning one HTTP exchange into a JSON object or one ZStackError (zstack-api.md §1, §7.2).
+
+Used only by ``ZStackClient._request``, the client's single choke point. Kept apart so the mapping
+rules can be read (and tested) on their own.
+"""
+
+from __future__ import annotations
+
+import json
+from typing import Any, Iterable
+
+import requests
+
+from .errors import (
+    InvalidArgument,
+    ProtocolError,
+    ZStackError,
+    ZStackTimeout,
+    ZStackUnavailable,
+)
+
+# ZStack's SDKs name a bare HTTP failure sdk.1000 and a client-side problem sdk.1002 (§7.1).
+HTTP_ERROR_CODE = "sdk.1000"
+BAD_BODY_CODE = "sdk.1002"
+_MAX_DETAILS = 500
+_REDACTED = "******"
+
+
+def scrub(text: str, secrets: Iterable[str]) -> str:
+    """Remove secrets a server might echo back (error texts), so they never reach logs or users."""
+    for secret in secrets:
+        if secret:
+            text = text.replace(secret, _REDACTED)
+    return text
+
+
+def _scrub_json(value: Any, secrets: tuple[str, ...]) -> Any:
+    if isinstance(value, str):
+        return scrub(value, secrets)
+    if isinstance(value, dict):
+        return {k: _scrub_json(v, secrets) for k, v in value.items()}
+    if isinstance(value, list):
+        return [_scrub_json(v, secrets) for v in value]
+    return value
+
+
+def _root_reason(exc: BaseException) -> str:
+    """The OS-level reason ("Connection refused") without the URL, which may hold a session uuid."""
+    seen: set[int] = set()
+    current: BaseException | None = exc
+    while current is not None and id(current) not in seen:
+        seen.add(id(current))
+        if isinstance(current, OSError) and current.strerror:
+            return current.strerror
+        if isinstance(current, ConnectionResetError | ConnectionAbortedError):
+            return type(current).__name__
+        nxt = getattr(current, "reason", None)
+        if not isinstance(nxt, BaseException):
+            nxt = current.args[0] if current.args and isinstance(current.args[0], BaseException) else None
+        current = nxt or current.__cause__ or current.__context__
+    return type(exc).__name__
+
+
+def transport_error(exc: requests.RequestException, what: str) -> ZStackError:
+    """Map a requests failure (no usable HTTP answer) to the error family. ``what`` = "PUT /path"."""
+    reason = _root_reason(exc)
+    if isinstance(exc, requests.ConnectTimeout):
+        # Nothing was sent: ZStack is unreachable, not slow (the outcome is known: nothing happened).
+        return ZStackUnavailable(f"{what}: connect timed out ({reason})")
+    if isinstance(exc, requests.Timeout):
+        return ZStackTimeout(f"{what}: no answer in time ({reason})")
+    if isinstance(exc, requests.ConnectionError | requests.exceptions.ChunkedEncodingError):
+        return ZStackUnavailable(f"{what}: connection failed ({reason})")
+    return ProtocolError(f"{what}: {reason}", code=BAD_BODY_CODE)
+
+
+def _json_object(text: str) -> dict | None:
+    try:
+        value = json.loads(text)
+    except ValueError:
+        return None
+    return value if isinstance(value, dict) else None
+
+
+def decode(
+    response: requests.Response,
+    what: str,
+    *,
+    not_found: type[ZStackError] = ProtocolError,
+    secrets: tuple[str, ...] = (),
+) -> dict:
+    """Return the JSON object of a 2xx answer, else raise the matching ZStackError.
+
+    ZStack never sends Content-Type (§1), so the body is parsed whatever the header says.
+    503 carries ``{"error": ErrorCode}``; 400/404/405/500 from the REST layer are plain text (§7.2).
+    """
+    status = response.status_code
+    text = response.content.decode("utf-8", errors="replace")
+    if 200 <= status < 300:
+        body = _json_object(text)
+        if body is None:
+            shown = "an empty body" if not text.strip() else "a body that is not a JSON object"
+            raise ProtocolError(f"{what}: HTTP {status} with {shown}", code=BAD_BODY_CODE, http_status=status)
+        return body
+    details = scrub(text.strip(), secrets)[:_MAX_DETAILS]
+    if status == 503:
+        body = _json_object(text)
+        if body is not None and isinstance(body.get("error"), dict):
+            raise ZStackError.from_error_json(_scrub_json(body["error"], secrets), http_status=503)
+        raise ProtocolError(f"{what}: HTTP 503 without a ZStack error: {details}", code=BAD_BODY_CODE, http_status=503)
+    if status == 400:
+        raise InvalidArgument(details or f"{what}: HTTP 400", code=HTTP_ERROR_CODE, http_status=400)
+    if status == 404:
+        raise not_found(details or f"{what}: HTTP 404", code=HTTP_ERROR_CODE if not_found is ProtocolError else None,
+                        http_status=404)
+    if status in (502, 504):  # a proxy in front of the management node could not reach it
+        raise ZStackUnavailable(f"{what}: HTTP {status} {details}".strip(), http_status=status)
+    raise ProtocolError(f"{what}: HTTP {status} {details}".strip(), code=HTTP_ERROR_CODE, http_status=status)
+
