@@ -1,4 +1,4 @@
-"""CONTRACT SKELETON for the audit trail's one write function (issue 4). Bodies to implement.
+"""The audit trail's one write function (issue 4): ``record``.
 
 The service layer calls ``record`` twice around every upstream write, and once for writes that never
 reach ZStack:
@@ -22,8 +22,24 @@ reach ZStack:
 
 from __future__ import annotations
 
+import logging
+from collections.abc import Sequence
 from dataclasses import dataclass, field
 from enum import StrEnum
+
+from django.db import DatabaseError
+from django.utils import timezone
+
+from dashboard.accounts.actor import Actor
+
+from . import chain
+from .models import AuditEvent
+
+logger = logging.getLogger(__name__)
+
+# Fields whose values are secrets: the trail records only that they changed (never a value or a hash).
+SECRET_FIELDS = frozenset({"password"})
+TAG_FIELDS = frozenset({"systemTags", "userTags"})
 
 
 class Action(StrEnum):
@@ -55,3 +71,90 @@ class FieldChange:
 
 class AuditUnavailable(Exception):
     """The audit event could not be stored; the caller must not proceed with the write."""
+
+
+def record(
+    *,
+    actor: Actor,
+    action: Action,
+    storage_uuid: str,
+    storage_name: str | None,
+    outcome: Outcome,
+    changes: Sequence[FieldChange] = (),
+    correlation_id: str | None = None,
+    attempt: AuditEvent | None = None,
+    error_code: str | None = None,
+    error_message: str | None = None,
+    duration_ms: int | None = None,
+) -> AuditEvent:
+    """Append one event to the chain and return it. Raises ``AuditUnavailable`` if it cannot be stored.
+
+    An outcome row passes the ``attempt`` it concludes: it inherits the attempt's correlation id when none is
+    given, and its duration defaults to the time since the attempt.
+    """
+    action, outcome = Action(action), Outcome(outcome)
+    if attempt is not None and (outcome is Outcome.ATTEMPTED or attempt.outcome != Outcome.ATTEMPTED):
+        raise ValueError("Only an outcome row links to an attempt, and only to an 'attempted' row.")
+    serialised = [change_to_json(c) for c in changes]
+    if attempt is not None and correlation_id is None:
+        correlation_id = attempt.correlation_id or None
+    event = AuditEvent(
+        actor_user_id=actor.user_id,
+        actor_username=_text(actor.username, 150),
+        actor_role=str(actor.role or ""),
+        ip=_text(actor.ip, 45),
+        user_agent=_text(actor.user_agent, 512),
+        action=action.value,
+        storage_uuid=_text(storage_uuid, 64),
+        storage_name=_text(storage_name, 255),
+        outcome=outcome.value,
+        changes=serialised,
+        changed_fields=_text("".join(f",{c['field']}" for c in serialised) + "," if serialised else "", 512),
+        error_code=_text(error_code, 64),
+        error_message=_text(error_message, 4000),
+        correlation_id=_text(correlation_id, 64),
+        duration_ms=None if duration_ms is None else max(0, int(duration_ms)),
+        attempt=attempt,
+    )
+
+    def now():
+        stamp = timezone.now()
+        if attempt is not None and event.duration_ms is None:
+            event.duration_ms = max(0, int((stamp - attempt.timestamp).total_seconds() * 1000))
+        return stamp
+
+    try:
+        return chain.append(event, now=now)
+    except DatabaseError as exc:
+        # The exception names the table and constraint only: never the row's values.
+        logger.error("audit event could not be stored (%s %s %s): %s", action, storage_uuid, outcome, type(exc).__name__)
+        raise AuditUnavailable(f"The audit trail could not store the {action} event.") from exc
+
+
+def change_to_json(change: FieldChange) -> dict:
+    """The stored form of one change. A secret keeps only ``changed``, whatever the caller put in it."""
+    name = _text(change.field, 64)
+    if name in SECRET_FIELDS:
+        return {"field": name, "changed": bool(change.changed)}
+    if name in TAG_FIELDS or change.added or change.removed:
+        return {"field": name, "added": [_jsonable(t) for t in change.added], "removed": [_jsonable(t) for t in change.removed]}
+    return {"field": name, "before": _jsonable(change.before), "after": _jsonable(change.after)}
+
+
+def _jsonable(value: object) -> object:
+    if value is None or isinstance(value, (bool, int)):
+        return value
+    if isinstance(value, float):
+        return value if value == value and value not in (float("inf"), float("-inf")) else str(value)
+    if isinstance(value, (list, tuple, set, frozenset)):
+        return [_jsonable(v) for v in value]
+    if isinstance(value, dict):
+        return {str(k): _jsonable(v) for k, v in value.items()}
+    return _text(str(value), 10_000)
+
+
+def _text(value: object, limit: int) -> str:
+    """Text as PostgreSQL and SQLite both store it: NUL replaced, cut to the column's length."""
+    if value is None:
+        return ""
+    return str(value).replace("\x00", "\ufffd")[:limit]

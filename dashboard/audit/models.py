@@ -1,0 +1,130 @@
+"""The audit trail's tables. Rows are appended by ``log.record`` (through ``chain.append``) and never changed.
+
+Three layers keep them append-only: this module refuses save/delete/update from application code, database
+triggers (migration 0002, ``triggers.py``) refuse UPDATE and DELETE from anything else, and the hash chain
+(``chain.py``) makes whatever gets past both visible to ``manage.py verify_audit``.
+"""
+
+from __future__ import annotations
+
+from django.db import models
+from django.utils.translation import gettext_lazy as _
+
+# Handed to save() by chain.append only: a guard against accidental writes, not against malice (the
+# triggers and the hash chain are the defence there).
+APPEND_TOKEN = object()
+
+
+class AppendOnlyError(Exception):
+    """Application code tried to change or remove an audit row."""
+
+
+class _AppendOnlyQuerySet(models.QuerySet):
+    def update(self, **kwargs):
+        raise AppendOnlyError(f"{self.model.__name__} rows are append-only: they cannot be updated.")
+
+    def delete(self):
+        raise AppendOnlyError(f"{self.model.__name__} rows are append-only: they cannot be deleted.")
+
+    def bulk_create(self, *args, **kwargs):
+        raise AppendOnlyError(f"{self.model.__name__} rows are appended one by one through the audit chain.")
+
+    def bulk_update(self, *args, **kwargs):
+        raise AppendOnlyError(f"{self.model.__name__} rows are append-only: they cannot be updated.")
+
+
+class _AppendOnlyModel(models.Model):
+    objects = _AppendOnlyQuerySet.as_manager()
+
+    class Meta:
+        abstract = True
+
+    def save(self, *args, append: object = None, **kwargs):
+        if append is not APPEND_TOKEN or not self._state.adding:
+            raise AppendOnlyError(f"{type(self).__name__} rows are written only by dashboard.audit.log.record.")
+        kwargs["force_insert"] = True
+        super().save(*args, **kwargs)
+
+    def delete(self, *args, **kwargs):
+        raise AppendOnlyError(f"{type(self).__name__} rows are append-only: they cannot be deleted.")
+
+
+class AuditEvent(_AppendOnlyModel):
+    """One write attempt or its outcome. Snapshots (username, role, storage name) keep the row readable
+    after the user or the storage is renamed or gone."""
+
+    sequence = models.PositiveBigIntegerField(_("sequence"), unique=True)
+    timestamp = models.DateTimeField(_("time (UTC)"), db_index=True)
+
+    actor_user_id = models.BigIntegerField(_("user id"), null=True, blank=True)  # a snapshot, not a FK
+    actor_username = models.CharField(_("actor"), max_length=150, db_index=True)
+    actor_role = models.CharField(_("role"), max_length=32, blank=True)
+    ip = models.CharField(_("client IP"), max_length=45, blank=True)  # text, so the hash sees what was stored
+    user_agent = models.CharField(_("user agent"), max_length=512, blank=True)
+
+    action = models.CharField(_("action"), max_length=64, db_index=True)
+    storage_uuid = models.CharField(_("storage UUID"), max_length=64, db_index=True)
+    storage_name = models.CharField(_("storage name"), max_length=255, blank=True)
+    outcome = models.CharField(_("outcome"), max_length=16, db_index=True)
+
+    # [{"field": "name", "before": "a", "after": "b"}, {"field": "password", "changed": true},
+    #  {"field": "userTags", "added": [...], "removed": [...]}]
+    changes = models.JSONField(_("changes"), default=list, blank=True)
+    # ",name,password," — lets the log filter by changed field with one portable LIKE on SQLite and PostgreSQL.
+    changed_fields = models.CharField(_("changed fields"), max_length=512, blank=True)
+
+    error_code = models.CharField(_("error code"), max_length=64, blank=True)
+    error_message = models.TextField(_("error message"), blank=True)
+    correlation_id = models.CharField(_("correlation id"), max_length=64, blank=True, db_index=True)
+    duration_ms = models.PositiveIntegerField(_("duration (ms)"), null=True, blank=True)
+    # An outcome row points at its attempt by sequence. No database constraint: archiving may prune an
+    # attempt while its outcome (newer) stays, and the trail must never block on a dangling reference.
+    attempt = models.ForeignKey(
+        "self",
+        to_field="sequence",
+        db_column="attempt_sequence",
+        db_constraint=False,
+        on_delete=models.DO_NOTHING,
+        null=True,
+        blank=True,
+        related_name="outcomes",
+        verbose_name=_("attempt"),
+    )
+
+    prev_hash = models.CharField(_("previous hash"), max_length=64)
+    hash = models.CharField(_("hash"), max_length=64, unique=True)
+
+    class Meta:
+        ordering = ["-sequence"]
+        default_permissions = ()  # reading is accounts.view_audit; nobody may add, change or delete
+        indexes = [models.Index(fields=["storage_uuid", "-sequence"], name="audit_storage_recent")]
+        verbose_name = _("audit event")
+        verbose_name_plural = _("audit events")
+
+    def __str__(self) -> str:
+        return f"#{self.sequence} {self.action} {self.storage_uuid} {self.outcome}"
+
+    @property
+    def attempt_sequence(self) -> int | None:
+        return self.attempt_id
+
+
+class AuditCheckpoint(_AppendOnlyModel):
+    """Where archiving cut the chain: the last pruned event's sequence and hash. The first remaining event's
+    ``prev_hash`` must equal ``hash``, so the rest of the chain still verifies. The DELETE trigger lets an
+    event go only when a checkpoint covers its sequence."""
+
+    sequence = models.PositiveBigIntegerField(_("last archived sequence"), unique=True)
+    hash = models.CharField(_("last archived hash"), max_length=64)
+    created_at = models.DateTimeField(_("created"))
+    archived_count = models.PositiveIntegerField(_("events archived"))
+    archive_name = models.CharField(_("archive file"), max_length=512, blank=True)
+    archive_sha256 = models.CharField(_("archive file SHA-256"), max_length=64, blank=True)
+
+    class Meta:
+        ordering = ["-sequence"]
+        default_permissions = ()
+        verbose_name = _("audit checkpoint")
+
+    def __str__(self) -> str:
+        return f"checkpoint #{self.sequence}"
