@@ -108,6 +108,31 @@ class AuditEvent(_AppendOnlyModel):
     def attempt_sequence(self) -> int | None:
         return self.attempt_id
 
+    # For templates. labels.py imports log.py, which imports this module: hence the imports inside.
+    @property
+    def action_label(self):
+        from .labels import ACTION_LABELS, label
+
+        return label(ACTION_LABELS, self.action)
+
+    @property
+    def outcome_label(self):
+        from .labels import OUTCOME_LABELS, label
+
+        return label(OUTCOME_LABELS, self.outcome)
+
+    @property
+    def role_label(self):
+        from .labels import ROLE_LABELS, label
+
+        return label(ROLE_LABELS, self.actor_role)
+
+    @property
+    def diff(self):
+        from .labels import diff_rows
+
+        return diff_rows(self.changes)
+
 
 class AuditCheckpoint(_AppendOnlyModel):
     """Where archiving cut the chain: the last pruned event's sequence and hash. The first remaining event's
@@ -128,3 +153,4 @@ class AuditCheckpoint(_AppendOnlyModel):
 
     def __str__(self) -> str:
         return f"checkpoint #{self.sequence}"
+

@@ -1,0 +1,258 @@
+"""The audit log page and its exports: permissions, filters, diff display, streaming and CSV safety."""
+
+import csv
+import io
+import json
+import unittest.mock as mock
+from datetime import timedelta
+
+import pytest
+from django.contrib.auth import get_user_model
+from django.http import StreamingHttpResponse
+from django.urls import reverse
+from django.utils import timezone
+
+from dashboard.accounts.actor import Actor
+from dashboard.accounts.roles import Role, assign_role
+from dashboard.audit import exports, selectors
+from dashboard.audit.log import Action, FieldChange, Outcome, record
+
+pytestmark = pytest.mark.django_db
+
+STORAGE_A = "aaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaa"
+STORAGE_B = "bbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbb"
+REQUIRED_CSV_COLUMNS = ["timestamp", "actor", "action", "storage_uuid", "storage_name", "outcome", "error_code",
+                        "changes", "correlation_id"]  # fmt: skip
+
+
+@pytest.fixture(autouse=True)
+def plain_static_files(settings):
+    """Pages link static files by name; tests don't run collectstatic, so skip the hashed manifest."""
+    settings.STORAGES = {**settings.STORAGES,
+                         "staticfiles": {"BACKEND": "django.contrib.staticfiles.storage.StaticFilesStorage"}}
+
+
+def client_for(client, role):
+    user = get_user_model().objects.create_user(username=f"{role.value}-user", password="x-Pass-123")
+    assign_role(user, role)
+    client.force_login(user)
+    return client
+
+
+def actor(name="alice", role=Role.ADMIN):
+    return Actor(user_id=1, username=name, role=role, ip="198.51.100.7", user_agent="pytest")
+
+
+def add_event(*, who="alice", action=Action.UPDATE, uuid=STORAGE_A, name="bs-a", outcome=Outcome.SUCCEEDED,
+              changes=(), error_code=None, error_message=None):  # fmt: skip
+    return record(actor=actor(who), action=action, storage_uuid=uuid, storage_name=name, outcome=outcome,
+                  changes=changes, error_code=error_code, error_message=error_message, correlation_id="job-9")  # fmt: skip
+
+
+def streamed_text(response) -> str:
+    assert isinstance(response, StreamingHttpResponse)
+    return b"".join(response.streaming_content).decode()
+
+
+# --- permissions -----------------------------------------------------------------------------------------
+
+
+@pytest.mark.parametrize("name", ["audit:log", "audit:export_csv", "audit:export_json"])
+def test_anonymous_visitors_are_redirected_to_the_login_page(client, name):
+    response = client.get(reverse(name))
+    assert response.status_code == 302 and response["Location"].startswith(reverse("login"))
+
+
+@pytest.mark.parametrize("name", ["audit:log", "audit:export_csv", "audit:export_json"])
+def test_viewers_get_403_on_the_log_and_the_exports(client, name):
+    assert client_for(client, Role.VIEWER).get(reverse(name)).status_code == 403
+
+
+@pytest.mark.parametrize("role", [Role.AUDITOR, Role.ADMIN])
+@pytest.mark.parametrize("name", ["audit:log", "audit:export_csv", "audit:export_json"])
+def test_auditors_and_admins_can_read_the_log_and_the_exports(client, role, name):
+    add_event()
+    assert client_for(client, role).get(reverse(name)).status_code == 200
+
+
+def test_the_interface_urls_are_the_documented_ones():
+    assert (reverse("audit:log"), reverse("audit:export_csv"), reverse("audit:export_json")) == (
+        "/audit/", "/audit/export.csv", "/audit/export.json")  # fmt: skip
+
+
+# --- the page ----------------------------------------------------------------------------------------------
+
+
+def test_the_log_shows_events_newest_first_with_a_readable_per_field_diff(client):
+    add_event(name="first-event")
+    add_event(name="bs-a", changes=(FieldChange("hostname", before="10.0.0.1", after="10.0.0.2"),
+                                    FieldChange("password", before="s3cret-old", after="s3cret-new"),
+                                    FieldChange("userTags", added=("gold",), removed=("silver",))))  # fmt: skip
+
+    html = client_for(client, Role.AUDITOR).get(reverse("audit:log")).content.decode()
+
+    assert html.index('id="audit-event-2"') < html.index('id="audit-event-1"')
+    assert "10.0.0.1" in html and "10.0.0.2" in html and "Hostname" in html
+    assert "SSH password" in html and "the value is never recorded" in html and "s3cret" not in html
+    assert "+ gold" in html and "− silver" in html
+
+
+def test_the_log_is_paged(client):
+    for _ in range(51):
+        add_event()
+    auditor = client_for(client, Role.AUDITOR)
+
+    first = auditor.get(reverse("audit:log")).content.decode()
+    second = auditor.get(reverse("audit:log"), {"page": 2}).content.decode()
+
+    assert 'id="audit-event-51"' in first and 'id="audit-event-1"' not in first and "Page 1 of 2" in first
+    assert 'id="audit-event-1"' in second and 'id="audit-event-2"' not in second
+
+
+def test_an_htmx_filter_request_gets_only_the_results_fragment(client):
+    add_event()
+    response = client_for(client, Role.AUDITOR).get(reverse("audit:log"), {"actor": "ali"}, headers={"HX-Request": "true"})
+
+    html = response.content.decode()
+    assert html.lstrip().startswith("<section") and 'id="audit-results"' in html
+    assert "<html" not in html and "<form" not in html
+    assert "HX-Request" in response["Vary"]
+
+
+def test_the_full_page_has_a_labelled_get_filter_form_that_htmx_submits_to_the_results(client):
+    html = client_for(client, Role.AUDITOR).get(reverse("audit:log")).content.decode()
+
+    assert 'method="get"' in html and 'hx-get="/audit/"' in html and 'hx-target="#audit-results"' in html
+    assert 'hx-push-url="true"' in html
+    for name in ("since", "until", "actor", "storage", "action", "outcome", "field"):
+        assert f'for="id_{name}"' in html and f'name="{name}"' in html
+
+
+def test_invalid_filters_are_reported_not_ignored(client):
+    add_event()
+    response = client_for(client, Role.AUDITOR).get(reverse("audit:log"), {"since": "not a date"})
+
+    html = response.content.decode()
+    assert response.status_code == 200 and 'role="alert"' in html and 'id="audit-event-1"' not in html
+
+
+# --- filters (shared by page and exports) -------------------------------------------------------------------
+
+
+@pytest.fixture
+def varied_events():
+    add_event(who="alice", uuid=STORAGE_A, name="bs-alpha", changes=(FieldChange("name", before="x", after="bs-alpha"),))
+    add_event(who="bob", uuid=STORAGE_B, name="bs-beta", action=Action.RECONNECT, outcome=Outcome.FAILED,
+              error_code="SYS.1006")  # fmt: skip
+    add_event(who="bob", uuid=STORAGE_A, name="bs-alpha", changes=(FieldChange("password", changed=True),))
+    add_event(who="carol", uuid=STORAGE_B, name="bs-beta", action=Action.DISABLE, outcome=Outcome.REFUSED)
+
+
+@pytest.mark.parametrize(
+    ("filters", "expected"),
+    [
+        ({}, [4, 3, 2, 1]),
+        ({"actor": "bob"}, [3, 2]),
+        ({"storage": STORAGE_B}, [4, 2]),
+        ({"storage": "alpha"}, [3, 1]),
+        ({"action": "storage.reconnect"}, [2]),
+        ({"outcome": "refused"}, [4]),
+        ({"field": "password"}, [3]),
+        ({"field": "name"}, [1]),
+        ({"actor": "bob", "storage": STORAGE_A}, [3]),
+    ],
+)
+def test_each_filter_narrows_the_csv_export(client, varied_events, filters, expected):
+    text = streamed_text(client_for(client, Role.AUDITOR).get(reverse("audit:export_csv"), filters))
+
+    rows = list(csv.DictReader(io.StringIO(text)))
+    assert [int(row["sequence"]) for row in rows] == expected
+
+
+def test_the_time_range_filter_uses_from_and_until(client, varied_events):
+    now = timezone.now()
+    auditor = client_for(client, Role.AUDITOR)
+    fmt = "%Y-%m-%dT%H:%M:%S"
+
+    future = auditor.get(reverse("audit:export_json"), {"since": (now + timedelta(hours=1)).strftime(fmt)})
+    past = auditor.get(reverse("audit:export_json"), {"until": (now - timedelta(hours=1)).strftime(fmt)})
+    around = auditor.get(reverse("audit:export_json"), {"since": (now - timedelta(hours=1)).strftime(fmt),
+                                                        "until": (now + timedelta(hours=1)).strftime(fmt)})  # fmt: skip
+
+    assert json.loads(streamed_text(future)) == [] and json.loads(streamed_text(past)) == []
+    assert len(json.loads(streamed_text(around))) == 4
+
+
+def test_the_page_applies_the_same_filters(client, varied_events):
+    html = client_for(client, Role.AUDITOR).get(reverse("audit:log"), {"outcome": "failed"}).content.decode()
+
+    assert 'id="audit-event-2"' in html and 'id="audit-event-1"' not in html and 'id="audit-event-4"' not in html
+    assert "/audit/export.csv?outcome=failed" in html  # the export links carry the filters
+
+
+# --- exports --------------------------------------------------------------------------------------------------
+
+
+def test_the_csv_export_is_streamed_with_the_documented_header(client, varied_events):
+    response = client_for(client, Role.AUDITOR).get(reverse("audit:export_csv"))
+
+    assert response["Content-Type"].startswith("text/csv") and "attachment" in response["Content-Disposition"]
+    header = next(csv.reader(io.StringIO(streamed_text(response))))
+    assert header[: len(REQUIRED_CSV_COLUMNS)] == REQUIRED_CSV_COLUMNS
+    assert {"role", "ip", "user_agent", "error_message", "duration_ms", "sequence", "hash"} <= set(header)
+
+
+def test_the_csv_export_carries_each_events_fields(client, varied_events):
+    rows = list(csv.DictReader(io.StringIO(streamed_text(client_for(client, Role.AUDITOR).get(reverse("audit:export_csv"))))))
+
+    failed = next(r for r in rows if r["sequence"] == "2")
+    assert (failed["actor"], failed["action"], failed["storage_uuid"], failed["storage_name"]) == (
+        "bob", "storage.reconnect", STORAGE_B, "bs-beta")  # fmt: skip
+    assert (failed["outcome"], failed["error_code"], failed["correlation_id"]) == ("failed", "SYS.1006", "job-9")
+    assert json.loads(next(r for r in rows if r["sequence"] == "3")["changes"]) == [{"field": "password", "changed": True}]
+
+
+def test_the_exports_read_the_database_in_chunks_not_all_at_once(client, varied_events):
+    seen = []
+    original = type(selectors.events_matching({})).iterator
+
+    def spy(self, chunk_size=None):
+        seen.append(chunk_size)
+        return original(self, chunk_size=chunk_size)
+
+    with mock.patch.object(type(selectors.events_matching({})), "iterator", spy):
+        auditor = client_for(client, Role.AUDITOR)
+        streamed_text(auditor.get(reverse("audit:export_csv")))
+        streamed_text(auditor.get(reverse("audit:export_json")))
+    assert seen == [exports.CHUNK_SIZE, exports.CHUNK_SIZE]
+
+
+def test_the_json_export_is_streamed_and_parses_as_a_list_of_events(client, varied_events):
+    response = client_for(client, Role.AUDITOR).get(reverse("audit:export_json"), {"actor": "carol"})
+
+    events = json.loads(streamed_text(response))
+    assert response["Content-Type"] == "application/json"
+    assert [e["sequence"] for e in events] == [4]
+    assert events[0]["outcome"] == "refused" and events[0]["action"] == "storage.disable"
+
+
+@pytest.mark.parametrize("payload", ["=HYPERLINK(\"http://x\")", "+1+1", "-2+3", "@SUM(A1)", "\tcmd", "\rcmd"])
+def test_csv_cells_that_look_like_formulas_are_neutralised(client, payload):
+    add_event(name=payload, error_message=payload, changes=(FieldChange("description", before=payload, after="ok"),))
+
+    text = streamed_text(client_for(client, Role.AUDITOR).get(reverse("audit:export_csv")))
+
+    row = next(csv.DictReader(io.StringIO(text)))
+    assert row["storage_name"] == "'" + payload and row["error_message"] == "'" + payload
+    assert row["changes"].startswith("[")  # JSON text starts with "[": safe as it is
+
+
+def test_a_formula_inside_the_changes_json_cannot_start_a_cell():
+    assert exports.neutralise([{"field": "name", "after": "=1+1"}]).startswith("[")
+    assert exports.neutralise("=1+1") == "'=1+1" and exports.neutralise("plain") == "plain"
+    assert exports.neutralise(None) == "" and exports.neutralise(42) == "42"
+
+
+def test_invalid_export_filters_get_400(client):
+    response = client_for(client, Role.AUDITOR).get(reverse("audit:export_csv"), {"outcome": "exploded"})
+    assert response.status_code == 400
