@@ -1,0 +1,237 @@
+"""The query language of every ``Query*`` GET API: conditions, paging, count, sort, fields (§6).
+
+Records are matched with MySQL's semantics, because ZStack turns conditions into SQL through ZQL:
+a null field fails every comparison except ``is null``, and strings compare case-insensitively
+(ZStack's tables use MySQL's default utf8 collation; inferred, not confirmed in zstack-api.md).
+List fields (``attachedZoneUuids``) and the tag pseudo-fields are joins: a positive operator
+matches when any element matches, a negative one when none does (§6.2 ``createTagSQL``).
+"""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass
+from decimal import Decimal, InvalidOperation
+from datetime import tzinfo
+from typing import Any, Callable, Iterable
+
+from simulator.wire import ApiError, RestError, format_date, parse_date
+
+Record = dict[str, Any]
+Predicate = Callable[[Record], bool]
+TagsOf = Callable[[str, str], list[str]]  # (resource uuid, "System" | "User") -> tag texts
+
+
+@dataclass(frozen=True)
+class Resource:
+    inventory_class: str
+    fields: dict[str, str]  # field name -> kind: str, int, bool, date, list
+
+
+_BACKUP_STORAGE_FIELDS = {
+    "uuid": "str", "name": "str", "url": "str", "description": "str", "totalCapacity": "int",
+    "availableCapacity": "int", "type": "str", "state": "str", "status": "str",
+    "createDate": "date", "lastOpDate": "date", "attachedZoneUuids": "list",
+}
+ZONE = Resource("org.zstack.header.zone.ZoneInventory", {
+    "uuid": "str", "name": "str", "description": "str", "state": "str", "type": "str",
+    "isDefault": "bool", "createDate": "date", "lastOpDate": "date"})
+BACKUP_STORAGE = Resource("org.zstack.header.storage.backup.BackupStorageInventory",
+                          _BACKUP_STORAGE_FIELDS)
+IMAGE_STORE = Resource("org.zstack.storage.backup.imagestore.ImageStoreBackupStorageInventory", {
+    **_BACKUP_STORAGE_FIELDS, "hostname": "str", "username": "str", "sshPort": "int"})
+_TAG_FIELDS = {"uuid": "str", "resourceUuid": "str", "resourceType": "str", "tag": "str",
+               "type": "str", "createDate": "date", "lastOpDate": "date"}
+SYSTEM_TAG = Resource("org.zstack.header.tag.SystemTagInventory", {**_TAG_FIELDS, "inherent": "bool"})
+USER_TAG = Resource("org.zstack.header.tag.UserTagInventory",
+                    {**_TAG_FIELDS, "tagPatternUuid": "str", "tagPattern": "str"})
+
+# Checked in this order, by "contains": the first one found anywhere wins (§6.2, QUERY_OP_MAPPING).
+OPERATORS = ("!=", ">=", "<=", "!?=", "!~=", "~=", "?=", "=", ">", "<", "is null", "not null")
+_NEGATED = {"!=": "=", "!?=": "?=", "!~=": "~="}
+_TAG_PSEUDO_FIELDS = {"__systemTag__": "System", "__userTag__": "User"}
+_INTEGER = re.compile(r"^-?\d+$")
+
+
+@dataclass
+class QueryParams:
+    conditions: list[str]
+    limit: int = 1000  # APIQueryMessage's default (§6.1)
+    start: int = 0
+    count: bool = False
+    reply_with_count: bool = False
+    sort: str | None = None
+    fields: list[str] | None = None
+
+
+def parse_params(pairs: Iterable[tuple[str, str]]) -> QueryParams:
+    """Read the query parameters the REST layer knows; every other one is silently ignored (§6.1)."""
+    params = QueryParams(conditions=[])
+    seen: dict[str, str] = {}
+    for name, value in pairs:
+        if name == "q":
+            if value not in params.conditions:  # held in a Set on the server
+                params.conditions.append(value)
+        else:
+            seen.setdefault(name, value)  # getParameter(): the first occurrence wins
+    for name in ("limit", "start"):
+        if name in seen:
+            if not _INTEGER.match(seen[name]):
+                raise RestError(400, f"Invalid query parameter. '{name}' must be an integer")
+            setattr(params, name, int(seen[name]))
+    params.count = seen.get("count", "").lower() == "true"
+    params.reply_with_count = seen.get("replyWithCount", "").lower() == "true"
+    params.sort = seen.get("sort")
+    if "fields" in seen:
+        params.fields = [f.strip() for f in seen["fields"].split(",") if f.strip()]
+    return params
+
+
+def split_condition(text: str) -> tuple[str, str, str]:
+    for op in OPERATORS:
+        if op in text:
+            field, _, value = text.partition(op)
+            return field.strip(), op, value  # the value is deliberately not trimmed
+    raise RestError(400, f"Invalid query parameter. The '{text}' in the parameter[q] doesn't contain "
+                         f"any query operator. Valid query operators are [{', '.join(OPERATORS)}]")
+
+
+def unknown_field(resource: Resource, name: str) -> ApiError:
+    # ZQL rejects it; the exception becomes an internal error (§6.2, inferred SYS.1000).
+    return ApiError("SYS.1000", f"inventory class[{resource.inventory_class}] has no field[{name}]")
+
+
+def compile_condition(resource: Resource, text: str, tz: tzinfo, tags_of: TagsOf) -> Predicate:
+    field, op, value = split_condition(text)
+    return compile_parts(resource, field, op, value, tz, tags_of)
+
+
+def compile_parts(resource: Resource, field: str, op: str, value: str, tz: tzinfo,
+                  tags_of: TagsOf) -> Predicate:
+    if field in _TAG_PSEUDO_FIELDS:
+        tag_type = _TAG_PSEUDO_FIELDS[field]
+        kind, get = "list", (lambda record: tags_of(record["uuid"], tag_type))
+    elif field in resource.fields:
+        kind, get = resource.fields[field], (lambda record: record.get(field))
+    else:
+        raise unknown_field(resource, field)
+    if op in ("is null", "not null"):
+        want_null = op == "is null"
+        if kind == "list":
+            return lambda record: (len(get(record)) == 0) == want_null
+        return lambda record: (get(record) is None) == want_null
+    negated = op in _NEGATED
+    test = _test(_NEGATED.get(op, op), value, "str" if kind == "list" else kind, field, tz)
+    if kind == "list":
+        if negated:
+            return lambda record: not any(test(item) for item in get(record))
+        return lambda record: any(test(item) for item in get(record))
+
+    def scalar(record: Record) -> bool:
+        current = get(record)
+        if current is None:  # SQL: NULL fails every comparison, negated ones too
+            return False
+        return test(current) != negated
+    return scalar
+
+
+def _test(op: str, value: str, kind: str, field: str, tz: tzinfo) -> Callable[[Any], bool]:
+    if op == "~=":
+        pattern = _like_regex(value)
+        return lambda current: pattern.fullmatch(str(current)) is not None
+    if op == "?=":
+        wanted = {_literal(item, kind, field, tz) for item in value.split(",")}
+        return lambda current: _normalise(current, kind) in wanted
+    literal = _literal(value, kind, field, tz)
+    compare: dict[str, Callable[[Any], bool]] = {
+        "=": lambda current: _normalise(current, kind) == literal,
+        ">": lambda current: _normalise(current, kind) > literal,
+        "<": lambda current: _normalise(current, kind) < literal,
+        ">=": lambda current: _normalise(current, kind) >= literal,
+        "<=": lambda current: _normalise(current, kind) <= literal,
+    }
+    return compare[op]
+
+
+def _like_regex(pattern: str) -> re.Pattern[str]:
+    """SQL LIKE: ``%`` any run, ``_`` one character; backslashes are escaped by ZStack, so literal."""
+    parts = [".*" if ch == "%" else "." if ch == "_" else re.escape(ch) for ch in pattern]
+    return re.compile("".join(parts), re.IGNORECASE | re.DOTALL)
+
+
+def _normalise(current: Any, kind: str) -> Any:
+    return current.casefold() if kind == "str" else current
+
+
+def _literal(value: str, kind: str, field: str, tz: tzinfo) -> Any:
+    if kind == "str":
+        return value.casefold()
+    if kind == "bool":
+        if value.lower() not in ("true", "false"):
+            raise ApiError("SYS.1000", f"cannot convert [{value}] to a boolean for field[{field}]")
+        return value.lower() == "true"
+    if kind == "date":
+        parsed = parse_date(value, tz)
+        if parsed is None:
+            raise ApiError("SYS.1000", f"cannot convert [{value}] to a date for field[{field}]")
+        return parsed
+    try:
+        return Decimal(value.strip())
+    except InvalidOperation:
+        raise ApiError("SYS.1000", f"cannot convert [{value}] to a number for field[{field}]") from None
+
+
+def sort_records(resource: Resource, records: list[Record], spec: str) -> list[Record]:
+    """``+field``/``field`` ascending, ``-field`` descending; MySQL puts NULLs first ascending."""
+    spec = spec.strip()  # a raw "+" arrives as a space (§6.1)
+    descending = spec.startswith("-")
+    name = spec.lstrip("+-").strip()
+    kind = resource.fields.get(name)
+    if kind is None or kind == "list":
+        raise unknown_field(resource, name)
+
+    def key(record: Record) -> tuple:
+        current = record.get(name)
+        return (0, 0) if current is None else (1, _normalise(current, kind))
+    return sorted(records, key=key, reverse=descending)  # stable, also when reversed
+
+
+def to_inventory(resource: Resource, record: Record, tz: tzinfo,
+                 fields: list[str] | None = None) -> dict[str, Any]:
+    """Only declared fields, nulls omitted, dates in ZStack's format (§1, §8)."""
+    inventory: dict[str, Any] = {}
+    for name, kind in resource.fields.items():
+        current = record.get(name)
+        if current is None or (fields is not None and name not in fields):
+            continue
+        if kind == "date":
+            current = format_date(current, tz)
+        elif kind == "list":
+            current = list(current)
+        inventory[name] = current
+    return inventory
+
+
+def run_query(resource: Resource, records: list[Record], params: QueryParams, *, tz: tzinfo,
+              tags_of: TagsOf) -> dict[str, Any]:
+    predicates = [compile_condition(resource, text, tz, tags_of) for text in params.conditions]
+    for name in params.fields or ():
+        if name not in resource.fields:
+            raise unknown_field(resource, name)
+    matched = [r for r in records if all(predicate(r) for predicate in predicates)]
+    if params.count:
+        return {"total": len(matched), "schema": {}}
+    if params.sort:
+        matched = sort_records(resource, matched, params.sort)
+    start = max(params.start, 0)
+    page = matched[start:start + max(params.limit, 0)]
+    body: dict[str, Any] = {"inventories": [to_inventory(resource, r, tz, params.fields) for r in page]}
+    if params.reply_with_count:
+        body["total"] = len(matched)
+    body["schema"] = query_schema(resource, len(page))
+    return body
+
+
+def query_schema(resource: Resource, size: int) -> dict[str, str]:
+    """Always present on query replies, keys in reverse order like JsonSchemaBuilder (§6.3, §6.4)."""
+    return {f"inventories[{i}]": resource.inventory_class for i in reversed(range(size))}

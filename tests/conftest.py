@@ -1,0 +1,37 @@
+"""Shared fixtures. Tests that talk to ZStack talk to the bundled simulator over real HTTP on an
+ephemeral loopback port (ARCHITECTURE.md §3); one simulator serves the whole test session and each
+test starts from fresh demo data.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+
+import pytest
+
+from simulator.server import SimulatorServer
+
+
+@pytest.fixture(scope="session")
+def zstack_simulator() -> Iterator[SimulatorServer]:
+    """One simulator for the test session (default options: 12 storages, 1 poll per job)."""
+    simulator = SimulatorServer(host="127.0.0.1", port=0).start()
+    yield simulator
+    simulator.stop()
+
+
+@pytest.fixture
+def sim(zstack_simulator: SimulatorServer) -> SimulatorServer:
+    """The session's simulator, reset: default demo data, no faults, no sessions or jobs, empty
+    request log."""
+    zstack_simulator.reset()
+    return zstack_simulator
+
+
+@pytest.fixture
+def zstack_settings(sim: SimulatorServer, settings) -> SimulatorServer:
+    """Point Django's ZStack settings at the reset simulator; returns the simulator."""
+    settings.ZSTACK_URL = sim.url
+    settings.ZSTACK_ACCOUNT = "admin"
+    settings.ZSTACK_PASSWORD = "password"
+    return sim
