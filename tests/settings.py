@@ -10,3 +10,5 @@ from dashboard.settings import *  # noqa: E402,F403
 PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]
 # Tests poll the simulator's jobs quickly; production keeps the defaults.
 ZSTACK_JOB_DEADLINE = 10.0
+# Pages use {% static %}; tests do not run collectstatic, so no manifest (hashed names) in tests.
+STORAGES = {**STORAGES, "staticfiles": {"BACKEND": "django.contrib.staticfiles.storage.StaticFilesStorage"}}  # noqa: F405

@@ -1,8 +1,29 @@
-from django.urls import path
+from django.urls import path, register_converter
 
 from . import views
+
+
+class ResourceUuidConverter:
+    """ZStack uuids are 32 hex characters; accept a little more, but never query-operator characters."""
+
+    regex = "[0-9A-Za-z_-]{1,64}"
+
+    def to_python(self, value: str) -> str:
+        return value
+
+    def to_url(self, value: str) -> str:
+        return value
+
+
+register_converter(ResourceUuidConverter, "zuuid")
 
 app_name = "storages"
 urlpatterns = [
     path("", views.storage_list, name="list"),
+    path("<zuuid:uuid>/", views.storage_detail, name="detail"),
+    path("<zuuid:uuid>/card/", views.storage_card, name="card"),
+    path("<zuuid:uuid>/edit/", views.storage_edit, name="edit"),
+    path("<zuuid:uuid>/reconnect/", views.storage_reconnect, name="reconnect"),
+    path("<zuuid:uuid>/enable/", views.storage_enable, name="enable"),
+    path("<zuuid:uuid>/disable/", views.storage_disable, name="disable"),
 ]

@@ -1,0 +1,175 @@
+"""Forms validate and normalise; nothing else. Limits mirror ZStack's own (zstack-api.md §4.2)."""
+
+from __future__ import annotations
+
+import re
+
+from django import forms
+from django.core.validators import validate_ipv46_address
+from django.core.exceptions import ValidationError
+from django.utils.translation import gettext_lazy as _
+
+NAME_MAX = 255  # name, hostname, username, password (UpdateImageStoreBackupStorageAction @Param)
+DESCRIPTION_MAX = 2048
+PORT_MIN, PORT_MAX = 1, 65535
+
+# RFC 1123 labels: letters, digits and inner hyphens, 1-63 characters; 253 characters in all.
+_LABEL = re.compile(r"^(?!-)[A-Za-z0-9-]{1,63}(?<!-)$")
+# Characters that would change the meaning of a ZStack query condition (zstack-api.md §6.2: the
+# operators are found by substring in a fixed order, so a value holding one is mis-parsed).
+_QUERY_BREAKERS = ("!=", ">=", "<=", "!?=", "!~=")
+
+STATES = ("Enabled", "Disabled")
+STATUSES = ("Connecting", "Connected", "Disconnected")
+SORT_FIELDS = {
+    "name": _("Name"),
+    "totalCapacity": _("Total capacity"),
+    "availableCapacity": _("Available capacity"),
+    "lastOpDate": _("Last changed"),
+}
+PAGE_SIZES = (10, 25, 50, 100)
+DEFAULT_PAGE_SIZE = 25
+DEFAULT_SORT = "name"
+
+
+def validate_host(value: str) -> None:
+    """A host name (RFC 1123) or an IPv4/IPv6 address."""
+    try:
+        validate_ipv46_address(value)
+        return
+    except ValidationError:
+        pass
+    name = value[:-1] if value.endswith(".") else value
+    looks_numeric = re.fullmatch(r"[0-9.]+", name) is not None  # 10.0.0.999 is a bad IP, not a name
+    if looks_numeric or len(name) > 253 or not all(_LABEL.match(label) for label in name.split(".")):
+        raise ValidationError(_("Enter a valid host name or IP address."), code="invalid_host")
+
+
+def split_tags(text: str) -> tuple[str, ...]:
+    """One tag per line, each trimmed; empty and repeated lines are errors, not silently dropped."""
+    if not text.strip():
+        return ()
+    tags: list[str] = []
+    errors: list[ValidationError] = []
+    for number, line in enumerate(text.strip().splitlines(), start=1):
+        tag = line.strip()
+        if not tag:
+            errors.append(ValidationError(_("Line %(line)s is empty."), code="empty_tag", params={"line": number}))
+        elif tag in tags:
+            errors.append(
+                ValidationError(_("Line %(line)s repeats the tag “%(tag)s”."), code="duplicate_tag",
+                                params={"line": number, "tag": tag})
+            )
+        else:
+            tags.append(tag)
+    if errors:
+        raise ValidationError(errors)
+    return tuple(tags)
+
+
+def join_tags(tags) -> str:
+    return "\n".join(tags)
+
+
+class TagsField(forms.CharField):
+    widget = forms.Textarea(attrs={"rows": 3, "spellcheck": "false", "autocapitalize": "off"})
+
+    def to_python(self, value):
+        return split_tags(super().to_python(value) or "")
+
+    def prepare_value(self, value):
+        if isinstance(value, (list, tuple)):
+            return join_tags(value)
+        return value
+
+
+class StorageEditForm(forms.Form):
+    """Exactly the documented update fields, named as the API names them (ARCHITECTURE.md §4)."""
+
+    name = forms.CharField(label=_("Name"), max_length=NAME_MAX)
+    description = forms.CharField(
+        label=_("Description"), max_length=DESCRIPTION_MAX, required=False,
+        widget=forms.Textarea(attrs={"rows": 3}),
+    )
+    hostname = forms.CharField(
+        label=_("Host name or IP address"), max_length=NAME_MAX, validators=[validate_host],
+        widget=forms.TextInput(attrs={"autocapitalize": "off", "spellcheck": "false"}),
+    )
+    username = forms.CharField(
+        label=_("SSH user name"), max_length=NAME_MAX,
+        widget=forms.TextInput(attrs={"autocapitalize": "off", "spellcheck": "false", "autocomplete": "off"}),
+    )
+    # Write-only: blank keeps the current password, and it is never rendered back into the page.
+    password = forms.CharField(
+        label=_("SSH password"), max_length=NAME_MAX, required=False, strip=False,
+        help_text=_("Leave blank to keep the current password."),
+        widget=forms.PasswordInput(render_value=False, attrs={"autocomplete": "new-password"}),
+    )
+    sshPort = forms.IntegerField(label=_("SSH port"), min_value=PORT_MIN, max_value=PORT_MAX)
+    systemTags = TagsField(label=_("System tags"), required=False, help_text=_("One tag per line."))
+    userTags = TagsField(label=_("User tags"), required=False, help_text=_("One tag per line."))
+    # The storage's lastOpDate when the form was loaded: the service refuses to overwrite newer changes.
+    last_op_date = forms.CharField(required=False, widget=forms.HiddenInput)
+
+    UPDATE_FIELDS = ("name", "description", "hostname", "username", "password", "sshPort", "systemTags", "userTags")
+
+    def clean_name(self):
+        name = self.cleaned_data["name"]
+        if not name.strip():
+            raise ValidationError(_("The name must not be blank."), code="blank")
+        return name
+
+    @property
+    def values(self) -> dict:
+        """The submitted update fields (cleaned), for the service to diff against ZStack."""
+        return {name: self.cleaned_data.get(name) for name in self.UPDATE_FIELDS}
+
+
+class StorageFilterForm(forms.Form):
+    """The list's GET filters; any invalid value falls back to its default instead of failing the page."""
+
+    q = forms.CharField(label=_("Search by name or UUID"), max_length=NAME_MAX, required=False)
+    state = forms.ChoiceField(
+        label=_("State"), required=False,
+        choices=[("", _("Any state")), ("Enabled", _("Enabled")), ("Disabled", _("Disabled"))],
+    )
+    status = forms.ChoiceField(
+        label=_("Status"), required=False,
+        choices=[("", _("Any status")), ("Connecting", _("Connecting")), ("Connected", _("Connected")),
+                 ("Disconnected", _("Disconnected"))],
+    )
+    zone = forms.RegexField(label=_("Zone"), regex=r"^[0-9A-Za-z_-]{1,64}$", required=False)
+    sort = forms.ChoiceField(label=_("Sort by"), required=False, choices=())
+    page = forms.IntegerField(label=_("Page"), min_value=1, required=False)
+    page_size = forms.TypedChoiceField(
+        label=_("Per page"), required=False, coerce=int, empty_value=DEFAULT_PAGE_SIZE,
+        choices=[(str(n), str(n)) for n in PAGE_SIZES],
+    )
+
+    def __init__(self, *args, **kwargs):
+        super().__init__(*args, **kwargs)
+        choices = []
+        for field, label in SORT_FIELDS.items():
+            choices.append((field, _("%(field)s, ascending") % {"field": label}))
+            choices.append((f"-{field}", _("%(field)s, descending") % {"field": label}))
+        self.fields["sort"].choices = choices
+
+    def clean_q(self):
+        q = self.cleaned_data["q"].strip()
+        if any(breaker in q for breaker in _QUERY_BREAKERS):
+            raise ValidationError(_("The search cannot contain “!=”, “>=” or “<=”."), code="operator")
+        return q
+
+    def filters(self) -> dict:
+        """Valid values, with defaults for anything missing or invalid."""
+        self.is_valid()
+        data = getattr(self, "cleaned_data", {})
+        return {
+            "q": data.get("q") or "",
+            "state": data.get("state") or "",
+            "status": data.get("status") or "",
+            "zone": data.get("zone") or "",
+            "sort": data.get("sort") or DEFAULT_SORT,
+            "page": data.get("page") or 1,
+            "page_size": data.get("page_size") or DEFAULT_PAGE_SIZE,
+        }

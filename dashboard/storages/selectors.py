@@ -1,0 +1,141 @@
+"""Reads (HackSoftware style): what the list and the card show, fetched from ZStack in as few calls as
+possible. A viewer's data never carries hostname, username, sshPort or tags: they are dropped here,
+at the edge, so no template or fragment can leak them by mistake."""
+
+from __future__ import annotations
+
+import dataclasses
+import math
+import re
+from dataclasses import dataclass
+from datetime import datetime
+
+from django.utils import timezone
+
+from dashboard.zstack.client import get_client
+from dashboard.zstack.errors import ZStackError
+from dashboard.zstack.inventory import BackupStorage, ResourceTags, Zone
+
+_FULL_UUID = re.compile(r"^[0-9a-fA-F]{32}$")
+
+
+@dataclass(frozen=True, slots=True)
+class ZoneRef:
+    uuid: str
+    name: str  # the uuid when ZStack no longer knows the zone
+
+
+@dataclass(frozen=True, slots=True)
+class StorageRow:
+    storage: BackupStorage
+    zones: tuple[ZoneRef, ...]
+
+
+@dataclass(frozen=True, slots=True)
+class StorageListPage:
+    rows: tuple[StorageRow, ...]
+    total: int
+    page: int
+    page_size: int
+    zones: tuple[Zone, ...]  # every zone, for the filter's choices
+    error: ZStackError | None = None
+
+    @property
+    def num_pages(self) -> int:
+        return max(1, math.ceil(self.total / self.page_size))
+
+    @property
+    def has_previous(self) -> bool:
+        return self.page > 1
+
+    @property
+    def has_next(self) -> bool:
+        return self.page < self.num_pages
+
+    @property
+    def first_index(self) -> int:
+        return (self.page - 1) * self.page_size + 1 if self.rows else 0
+
+    @property
+    def last_index(self) -> int:
+        return (self.page - 1) * self.page_size + len(self.rows)
+
+
+@dataclass(frozen=True, slots=True)
+class StorageCard:
+    storage: BackupStorage
+    zones: tuple[ZoneRef, ...]
+    tags: ResourceTags | None  # None unless the reader may see details
+    fetched_at: datetime
+
+    @property
+    def is_connecting(self) -> bool:
+        return self.storage.status == "Connecting"
+
+
+def redact(storage: BackupStorage) -> BackupStorage:
+    """What a viewer may see: capacity and status, no connection details."""
+    return dataclasses.replace(storage, hostname=None, username=None, ssh_port=None)
+
+
+def search_conditions(*, q: str = "", state: str = "", status: str = "", zone: str = "") -> list[str]:
+    """ZStack query conditions (zstack-api.md §6.2). ``q`` is a full UUID or part of a name."""
+    conditions = []
+    q = q.strip()
+    if q:
+        compact = q.replace("-", "")
+        if _FULL_UUID.match(compact):
+            conditions.append(f"uuid={compact.lower()}")
+        else:
+            conditions.append(f"name~=%{q}%")
+    if state:
+        conditions.append(f"state={state}")
+    if status:
+        conditions.append(f"status={status}")
+    if zone:
+        conditions.append(f"attachedZoneUuids={zone}")
+    return conditions
+
+
+def storage_list(
+    *, q: str = "", state: str = "", status: str = "", zone: str = "", sort: str = "name",
+    page: int = 1, page_size: int = 25, with_details: bool = False,
+) -> StorageListPage:
+    """One page of storages: ONE image-store query and ONE zone query, whatever the page size."""
+    client = get_client()
+    direction, field = ("-", sort[1:]) if sort.startswith("-") else ("+", sort)
+    try:
+        result = client.query_image_stores(
+            conditions=search_conditions(q=q, state=state, status=status, zone=zone),
+            limit=page_size, start=(page - 1) * page_size, sort=f"{direction}{field}", with_count=True,
+        )
+        zones = client.query_zones().items
+    except ZStackError as error:
+        return StorageListPage(rows=(), total=0, page=page, page_size=page_size, zones=(), error=error)
+
+    names = {z.uuid: z.name or z.uuid for z in zones}
+    rows = tuple(
+        StorageRow(
+            storage=storage if with_details else redact(storage),
+            zones=tuple(ZoneRef(u, names.get(u, u)) for u in storage.attached_zone_uuids),
+        )
+        for storage in result.items
+    )
+    total = result.total if result.total is not None else len(rows)
+    return StorageListPage(rows=rows, total=total, page=page, page_size=page_size,
+                           zones=tuple(sorted(zones, key=lambda z: (z.name or z.uuid).lower())))
+
+
+def storage_detail(*, uuid: str, with_details: bool, storage: BackupStorage | None = None) -> StorageCard:
+    """The card's data; raises ResourceNotFound for an unknown uuid, ZStackError when unreachable.
+    ``storage``: an inventory the caller just re-read (after a write), to save one call."""
+    client = get_client()
+    storage = storage if storage is not None and storage.uuid == uuid else client.get_image_store(uuid)
+    zones = client.zones_by_uuid(list(storage.attached_zone_uuids)) if storage.attached_zone_uuids else {}
+    tags = client.get_tags(uuid) if with_details else None
+    return StorageCard(
+        storage=storage if with_details else redact(storage),
+        zones=tuple(ZoneRef(u, (zones[u].name or u) if u in zones else u) for u in storage.attached_zone_uuids),
+        tags=tags,
+        fetched_at=timezone.now(),
+    )

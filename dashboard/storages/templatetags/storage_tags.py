@@ -1,0 +1,101 @@
+"""Display helpers for storages: binary units, ZStack enum labels, badge styles."""
+
+from __future__ import annotations
+
+from django import template
+from django.contrib.humanize.templatetags.humanize import intcomma
+from django.utils.formats import number_format
+from django.utils.translation import gettext_lazy as _
+from django.utils.translation import ngettext, pgettext_lazy
+
+register = template.Library()
+
+_UNITS = (
+    pgettext_lazy("byte unit", "B"),
+    pgettext_lazy("byte unit", "KiB"),
+    pgettext_lazy("byte unit", "MiB"),
+    pgettext_lazy("byte unit", "GiB"),
+    pgettext_lazy("byte unit", "TiB"),
+    pgettext_lazy("byte unit", "PiB"),
+    pgettext_lazy("byte unit", "EiB"),
+)
+
+_LABELS = {
+    "Enabled": _("Enabled"),
+    "Disabled": _("Disabled"),
+    "Connecting": _("Connecting"),
+    "Connected": _("Connected"),
+    "Disconnected": _("Disconnected"),
+}
+# Badge tone by ZStack value; the text is always shown too (status is never colour alone).
+_TONES = {"Enabled": "ok", "Connected": "ok", "Connecting": "busy", "Disabled": "muted", "Disconnected": "bad"}
+
+FIELD_LABELS = {
+    "name": _("Name"),
+    "description": _("Description"),
+    "hostname": _("Host name or IP address"),
+    "username": _("SSH user name"),
+    "password": _("SSH password"),
+    "sshPort": _("SSH port"),
+    "systemTags": _("System tags"),
+    "userTags": _("User tags"),
+    "state": _("State"),
+}
+
+
+@register.filter
+def binary_size(value) -> str:
+    """1610612736 -> "1.5 GiB" (localised number, binary units)."""
+    if value is None or value == "":
+        return "—"
+    size = float(value)
+    unit = 0
+    while abs(size) >= 1024 and unit < len(_UNITS) - 1:
+        size /= 1024
+        unit += 1
+    decimals = 0 if unit == 0 else 1
+    return f"{number_format(size, decimal_pos=decimals, use_l10n=True)} {_UNITS[unit]}"
+
+
+@register.filter
+def exact_bytes(value) -> str:
+    """1073741824 -> "1,073,741,824 bytes", for a title attribute."""
+    if value is None or value == "":
+        return ""
+    count = int(value)
+    return ngettext("%(count)s byte", "%(count)s bytes", count) % {"count": intcomma(count)}
+
+
+@register.filter
+def zstack_label(value) -> str:
+    """A ZStack state or status in the reader's language; unknown values as ZStack sent them."""
+    if not value:
+        return str(_("Unknown"))
+    return str(_LABELS.get(value, value))
+
+
+@register.filter
+def tone(value) -> str:
+    return _TONES.get(value or "", "muted")
+
+
+@register.filter
+def field_label(name) -> str:
+    return str(FIELD_LABELS.get(name, name))
+
+
+@register.filter
+def tag_lines(value) -> str:
+    if value is None:
+        return ""
+    if isinstance(value, (list, tuple)):
+        return "\n".join(str(v) for v in value)
+    return str(value)
+
+
+@register.filter
+def plain_number(value) -> str:
+    """For HTML attributes that need a dot decimal whatever the language (meter values)."""
+    if value is None:
+        return "0"
+    return f"{float(value):.1f}"

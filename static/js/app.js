@@ -1,0 +1,109 @@
+/* The console's only script besides htmx. No inline code anywhere (strict CSP), no eval.
+ * - CSRF token on every htmx request (read from <meta name="csrf-token">)
+ * - the browser's time zone in the `tz` cookie, so the server shows times in it
+ * - polling cards pause while the tab is hidden and refresh when it comes back
+ * - "Updated N seconds ago" on cards
+ * - after a swap: announce in the live region, move focus to the new card or the first error
+ * - a session that expired mid-htmx sends the whole page to the login form
+ */
+(function () {
+  "use strict";
+
+  function meta(name) {
+    var el = document.querySelector('meta[name="' + name + '"]');
+    return el ? el.getAttribute("content") : "";
+  }
+
+  document.documentElement.classList.add("js-enabled");
+
+  // --- time zone cookie ------------------------------------------------------------------------
+  try {
+    var zone = Intl.DateTimeFormat().resolvedOptions().timeZone;
+    if (zone && document.cookie.indexOf("tz=" + encodeURIComponent(zone)) === -1) {
+      document.cookie = "tz=" + encodeURIComponent(zone) + "; path=/; max-age=31536000; SameSite=Lax";
+    }
+  } catch (e) { /* no Intl: the server's default zone applies */ }
+
+  // --- CSRF ------------------------------------------------------------------------------------
+  document.addEventListener("htmx:configRequest", function (evt) {
+    var token = meta("csrf-token");
+    if (token) { evt.detail.headers["X-CSRFToken"] = token; }
+  });
+
+  // --- polling: paused while hidden ------------------------------------------------------------
+  document.addEventListener("htmx:beforeRequest", function (evt) {
+    var elt = evt.detail.elt;
+    if (elt && elt.hasAttribute && elt.hasAttribute("data-poll") && document.visibilityState === "hidden") {
+      evt.preventDefault();
+    }
+  });
+  document.addEventListener("visibilitychange", function () {
+    if (document.visibilityState !== "visible" || !window.htmx) { return; }
+    document.querySelectorAll("[data-poll]").forEach(function (card) {
+      var age = card.querySelector("[data-age]");
+      var seconds = Number(card.getAttribute("data-poll-seconds")) || 30;
+      var fetched = age ? Date.parse(age.getAttribute("datetime")) : 0;
+      if (!fetched || Date.now() - fetched > seconds * 1000) { window.htmx.trigger(card, "storage-refresh"); }
+    });
+  });
+
+  // --- "Updated N seconds ago" -----------------------------------------------------------------
+  var lang = document.documentElement.lang || undefined;
+  var relative = window.Intl && Intl.RelativeTimeFormat ? new Intl.RelativeTimeFormat(lang, { numeric: "auto" }) : null;
+  function ago(seconds) {
+    if (!relative) { return Math.round(seconds) + " s"; }
+    if (seconds < 60) { return relative.format(-Math.round(seconds), "second"); }
+    if (seconds < 3600) { return relative.format(-Math.round(seconds / 60), "minute"); }
+    return relative.format(-Math.round(seconds / 3600), "hour");
+  }
+  function refreshAges() {
+    document.querySelectorAll("[data-age]").forEach(function (el) {
+      var at = Date.parse(el.getAttribute("datetime"));
+      var template = el.getAttribute("data-age-template");
+      if (!at || !template) { return; }
+      var seconds = Math.max(0, (Date.now() - at) / 1000);
+      el.textContent = template.replace("{ago}", ago(seconds));
+    });
+  }
+  setInterval(refreshAges, 5000);
+  document.addEventListener("DOMContentLoaded", refreshAges);
+
+  // --- after a swap: announce, focus -----------------------------------------------------------
+  function announce(text) {
+    var region = document.getElementById("live-region");
+    if (!region || !text) { return; }
+    region.textContent = "";
+    window.setTimeout(function () { region.textContent = text; }, 50);
+  }
+  document.addEventListener("htmx:afterSwap", function (evt) {
+    refreshAges();
+  });
+  document.addEventListener("htmx:afterSettle", function (evt) {
+    var root = evt.detail.elt;
+    if (!root || !root.querySelector) { return; }
+    function find(selector) { return root.matches(selector) ? root : root.querySelector(selector); }
+    var speaker = find("[data-announce]");
+    if (speaker) { announce(speaker.getAttribute("data-announce")); }
+    // A plain poll carries neither attribute: focus stays where the user left it.
+    var focusable = find("[data-focus]");
+    if (focusable) {
+      var invalid = focusable.querySelector("[aria-invalid=true]");
+      (invalid || focusable).focus();
+    }
+  });
+
+  // --- expired session during an htmx request ----------------------------------------------------
+  document.addEventListener("htmx:beforeSwap", function (evt) {
+    var xhr = evt.detail.xhr;
+    var login = meta("login-url");
+    if (xhr && login && xhr.responseURL && new URL(xhr.responseURL).pathname === login) {
+      evt.detail.shouldSwap = false;
+      window.location.assign(login + "?next=" + encodeURIComponent(window.location.pathname + window.location.search));
+    }
+  });
+
+  // --- the language switcher submits itself when JavaScript runs -------------------------------
+  document.addEventListener("change", function (evt) {
+    if (evt.target.matches && evt.target.matches("select[data-autosubmit]")) { evt.target.form.submit(); }
+  });
+})();

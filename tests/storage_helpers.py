@@ -1,0 +1,58 @@
+"""Fixtures and helpers shared by the storage view and service tests (imported by those modules)."""
+
+from __future__ import annotations
+
+import json
+
+import pytest
+from django.contrib.auth import get_user_model
+
+from dashboard.accounts.roles import Role, assign_role
+
+PASSWORD = "Sturdy-Test-Pass-81"
+HTMX = {"HTTP_HX_REQUEST": "true"}
+
+
+def make_user(role: Role | None, username: str | None = None):
+    user = get_user_model().objects.create_user(username=username or f"{role or 'norole'}-user", password=PASSWORD)
+    if role is not None:
+        assign_role(user, role)
+    return user
+
+
+@pytest.fixture
+def login_as(client, db):
+    """``login_as(Role.ADMIN)`` logs the test client in as a fresh user with that role; returns the client."""
+
+    def login(role: Role | None, username: str | None = None):
+        client.force_login(make_user(role, username))
+        return client
+
+    return login
+
+
+def storage_named(sim, name: str) -> dict:
+    return next(s for s in sim.storages() if s["name"] == name)
+
+
+def zstack_requests(sim, method: str | None = None, path_contains: str = "") -> list[dict]:
+    """The /zstack requests the simulator received (login excluded), optionally filtered."""
+    return [
+        r for r in sim.requests()
+        if r["path"].startswith("/zstack/") and not r["path"].endswith("/accounts/login")
+        and (method is None or r["method"] == method) and path_contains in r["path"]
+    ]
+
+
+def body_of(request: dict) -> dict:
+    body = request["body"]
+    if isinstance(body, (bytes, bytearray)):
+        body = body.decode()
+    return json.loads(body) if isinstance(body, str) else body
+
+
+def header(request: dict, name: str) -> str | None:
+    for key, value in request["headers"].items():
+        if key.lower() == name.lower():
+            return value
+    return None
