@@ -13,7 +13,7 @@ import json
 from dataclasses import dataclass
 from datetime import UTC, datetime
 
-from django.db import IntegrityError, connection, transaction
+from django.db import connection, transaction
 
 from .models import APPEND_TOKEN, AuditCheckpoint, AuditEvent
 
@@ -55,8 +55,7 @@ def lock_chain() -> None:
     """Serialise appends until the current transaction ends, so two processes never read the same head.
 
     PostgreSQL: a transaction-scoped advisory lock. SQLite: settings open every transaction with
-    BEGIN IMMEDIATE, which already holds the database's write lock; the unique ``sequence`` is the backstop
-    (a racing writer fails instead of forking the chain, and ``append`` retries it).
+    BEGIN IMMEDIATE, which already holds the database's write lock before the head is read.
     """
     if connection.vendor == "postgresql":
         with connection.cursor() as cursor:
@@ -72,25 +71,20 @@ def head() -> tuple[int, str]:
 
 
 def append(event: AuditEvent, *, now) -> AuditEvent:
-    """Link ``event`` to the head and insert it. ``now`` is called under the lock, so time follows sequence."""
-    retries = 0 if connection.in_atomic_block else 2  # a failed INSERT inside the caller's transaction is final
-    while True:
-        try:
-            with transaction.atomic():
-                lock_chain()
-                sequence, prev_hash = head()
-                event.sequence = sequence + 1
-                event.prev_hash = prev_hash
-                event.timestamp = now()
-                event.hash = compute_hash(event)
-                event.save(append=APPEND_TOKEN)
-                return event
-        except IntegrityError:
-            if retries == 0:
-                raise
-            retries -= 1
-            event.pk = None
-            event._state.adding = True
+    """Link ``event`` to the head and insert it. ``now`` is called under the lock, so time follows sequence.
+
+    Should serialisation ever fail, the unique ``sequence`` makes the racing INSERT fail (AuditUnavailable,
+    so the write is not made) rather than fork the chain.
+    """
+    with transaction.atomic():
+        lock_chain()
+        sequence, prev_hash = head()
+        event.sequence = sequence + 1
+        event.prev_hash = prev_hash
+        event.timestamp = now()
+        event.hash = compute_hash(event)
+        event.save(append=APPEND_TOKEN)
+        return event
 
 
 @dataclass(frozen=True, slots=True)

@@ -1,0 +1,103 @@
+"""Several application processes append at once: the chain must stay one chain (no fork, no gap).
+
+Real processes need a real database they can share: on SQLite a temporary file (pytest-django's SQLite test
+database lives in memory), migrated by a subprocess; on PostgreSQL the test database itself.
+"""
+
+import os
+import sqlite3
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+import pytest
+from django.db import connection
+
+from dashboard.audit.models import AuditEvent
+
+ROOT = Path(__file__).resolve().parents[1]
+PER_PROCESS = 40
+APPEND = """
+import sys, time, django
+django.setup()
+from dashboard.accounts.actor import Actor
+from dashboard.audit.log import Action, FieldChange, Outcome, record
+start, worker, count = float(sys.argv[1]), sys.argv[2], int(sys.argv[3])
+time.sleep(max(0.0, start - time.time()))  # both workers begin together
+actor = Actor(user_id=None, username=worker, role=None, ip=None, user_agent="")
+for n in range(count):
+    attempt = record(actor=actor, action=Action.UPDATE, storage_uuid="s1", storage_name=f"{worker}-{n}",
+                     outcome=Outcome.ATTEMPTED, changes=(FieldChange("name", before="a", after=f"{worker}-{n}"),))
+    record(actor=actor, action=Action.UPDATE, storage_uuid="s1", storage_name=f"{worker}-{n}",
+           outcome=Outcome.SUCCEEDED, attempt=attempt)
+    time.sleep(0.002)  # a web worker's pace, not a tight loop: lets SQLite's busy handler hand the lock over
+"""
+
+
+def run(args, env, **kwargs):
+    return subprocess.run([sys.executable, *args], cwd=ROOT, env=env, capture_output=True, text=True, timeout=120, **kwargs)
+
+
+@pytest.fixture
+def shared_database(tmp_path, transactional_db):
+    """(environment for subprocesses, kind). SQLite: a fresh migrated file. PostgreSQL: the test database."""
+    env = {**os.environ, "DJANGO_SETTINGS_MODULE": "tests.settings"}
+    if connection.vendor == "postgresql":
+        s = connection.settings_dict
+        env["DATABASE_URL"] = f"postgres://{s['USER']}@{s['HOST'] or '127.0.0.1'}:{s['PORT'] or 5432}/{s['NAME']}"
+        if s.get("PASSWORD"):
+            env["PGPASSWORD"] = s["PASSWORD"]
+        return env, None
+    path = tmp_path / "audit.sqlite3"
+    env["DATABASE_URL"] = f"sqlite:///{path}"
+    migrated = run(["manage.py", "migrate", "--verbosity", "0"], env)
+    assert migrated.returncode == 0, migrated.stderr
+    return env, path
+
+
+def test_two_processes_appending_concurrently_leave_a_chain_that_verifies(shared_database):
+    env, sqlite_path = shared_database
+    start = f"{time.time() + 2.0:.3f}"  # time for both interpreters to import Django
+    workers = [
+        subprocess.Popen([sys.executable, "-c", APPEND, start, name, str(PER_PROCESS)], cwd=ROOT, env=env,
+                         stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)  # fmt: skip
+        for name in ("worker-a", "worker-b")
+    ]
+    for worker in workers:
+        _, err = worker.communicate(timeout=120)
+        assert worker.returncode == 0, err
+
+    verified = run(["manage.py", "verify_audit"], env)
+
+    assert verified.returncode == 0, verified.stderr
+    assert f"intact: {4 * PER_PROCESS} events" in verified.stdout
+    # The processes really interleaved, so the test did test something.
+    if sqlite_path is not None:
+        with sqlite3.connect(sqlite_path) as db:
+            order = [row[0] for row in db.execute("SELECT actor_username FROM audit_auditevent ORDER BY sequence")]
+    else:
+        order = list(AuditEvent.objects.order_by("sequence").values_list("actor_username", flat=True))
+    assert sum(1 for a, b in zip(order, order[1:]) if a != b) > 2
+
+
+def test_verify_audit_exits_non_zero_naming_the_event_edited_outside_the_application(shared_database):
+    env, sqlite_path = shared_database
+    if sqlite_path is None:
+        pytest.skip("SQLite-only: edits the database file with the sqlite3 module, outside Django")
+    added = run(["-c", APPEND, "0", "worker", "3"], env)
+    assert added.returncode == 0, added.stderr
+
+    with sqlite3.connect(sqlite_path) as db:
+        # Outside Django the DELETE trigger's guard function does not exist: every delete fails.
+        with pytest.raises(sqlite3.OperationalError, match="audit_wipe_permitted"):
+            db.execute("DELETE FROM audit_auditevent WHERE sequence = 2")
+        with pytest.raises(sqlite3.IntegrityError, match="append-only"):
+            db.execute("UPDATE audit_auditevent SET storage_name = 'forged' WHERE sequence = 2")
+        db.execute("DROP TRIGGER audit_event_no_update")  # what an attacker with the file would do
+        db.execute("UPDATE audit_auditevent SET storage_name = 'forged' WHERE sequence = 2")
+
+    verified = run(["manage.py", "verify_audit"], env)
+
+    assert verified.returncode != 0
+    assert "event #2" in verified.stderr and "altered" in verified.stderr
