@@ -1,0 +1,92 @@
+"""The edit and filter forms: limits mirror ZStack's (zstack-api.md §4.2); tags one per line."""
+
+from __future__ import annotations
+
+import pytest
+
+from dashboard.storages.forms import StorageEditForm, StorageFilterForm, split_tags, validate_host
+
+VALID = {"name": "bs-1", "description": "", "hostname": "192.0.2.1", "username": "root", "password": "",
+         "sshPort": "22", "systemTags": "", "userTags": "", "last_op_date": ""}
+
+
+def form(**overrides) -> StorageEditForm:
+    return StorageEditForm({**VALID, **overrides})
+
+
+def test_the_form_has_exactly_the_documented_fields_named_as_the_api_names_them():
+    assert list(StorageEditForm().fields) == ["name", "description", "hostname", "username", "password", "sshPort",
+                                              "systemTags", "userTags", "last_op_date"]
+
+
+@pytest.mark.parametrize("field, ok, too_long", [
+    ("name", 255, 256), ("username", 255, 256), ("password", 255, 256), ("description", 2048, 2049),
+])
+def test_text_limits_mirror_zstack(field, ok, too_long):
+    assert form(**{field: "a" * ok}).is_valid()
+    assert field in form(**{field: "a" * too_long}).errors
+
+
+def test_a_host_name_is_limited_to_255_characters_too():
+    assert "hostname" in form(hostname=("a" * 60 + ".") * 5).errors
+
+
+@pytest.mark.parametrize("port, valid", [("1", True), ("65535", True), ("0", False), ("65536", False),
+                                         ("22.5", False), ("ssh", False), ("", False)])
+def test_the_ssh_port_is_an_integer_from_1_to_65535(port, valid):
+    assert form(sshPort=port).is_valid() is valid
+
+
+@pytest.mark.parametrize("host", ["192.0.2.1", "2001:db8::1", "imagestore-01.example.com", "localhost", "a.b-c.d."])
+def test_valid_host_names_and_addresses_are_accepted(host):
+    validate_host(host)
+
+
+@pytest.mark.parametrize("host", ["bad host", "-lead.example.com", "trail-.example.com", "10.0.0.999", "a..b",
+                                  "x" * 64 + ".com", "host_name.example", "http://example.com"])
+def test_invalid_host_names_are_rejected(host):
+    assert "hostname" in form(hostname=host).errors
+
+
+def test_tags_are_one_per_line_and_trimmed():
+    assert split_tags("  a::1 \r\nb::2\n") == ("a::1", "b::2")
+    assert split_tags("") == ()
+    cleaned = form(userTags=" env::prod \n team::x ")
+    assert cleaned.is_valid() and cleaned.cleaned_data["userTags"] == ("env::prod", "team::x")
+
+
+@pytest.mark.parametrize("text, message", [("a\n\nb", "Line 2 is empty"), ("a\n  \nb", "Line 2 is empty"),
+                                           ("a\nb\na", "Line 3 repeats")])
+def test_empty_and_duplicate_tag_lines_are_errors(text, message):
+    bound = form(systemTags=text)
+    assert not bound.is_valid()
+    assert any(message in error for error in bound.errors["systemTags"])
+
+
+def test_a_blank_password_keeps_the_current_one_and_is_never_rendered():
+    bound = form(password="")
+    assert bound.is_valid() and bound.cleaned_data["password"] == ""
+    assert "value=" not in str(form(password="secret-value")["password"])
+
+
+def test_the_password_is_not_stripped():
+    bound = form(password=" spaced ")
+    assert bound.is_valid() and bound.cleaned_data["password"] == " spaced "
+
+
+def test_a_blank_name_is_an_error():
+    assert "name" in form(name="   ").errors
+
+
+def test_filter_form_defaults_and_falls_back_on_invalid_values():
+    assert StorageFilterForm({}).filters() == {"q": "", "state": "", "status": "", "zone": "", "sort": "name",
+                                               "page": 1, "page_size": 25}
+    filters = StorageFilterForm({"q": " web ", "state": "Disabled", "sort": "-lastOpDate", "page": "3",
+                                 "page_size": "50", "status": "Nope", "zone": "bad zone!"}).filters()
+    assert filters == {"q": "web", "state": "Disabled", "status": "", "zone": "", "sort": "-lastOpDate",
+                       "page": 3, "page_size": 50}
+
+
+def test_filter_search_may_not_hold_operators_that_break_zstack_conditions():
+    for q in ("a!=b", "x>=1", "y<=2"):
+        assert "q" in StorageFilterForm({"q": q}).errors

@@ -1,0 +1,272 @@
+"""The edit form: /storages/<uuid>/edit/ (issue 3, "Edit")."""
+
+from __future__ import annotations
+
+import re
+
+import pytest
+
+from dashboard.audit.models import AuditEvent
+from dashboard.accounts.roles import Role
+from dashboard.storages import services
+from dashboard.zstack.client import get_client
+from tests.storage_helpers import HTMX, body_of, header, login_as, storage_named, zstack_requests  # noqa: F401
+
+pytestmark = pytest.mark.django_db
+
+CANARY_PASSWORD = "Canary-Pw-7f3e1d"
+
+
+@pytest.fixture
+def uuid(zstack_settings) -> str:
+    return storage_named(zstack_settings, "bs-prod-bj-01")["uuid"]
+
+
+def form_data(uuid: str, **overrides) -> dict:
+    """What the prefilled form submits unchanged (as a browser would), plus overrides."""
+    client = get_client()
+    storage, tags = client.get_image_store(uuid), client.get_tags(uuid)
+    data = {
+        "name": storage.name, "description": storage.description or "", "hostname": storage.hostname,
+        "username": storage.username, "password": "", "sshPort": str(storage.ssh_port),
+        "systemTags": "\n".join(tags.system_texts), "userTags": "\r\n".join(tags.user_texts),
+        "last_op_date": services.last_op_stamp(storage),
+    }
+    data.update(overrides)
+    return data
+
+
+def puts(sim) -> list[dict]:
+    return zstack_requests(sim, "PUT")
+
+
+# --- permissions -------------------------------------------------------------------------------
+
+
+def test_anonymous_user_is_redirected_to_login_for_get_and_post(client, uuid):
+    for response in (client.get(f"/storages/{uuid}/edit/"), client.post(f"/storages/{uuid}/edit/", {})):
+        assert response.status_code == 302 and response["Location"].startswith("/accounts/login/")
+
+
+@pytest.mark.parametrize("role", [Role.VIEWER, Role.AUDITOR, None])
+def test_non_admins_get_403_for_the_form_and_the_post_and_nothing_reaches_zstack(login_as, zstack_settings, uuid, role):
+    client = login_as(role)
+    data = form_data(uuid, name="hijacked")
+    zstack_settings.clear_requests()
+    assert client.get(f"/storages/{uuid}/edit/").status_code == 403
+    assert client.post(f"/storages/{uuid}/edit/", data).status_code == 403
+    assert client.post(f"/storages/{uuid}/edit/", data, **HTMX).status_code == 403
+    assert zstack_requests(zstack_settings) == []
+    refused = AuditEvent.objects.filter(storage_uuid=uuid, outcome="refused", action="storage.update")
+    assert refused.count() == 2  # the two POSTs; a GET changes nothing and is not a write attempt
+
+
+def test_admin_gets_the_form_prefilled_with_exactly_the_api_field_names(login_as, uuid):
+    html = login_as(Role.ADMIN).get(f"/storages/{uuid}/edit/").content.decode()
+    names = set(re.findall(r'name="([^"]+)"', html))
+    for field in ("name", "description", "hostname", "username", "password", "sshPort", "systemTags", "userTags",
+                  "last_op_date"):
+        assert field in names
+    assert 'value="bs-prod-bj-01"' in html and 'value="192.0.2.11"' in html
+    assert "env::prod\nowner::storage-team</textarea>" in html
+    password_input = re.search(r'<input type="password"[^>]*>', html).group(0)
+    assert "value=" not in password_input
+
+
+def test_htmx_get_returns_the_form_alone_targeting_itself(login_as, uuid):
+    html = login_as(Role.ADMIN).get(f"/storages/{uuid}/edit/", **HTMX).content.decode()
+    assert html.lstrip().startswith(f'<form id="storage-edit-{uuid}"')
+    assert f'hx-post="/storages/{uuid}/edit/"' in html and 'hx-target="this"' in html
+    assert 'hx-swap="outerHTML"' in html
+
+
+def test_edit_of_an_unknown_uuid_gives_404(login_as, zstack_settings):
+    client = login_as(Role.ADMIN)
+    assert client.get(f"/storages/{'0' * 32}/edit/").status_code == 404
+
+
+# --- the PUT ZStack receives -------------------------------------------------------------------
+
+
+def test_the_put_carries_only_changed_fields_no_blank_password_and_tags_at_top_level(login_as, zstack_settings, uuid):
+    client = login_as(Role.ADMIN)
+    data = form_data(uuid, name="bs-renamed", userTags="env::prod\nowner::storage-team\nteam::blue")
+    zstack_settings.clear_requests()
+    response = client.post(f"/storages/{uuid}/edit/", data, **HTMX)
+    assert response.status_code == 200
+    [put] = puts(zstack_settings)
+    assert put["path"] == f"/zstack/v1/backup-storage/image-store/{uuid}/actions"
+    assert body_of(put) == {"updateImageStoreBackupStorage": {"name": "bs-renamed"}, "userTags": ["team::blue"]}
+    assert re.fullmatch(r"[0-9a-f]{32}", header(put, "X-Job-UUID"))
+    assert storage_named(zstack_settings, "bs-renamed")["uuid"] == uuid
+
+
+def test_a_new_password_is_sent_but_never_rendered_back(login_as, zstack_settings, uuid):
+    client = login_as(Role.ADMIN)
+    data = form_data(uuid, password=CANARY_PASSWORD, sshPort="2222")
+    zstack_settings.clear_requests()
+    response = client.post(f"/storages/{uuid}/edit/", data, **HTMX)
+    [put] = puts(zstack_settings)
+    assert body_of(put) == {"updateImageStoreBackupStorage": {"password": CANARY_PASSWORD, "sshPort": 2222}}
+    assert CANARY_PASSWORD not in response.content.decode()
+    assert storage_named(zstack_settings, "bs-prod-bj-01")["_password"] == CANARY_PASSWORD
+
+
+def test_removed_tags_are_deleted_by_their_tag_uuid(login_as, zstack_settings, uuid):
+    client = login_as(Role.ADMIN)
+    tag = next(t for t in zstack_settings.tags() if t["resourceUuid"] == uuid and t["tag"] == "owner::storage-team")
+    data = form_data(uuid, userTags="env::prod")
+    zstack_settings.clear_requests()
+    client.post(f"/storages/{uuid}/edit/", data, **HTMX)
+    assert puts(zstack_settings) == []
+    [delete] = zstack_requests(zstack_settings, "DELETE")
+    assert delete["path"] == f"/zstack/v1/tags/{tag['uuid']}"
+    assert [t["tag"] for t in zstack_settings.tags() if t["resourceUuid"] == uuid and t["type"] == "User"] == ["env::prod"]
+
+
+def test_nothing_changed_makes_no_upstream_write_and_says_so(login_as, zstack_settings, uuid):
+    client = login_as(Role.ADMIN)
+    data = form_data(uuid)
+    zstack_settings.clear_requests()
+    response = client.post(f"/storages/{uuid}/edit/", data, **HTMX)
+    assert [r for r in zstack_requests(zstack_settings) if r["method"] != "GET"] == []
+    assert "Nothing changed" in response.content.decode()
+
+
+# --- htmx and plain paths ------------------------------------------------------------------------
+
+
+def test_htmx_success_returns_the_refreshed_card_with_a_message(login_as, zstack_settings, uuid):
+    response = login_as(Role.ADMIN).post(f"/storages/{uuid}/edit/", form_data(uuid, description="New words"), **HTMX)
+    html = response.content.decode()
+    assert response.status_code == 200
+    assert html.lstrip().startswith(f'<section id="storage-card-{uuid}"')
+    assert "Saved." in html and "New words" in html
+    assert "data-announce" in html
+
+
+def test_plain_post_redirects_to_the_detail_page_with_a_message(login_as, zstack_settings, uuid):
+    client = login_as(Role.ADMIN)
+    response = client.post(f"/storages/{uuid}/edit/", form_data(uuid, name="bs-plain"))
+    assert response.status_code == 302 and response["Location"] == f"/storages/{uuid}/"
+    page = client.get(response["Location"]).content.decode()
+    assert "Saved." in page and "bs-plain" in page
+
+
+# --- invalid input -------------------------------------------------------------------------------
+
+
+@pytest.mark.parametrize("field, value, message", [
+    ("name", "x" * 256, "at most 255 characters"),
+    ("description", "d" * 2049, "at most 2048 characters"),
+    ("sshPort", "70000", "less than or equal to 65535"),
+    ("hostname", "bad host!", "valid host name or IP address"),
+    ("userTags", "a\n\nb", "Line 2 is empty"),
+    ("systemTags", "a\na", "Line 2 repeats"),
+])
+def test_invalid_input_comes_back_with_linked_errors_and_nothing_is_sent(login_as, zstack_settings, uuid,
+                                                                         field, value, message):
+    client = login_as(Role.ADMIN)
+    data = form_data(uuid, **{field: value, "description": "kept input"} if field != "description" else {field: value})
+    zstack_settings.clear_requests()
+    htmx_response = client.post(f"/storages/{uuid}/edit/", data, **HTMX)
+    plain_response = client.post(f"/storages/{uuid}/edit/", data)
+    assert htmx_response.status_code == 200 and plain_response.status_code == 422
+    html = htmx_response.content.decode()
+    assert message in html
+    assert f'aria-describedby="id_{field}_error"' in html or f'id_{field}_helptext id_{field}_error' in html
+    assert 'aria-invalid="true"' in html
+    if field != "description":
+        assert "kept input" in html
+    assert zstack_requests(zstack_settings) == []
+    assert AuditEvent.objects.filter(storage_uuid=uuid, outcome="invalid").count() == 2
+
+
+def test_invalid_form_never_renders_the_password_back(login_as, zstack_settings, uuid):
+    data = form_data(uuid, password=CANARY_PASSWORD, sshPort="0")
+    html = login_as(Role.ADMIN).post(f"/storages/{uuid}/edit/", data, **HTMX).content.decode()
+    assert CANARY_PASSWORD not in html
+
+
+# --- upstream failures ---------------------------------------------------------------------------
+
+
+def test_job_failure_keeps_the_input_and_shows_code_message_and_correlation_id(login_as, zstack_settings, uuid):
+    client = login_as(Role.ADMIN)
+    data = form_data(uuid, name="bs-will-fail", description="my careful words", password=CANARY_PASSWORD)
+    zstack_settings.set_faults(fail_next_jobs=[{"code": "SYS.1006", "details": "the disk is on fire"}])
+    zstack_settings.clear_requests()
+    response = client.post(f"/storages/{uuid}/edit/", data, **HTMX)
+    html = response.content.decode()
+    assert response.status_code == 200
+    assert html.lstrip().startswith(f'<form id="storage-edit-{uuid}"')
+    [put] = puts(zstack_settings)
+    assert "SYS.1006" in html and "the disk is on fire" in html
+    assert header(put, "X-Job-UUID") in html
+    assert 'value="bs-will-fail"' in html and "my careful words" in html
+    assert CANARY_PASSWORD not in html
+    assert storage_named(zstack_settings, "bs-prod-bj-01")["name"] == "bs-prod-bj-01"
+
+
+def test_plain_post_failure_answers_502_with_the_form_and_the_error(login_as, zstack_settings, uuid):
+    client = login_as(Role.ADMIN)
+    zstack_settings.set_faults(fail_next_jobs=[{"code": "SYS.1007", "details": "hostname rejected"}])
+    response = client.post(f"/storages/{uuid}/edit/", form_data(uuid, hostname="10.0.0.9"))
+    assert response.status_code == 502
+    html = response.content.decode()
+    assert "<html" in html and "SYS.1007" in html and 'value="10.0.0.9"' in html
+
+
+def test_a_job_that_never_finishes_is_reported_as_timed_out(login_as, zstack_settings, uuid, settings):
+    settings.ZSTACK_JOB_DEADLINE = 1.0
+    client = login_as(Role.ADMIN)
+    data = form_data(uuid, name="bs-slow")
+    zstack_settings.set_faults(jobs_never_finish=True)
+    response = client.post(f"/storages/{uuid}/edit/", data, **HTMX)
+    html = response.content.decode()
+    assert "did not answer in time" in html and 'value="bs-slow"' in html
+    assert AuditEvent.objects.filter(storage_uuid=uuid, outcome="timed_out").exists()
+
+
+def test_zstack_unreachable_on_save_keeps_the_input(login_as, zstack_settings, uuid, settings):
+    client = login_as(Role.ADMIN)
+    data = form_data(uuid, name="bs-offline")
+    settings.ZSTACK_URL = "http://127.0.0.1:9"
+    response = client.post(f"/storages/{uuid}/edit/", data, **HTMX)
+    html = response.content.decode()
+    assert response.status_code == 200
+    assert "could not be reached" in html and 'value="bs-offline"' in html
+
+
+# --- stale form ----------------------------------------------------------------------------------
+
+
+def test_a_stale_form_is_not_written_shows_the_differences_and_can_be_resubmitted(login_as, zstack_settings, uuid):
+    client = login_as(Role.ADMIN)
+    data = form_data(uuid, name="my-name", description="my description")
+    zstack_settings.patch_storage(uuid, name="their-name")
+    zstack_settings.clear_requests()
+
+    response = client.post(f"/storages/{uuid}/edit/", data, **HTMX)
+    html = response.content.decode()
+    assert puts(zstack_settings) == []
+    assert "changed in ZStack since you opened the form" in html
+    conflicts = html[html.index("<tbody>"):html.index("</tbody>")]
+    assert "Name" in conflicts and "my-name" in conflicts and "their-name" in conflicts
+    assert 'value="my-name"' in html  # the user's input stays for review
+    new_stamp = re.search(r'name="last_op_date" value="([^"]*)"', html).group(1)
+    assert new_stamp and new_stamp != data["last_op_date"]
+    assert AuditEvent.objects.filter(storage_uuid=uuid, outcome="conflict").count() == 1
+
+    resubmitted = client.post(f"/storages/{uuid}/edit/", {**data, "last_op_date": new_stamp}, **HTMX)
+    assert "Saved." in resubmitted.content.decode()
+    assert storage_named(zstack_settings, "my-name")["description"] == "my description"
+
+
+def test_plain_stale_post_answers_409_with_the_review_form(login_as, zstack_settings, uuid):
+    client = login_as(Role.ADMIN)
+    data = form_data(uuid, name="mine")
+    zstack_settings.patch_storage(uuid, description="changed elsewhere")
+    response = client.post(f"/storages/{uuid}/edit/", data)
+    assert response.status_code == 409
+    assert "changed elsewhere" in response.content.decode()
