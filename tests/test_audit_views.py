@@ -25,13 +25,6 @@ REQUIRED_CSV_COLUMNS = ["timestamp", "actor", "action", "storage_uuid", "storage
                         "changes", "correlation_id"]  # fmt: skip
 
 
-@pytest.fixture(autouse=True)
-def plain_static_files(settings):
-    """Pages link static files by name; tests don't run collectstatic, so skip the hashed manifest."""
-    settings.STORAGES = {**settings.STORAGES,
-                         "staticfiles": {"BACKEND": "django.contrib.staticfiles.storage.StaticFilesStorage"}}
-
-
 def client_for(client, role):
     user = get_user_model().objects.create_user(username=f"{role.value}-user", password="x-Pass-123")
     assign_role(user, role)
@@ -94,7 +87,7 @@ def test_the_log_shows_events_newest_first_with_a_readable_per_field_diff(client
     assert html.index('id="audit-event-2"') < html.index('id="audit-event-1"')
     assert "10.0.0.1" in html and "10.0.0.2" in html and "Hostname" in html
     assert "SSH password" in html and "the value is never recorded" in html and "s3cret" not in html
-    assert "+ gold" in html and "− silver" in html
+    assert "+gold" in html and "−silver" in html
 
 
 def test_the_log_is_paged(client):

@@ -25,6 +25,16 @@ OUTCOME_LABELS = {
     Outcome.REFUSED: _("Refused"),
     Outcome.INVALID: _("Invalid"),
 }
+# Badge tones of the project stylesheet (badge--ok / --busy / --bad / --muted).
+OUTCOME_TONES = {
+    Outcome.ATTEMPTED: "busy",
+    Outcome.SUCCEEDED: "ok",
+    Outcome.FAILED: "bad",
+    Outcome.TIMED_OUT: "bad",
+    Outcome.REFUSED: "bad",
+    Outcome.CONFLICT: "muted",
+    Outcome.INVALID: "muted",
+}
 ROLE_LABELS = {
     Role.ADMIN: _("Administrator"),
     Role.AUDITOR: _("Auditor"),

@@ -122,6 +122,12 @@ class AuditEvent(_AppendOnlyModel):
         return label(OUTCOME_LABELS, self.outcome)
 
     @property
+    def outcome_tone(self) -> str:
+        from .labels import OUTCOME_TONES
+
+        return OUTCOME_TONES.get(self.outcome, "muted")
+
+    @property
     def role_label(self):
         from .labels import ROLE_LABELS, label
 
