@@ -1,0 +1,62 @@
+"""The audit log in a real browser: accessible, and its filter form works with and without JavaScript."""
+
+import re
+
+import pytest
+from playwright.sync_api import expect
+
+from dashboard.accounts.actor import Actor
+from dashboard.accounts.roles import Role
+from dashboard.audit.log import Action, FieldChange, Outcome, record
+
+from .conftest import assert_no_axe_violations, login, screenshot
+
+pytestmark = pytest.mark.browser
+
+
+@pytest.fixture
+def audit_events(transactional_db):
+    actor = Actor(user_id=None, username="alice", role=Role.ADMIN, ip="127.0.0.1", user_agent="Firefox")
+    changes = (FieldChange("name", before="old", after="bs-alpha"), FieldChange("password"),
+               FieldChange("userTags", added=("gold",)))  # fmt: skip
+    attempt = record(actor=actor, action=Action.UPDATE, storage_uuid="a" * 32, storage_name="bs-alpha",
+                     outcome=Outcome.ATTEMPTED, changes=changes)  # fmt: skip
+    record(actor=actor, action=Action.UPDATE, storage_uuid="a" * 32, storage_name="bs-alpha",
+           outcome=Outcome.SUCCEEDED, attempt=attempt, changes=changes)  # fmt: skip
+    record(actor=actor, action=Action.RECONNECT, storage_uuid="b" * 32, storage_name="bs-beta",
+           outcome=Outcome.FAILED, error_code="SYS.1006", error_message="Host unreachable")  # fmt: skip
+
+
+def test_the_audit_log_has_no_serious_accessibility_violations(browser_env, page, audit_events):
+    login(page, browser_env["url"], Role.AUDITOR)
+    page.goto(f"{browser_env['url']}/audit/")
+
+    expect(page.get_by_role("heading", name="Audit log")).to_be_visible()
+    screenshot(page, "audit-log")
+    assert_no_axe_violations(page)
+
+
+def test_filtering_with_htmx_replaces_only_the_results_and_updates_the_url(browser_env, page, audit_events):
+    login(page, browser_env["url"], Role.AUDITOR)
+    page.goto(f"{browser_env['url']}/audit/")
+    page.evaluate("window.__noReload = true")
+
+    page.get_by_label("Outcome").select_option("failed")
+    page.get_by_role("button", name="Apply").click()
+
+    expect(page).to_have_url(re.compile(r"outcome=failed"))
+    expect(page.locator("#audit-results tbody tr")).to_have_count(1)
+    expect(page.locator("#audit-results")).to_contain_text("SYS.1006")
+    assert page.evaluate("window.__noReload") is True  # no full page load happened
+
+
+def test_filtering_without_javascript_reloads_the_page_with_the_filters(browser_env, page_factory, audit_events):
+    page = page_factory(java_script=False)
+    login(page, browser_env["url"], Role.AUDITOR)
+    page.goto(f"{browser_env['url']}/audit/")
+
+    page.get_by_label("Actor").fill("nobody")
+    page.get_by_role("button", name="Apply").click()
+
+    expect(page).to_have_url(re.compile(r"actor=nobody"))
+    expect(page.locator("#audit-results")).to_contain_text("No events match")
