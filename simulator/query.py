@@ -9,6 +9,7 @@ matches when any element matches, a negative one when none does (§6.2 ``createT
 
 from __future__ import annotations
 
+import operator
 import re
 from dataclasses import dataclass
 from decimal import Decimal, InvalidOperation
@@ -18,7 +19,7 @@ from typing import Any, Callable, Iterable
 from simulator.wire import ApiError, RestError, format_date, parse_date
 
 Record = dict[str, Any]
-Predicate = Callable[[Record], bool]
+Filter = Callable[[list[Record]], list[Record]]
 TagsOf = Callable[[str, str], list[str]]  # (resource uuid, "System" | "User") -> tag texts
 
 
@@ -51,6 +52,7 @@ OPERATORS = ("!=", ">=", "<=", "!?=", "!~=", "~=", "?=", "=", ">", "<", "is null
 _NEGATED = {"!=": "=", "!?=": "?=", "!~=": "~="}
 _TAG_PSEUDO_FIELDS = {"__systemTag__": "System", "__userTag__": "User"}
 _INTEGER = re.compile(r"^-?\d+$")
+_PLAIN_CONTAINS = re.compile(r"^%[^%_]*%$")
 
 
 @dataclass
@@ -101,56 +103,61 @@ def unknown_field(resource: Resource, name: str) -> ApiError:
     return ApiError("SYS.1000", f"inventory class[{resource.inventory_class}] has no field[{name}]")
 
 
-def compile_condition(resource: Resource, text: str, tz: tzinfo, tags_of: TagsOf) -> Predicate:
+def compile_condition(resource: Resource, text: str, tz: tzinfo, tags_of: TagsOf) -> Filter:
     field, op, value = split_condition(text)
     return compile_parts(resource, field, op, value, tz, tags_of)
 
 
 def compile_parts(resource: Resource, field: str, op: str, value: str, tz: tzinfo,
-                  tags_of: TagsOf) -> Predicate:
+                  tags_of: TagsOf) -> Filter:
+    """A filter for one condition. Each returns a comprehension over all rows, with as few
+    function calls per row as possible: a page query over 10,000 storages must stay fast."""
     if field in _TAG_PSEUDO_FIELDS:
         tag_type = _TAG_PSEUDO_FIELDS[field]
         kind, get = "list", (lambda record: tags_of(record["uuid"], tag_type))
     elif field in resource.fields:
-        kind, get = resource.fields[field], (lambda record: record.get(field))
+        kind, get = resource.fields[field], (lambda record: record.get(field) or [])
     else:
         raise unknown_field(resource, field)
     if op in ("is null", "not null"):
         want_null = op == "is null"
         if kind == "list":
-            return lambda record: (len(get(record)) == 0) == want_null
-        return lambda record: (get(record) is None) == want_null
+            return lambda rows: [r for r in rows if (len(get(r)) == 0) == want_null]
+        return lambda rows: [r for r in rows if (r.get(field) is None) == want_null]
     negated = op in _NEGATED
     test = _test(_NEGATED.get(op, op), value, "str" if kind == "list" else kind, field, tz)
     if kind == "list":
-        if negated:
-            return lambda record: not any(test(item) for item in get(record))
-        return lambda record: any(test(item) for item in get(record))
-
-    def scalar(record: Record) -> bool:
-        current = get(record)
-        if current is None:  # SQL: NULL fails every comparison, negated ones too
-            return False
-        return test(current) != negated
-    return scalar
+        return lambda rows: [r for r in rows if any(map(test, get(r))) != negated]
+    # SQL: NULL fails every comparison, negated ones too.
+    if negated:
+        return lambda rows: [r for r in rows if (v := r.get(field)) is not None and not test(v)]
+    return lambda rows: [r for r in rows if (v := r.get(field)) is not None and test(v)]
 
 
 def _test(op: str, value: str, kind: str, field: str, tz: tzinfo) -> Callable[[Any], bool]:
+    """The positive test of one non-null value; written flat because it runs once per record."""
     if op == "~=":
-        pattern = _like_regex(value)
-        return lambda current: pattern.fullmatch(str(current)) is not None
+        if kind == "str" and _PLAIN_CONTAINS.match(value):  # the search box's "%text%", fast
+            needle = value[1:-1].casefold()
+            return lambda current: needle in current.casefold()
+        match = _like_regex(value).fullmatch
+        if kind == "str":
+            return lambda current: match(current) is not None
+        return lambda current: match(str(current)) is not None
     if op == "?=":
         wanted = {_literal(item, kind, field, tz) for item in value.split(",")}
-        return lambda current: _normalise(current, kind) in wanted
+        if kind == "str":
+            return lambda current: current.casefold() in wanted
+        return lambda current: current in wanted
     literal = _literal(value, kind, field, tz)
-    compare: dict[str, Callable[[Any], bool]] = {
-        "=": lambda current: _normalise(current, kind) == literal,
-        ">": lambda current: _normalise(current, kind) > literal,
-        "<": lambda current: _normalise(current, kind) < literal,
-        ">=": lambda current: _normalise(current, kind) >= literal,
-        "<=": lambda current: _normalise(current, kind) <= literal,
-    }
-    return compare[op]
+    compare = _COMPARISONS[op]
+    if kind == "str":
+        return lambda current: compare(current.casefold(), literal)
+    return lambda current: compare(current, literal)
+
+
+_COMPARISONS: dict[str, Callable[[Any, Any], bool]] = {
+    "=": operator.eq, ">": operator.gt, "<": operator.lt, ">=": operator.ge, "<=": operator.le}
 
 
 def _like_regex(pattern: str) -> re.Pattern[str]:
@@ -176,7 +183,11 @@ def _literal(value: str, kind: str, field: str, tz: tzinfo) -> Any:
             raise ApiError("SYS.1000", f"cannot convert [{value}] to a date for field[{field}]")
         return parsed
     try:
-        return Decimal(value.strip())
+        number = Decimal(value.strip())
+        if not number.is_finite():
+            raise InvalidOperation
+        # Whole numbers as int: int-to-int comparisons are what makes a 10,000-row filter fast.
+        return int(number) if number == number.to_integral_value() else number
     except InvalidOperation:
         raise ApiError("SYS.1000", f"cannot convert [{value}] to a number for field[{field}]") from None
 
@@ -214,11 +225,13 @@ def to_inventory(resource: Resource, record: Record, tz: tzinfo,
 
 def run_query(resource: Resource, records: list[Record], params: QueryParams, *, tz: tzinfo,
               tags_of: TagsOf) -> dict[str, Any]:
-    predicates = [compile_condition(resource, text, tz, tags_of) for text in params.conditions]
+    filters = [compile_condition(resource, text, tz, tags_of) for text in params.conditions]
     for name in params.fields or ():
         if name not in resource.fields:
             raise unknown_field(resource, name)
-    matched = [r for r in records if all(predicate(r) for predicate in predicates)]
+    matched = records
+    for narrow in filters:  # all conditions are ANDed (§6.1)
+        matched = narrow(matched)
     if params.count:
         return {"total": len(matched), "schema": {}}
     if params.sort:

@@ -16,7 +16,7 @@ TIB = 2**40
 IMAGE_STORE_TYPE = "ImageStoreBackupStorage"
 STORAGE_RESOURCE_TYPE = "ImageStoreBackupStorageVO"
 # 2023-01-01 00:00:00 Asia/Shanghai: fixed so the data does not depend on when it is generated.
-_EPOCH_BASE = 1672502400 - 8 * 3600
+_EPOCH_BASE = 1672502400
 _DAY = 86400
 
 _ZONES = (

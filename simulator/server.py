@@ -129,7 +129,7 @@ class SimulatorServer:
         with self.state.lock:
             self.state.requests.clear()
 
-    def patch_storage(self, uuid: str, **fields: Any) -> dict[str, Any]:
+    def patch_storage(self, uuid: str, /, **fields: Any) -> dict[str, Any]:
         with self.state.lock:
             return self._storage_json(control.patch_storage(self.state, uuid, fields))
 
@@ -204,10 +204,11 @@ class _Handler(BaseHTTPRequestHandler):
         except Exception as exc:  # like ZStack's REST layer: an unhandled exception is a text 500
             traceback.print_exc()
             response = text_response(500, str(exc))
-        self._send(response)
-        status = "dropped" if response.drop else response.status
-        self.server.simulator.log(request.method, request.path, status,
+        # Logged before answering, so the line is written before the client can move on.
+        self.server.simulator.log(request.method, request.path,
+                                  "dropped" if response.drop else response.status,
                                   (time.perf_counter() - started) * 1000)
+        self._send(response)
 
     do_PUT = do_POST = do_DELETE = do_PATCH = do_HEAD = do_GET
 
