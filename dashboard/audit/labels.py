@@ -40,7 +40,7 @@ ROLE_LABELS = {
     Role.AUDITOR: _("Auditor"),
     Role.VIEWER: _("Viewer"),
 }
-# The API's field names (zstack-api.md §4), as the edit form labels them.
+# The API's field names (zstack-api.md §4), as the edit form labels them; "state" is what enable/disable change.
 FIELD_LABELS = {
     "name": _("Name"),
     "description": _("Description"),
@@ -50,6 +50,7 @@ FIELD_LABELS = {
     "sshPort": _("SSH port"),
     "systemTags": _("System tags"),
     "userTags": _("User tags"),
+    "state": _("State"),
 }
 
 
