@@ -13,7 +13,7 @@ from typing import Any, Callable
 from simulator import async_api, audits
 from simulator.query import (BACKUP_STORAGE, IMAGE_STORE, SYSTEM_TAG, USER_TAG, ZONE, QueryParams,
                              Resource, parse_params, run_query, split_condition)
-from simulator.rest import ok, optional_json_object, require_session
+from simulator.rest import job_uuid_header, ok, optional_json_object, require_session
 from simulator.seed import IMAGE_STORE_TYPE
 from simulator.state import State
 from simulator.wire import (ApiError, Request, Response, RestError, format_date, invalid_argument,
@@ -54,8 +54,8 @@ class ZStackApi:
 
     def handle(self, request: Request) -> Response:
         path = request.path[len("/zstack"):]  # [RS] routes on "/v1/..." (§1)
-        for pattern, methods in self._routes:
-            match = pattern.match(path[len("/v1"):]) if path.startswith("/v1/") else None
+        for pattern, methods in self._routes if path.startswith("/v1/") else ():
+            match = pattern.match(path[len("/v1"):])
             if match is None:
                 continue
             handler = methods.get(request.method) or methods.get("*")
@@ -74,6 +74,7 @@ class ZStackApi:
 
     def login(self, request: Request) -> Response:
         body = optional_json_object(request)
+        job_uuid_header(self.state, request)
         # A wrongly named key is silently ignored on a unique path, so validation fails (§2.1).
         params = body.get("logInByAccount")
         params = params if isinstance(params, dict) else {}
@@ -94,6 +95,7 @@ class ZStackApi:
         return ok(request, {"inventory": inventory}, {"inventory": SESSION_CLASS})
 
     def logout(self, request: Request, uuid: str) -> Response:
+        job_uuid_header(self.state, request)
         with self.state.lock:
             self.state.logout(uuid)
         return ok(request, {}, {})  # always success, even for unknown sessions (§2.2)

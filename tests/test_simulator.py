@@ -438,6 +438,14 @@ def test_numeric_comparisons_compare_numbers(zs: ZStack) -> None:
         ["深圳灾备镜像仓库"]
 
 
+def test_date_conditions_accept_iso_or_zstack_dates_in_server_time(zs: ZStack) -> None:
+    # Zones are created 2023-01-01, -04 and -07 at midnight Asia/Shanghai (seed.py).
+    assert zs.names("/zones", "createDate<2023-01-02") == ["zone-beijing-01"]
+    assert zs.names("/zones", "createDate<Jan 2, 2023 12:00:00 AM") == ["zone-beijing-01"]
+    assert zs.names("/zones", "createDate>=2023-01-04 00:00:00") == ["zone-shanghai-02", "华南-深圳"]
+    assert error_of(zs.query("/zones", "createDate>yesterday"))["code"] == "SYS.1000"
+
+
 def test_limit_defaults_to_1000(sim: SimulatorServer, zs: ZStack) -> None:
     sim.reset(storages=1005)
     reply = zs.query("/backup-storage/image-store", replyWithCount="true")
