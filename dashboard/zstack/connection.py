@@ -9,6 +9,7 @@ from __future__ import annotations
 import hashlib
 import json
 import logging
+import re
 import threading
 import time
 import uuid as uuidlib
@@ -23,6 +24,21 @@ from .inventory import Session
 
 logger = logging.getLogger("dashboard.zstack.client")
 API_PREFIX = "/zstack/v1"
+
+
+class _HideSessionIds(logging.Filter):
+    """urllib3 logs each request line at DEBUG; logout's path holds the session uuid, a bearer credential."""
+
+    _PATTERN = re.compile(r"(/accounts/sessions/)[^/\s?\"]+")
+
+    def filter(self, record: logging.LogRecord) -> bool:
+        message = record.getMessage()
+        if "/accounts/sessions/" in message:
+            record.msg, record.args = self._PATTERN.sub(r"\1<session>", message), ()
+        return True
+
+
+logging.getLogger("urllib3.connectionpool").addFilter(_HideSessionIds())
 
 
 def new_job_uuid() -> str:
