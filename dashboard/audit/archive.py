@@ -42,7 +42,8 @@ def archive_older_than(cutoff: datetime, output: Path) -> ArchiveResult:
         verification = chain.verify()
         if not verification.ok:
             raise ArchiveError(f"the chain does not verify, nothing archived: {verification.problem}")
-        first_kept = AuditEvent.objects.filter(timestamp__gte=cutoff).order_by("sequence").values_list("sequence", flat=True).first()  # noqa: E501
+        kept = AuditEvent.objects.filter(timestamp__gte=cutoff).order_by("sequence")
+        first_kept = kept.values_list("sequence", flat=True).first()
         prefix = AuditEvent.objects.order_by("sequence")
         if first_kept is not None:
             prefix = prefix.filter(sequence__lt=first_kept)

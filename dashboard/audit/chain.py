@@ -98,27 +98,32 @@ class Verification:
 
 
 def verify() -> Verification:
+    """Walk the chain from the latest checkpoint (or the genesis) and stop at the first bad event."""
     checkpoint = AuditCheckpoint.objects.order_by("-sequence").first()
     expected_sequence = checkpoint.sequence + 1 if checkpoint else 1
     expected_prev = checkpoint.hash if checkpoint else GENESIS_HASH
     checked = 0
-
-    def bad(sequence: int, problem: str) -> Verification:
-        return Verification(False, checked, expected_sequence - 1, expected_prev, problem, sequence)
-
     for event in AuditEvent.objects.order_by("sequence").iterator(chunk_size=2000):
-        if event.sequence < expected_sequence:
-            return bad(event.sequence, f"event #{event.sequence} (id {event.pk}) is at or below checkpoint "
-                                       f"#{expected_sequence - 1} but was not archived: it was inserted")  # fmt: skip
-        if event.sequence > expected_sequence:
-            missing = f"#{expected_sequence}" + (f"..#{event.sequence - 1}" if event.sequence - 1 > expected_sequence else "")
-            return bad(expected_sequence, f"event {missing} is missing (deleted) before event #{event.sequence}")
-        if event.prev_hash != expected_prev:
-            return bad(event.sequence, f"event #{event.sequence} (id {event.pk}) does not link to event "
-                                       f"#{event.sequence - 1}: an event was edited, deleted, inserted or reordered")  # fmt: skip
-        if compute_hash(event) != event.hash:
-            return bad(event.sequence, f"event #{event.sequence} (id {event.pk}) was altered: its content no "
-                                       f"longer matches its hash")  # fmt: skip
+        problem = _problem(event, expected_sequence, expected_prev)
+        if problem:
+            bad_sequence, message = problem
+            return Verification(False, checked, expected_sequence - 1, expected_prev, message, bad_sequence)
         checked += 1
         expected_sequence, expected_prev = event.sequence + 1, event.hash
     return Verification(True, checked, expected_sequence - 1, expected_prev)
+
+
+def _problem(event: AuditEvent, expected_sequence: int, expected_prev: str) -> tuple[int, str] | None:
+    name = f"event #{event.sequence} (id {event.pk})"
+    if event.sequence < expected_sequence:
+        return event.sequence, (f"{name} is at or below checkpoint #{expected_sequence - 1}, which should have "
+                                f"archived it: the event or the checkpoint was inserted")  # fmt: skip
+    if event.sequence > expected_sequence:
+        gap = f"#{expected_sequence}" if event.sequence == expected_sequence + 1 else f"#{expected_sequence}..#{event.sequence - 1}"
+        return expected_sequence, f"event {gap} is missing (deleted) before event #{event.sequence}"
+    if event.prev_hash != expected_prev:
+        return event.sequence, (f"{name} does not link to event #{event.sequence - 1}: "
+                                f"an event was edited, deleted, inserted or reordered")  # fmt: skip
+    if compute_hash(event) != event.hash:
+        return event.sequence, f"{name} was altered: its content no longer matches its hash"
+    return None

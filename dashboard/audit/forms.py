@@ -24,8 +24,8 @@ class AuditFilterForm(forms.Form):
     storage = forms.CharField(
         label=_("Storage"), required=False, max_length=255, help_text=_("UUID, or part of the name")
     )
-    action = forms.ChoiceField(label=_("Action"), required=False, choices=ANY + [(a.value, l) for a, l in ACTION_LABELS.items()])
-    outcome = forms.ChoiceField(label=_("Outcome"), required=False, choices=ANY + [(o.value, l) for o, l in OUTCOME_LABELS.items()])
+    action = forms.ChoiceField(label=_("Action"), required=False, choices=ANY + list(ACTION_LABELS.items()))
+    outcome = forms.ChoiceField(label=_("Outcome"), required=False, choices=ANY + list(OUTCOME_LABELS.items()))
     field = forms.ChoiceField(label=_("Changed field"), required=False, choices=ANY + list(FIELD_LABELS.items()))
 
     def clean(self):
