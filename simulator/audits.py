@@ -11,7 +11,7 @@ import re
 import time
 from typing import Any
 
-from simulator.wire import RestError
+from simulator.wire import RestError, drop_nulls
 
 _MASK = "*****"
 _INTEGER = re.compile(r"^\d+$")
@@ -32,7 +32,7 @@ def build(*, api_name: str, resource_uuid: str, resource_type: str, account_uuid
           user_agent: str | None) -> dict[str, Any]:
     now = time.time()
     error = response_body.get("error")
-    audit = {
+    return drop_nulls({
         "resourceUuid": resource_uuid, "resourceType": resource_type, "clientIp": client_ip,
         "clientBrowser": user_agent, "apiName": api_name,
         "error": json.dumps(error, ensure_ascii=False) if error else "",
@@ -41,8 +41,7 @@ def build(*, api_name: str, resource_uuid: str, resource_type: str, account_uuid
         "requestDump": json.dumps(masked(request_body), ensure_ascii=False),
         "responseDump": json.dumps(masked(response_body), ensure_ascii=False),
         "time": int(now * 1000), "success": status == 200,
-    }
-    return {k: v for k, v in audit.items() if v is not None}
+    })
 
 
 def select(audits: list[dict[str, Any]], pairs: list[tuple[str, str]]) -> dict[str, Any]:

@@ -5,10 +5,10 @@ from __future__ import annotations
 import json
 import uuid
 from dataclasses import dataclass, field
-from email.message import Message
-from urllib.parse import parse_qsl
 from datetime import datetime, timedelta, timezone, tzinfo
+from email.message import Message
 from typing import Any
+from urllib.parse import parse_qsl
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 # Fixed description per code, as in ZStack's conf/errorCodes/*.xml (zstack-api.md §7.1).
