@@ -241,6 +241,22 @@ def test_polls_go_to_the_configured_host_not_the_advertised_one():
     assert http.calls[1][0:2] == ("GET", "http://zstack.test:8080/zstack/v1/api-jobs/" + "a" * 32)
 
 
+def test_a_job_result_without_its_inventory_envelope_is_reread():
+    stored = {"uuid": STORAGE, "name": "from-the-reread", "state": "Disabled"}
+    client, http = client_with(answer(202, {"location": "http://mn/zstack/v1/api-jobs/" + "a" * 32}),
+                               answer(200, {}), answer(200, {"inventories": [stored]}))
+    result = client.change_state(STORAGE, "disable")
+    assert result.inventory.name == "from-the-reread"
+    assert http.calls[2][1] == f"http://zstack.test:8080/zstack/v1/backup-storage/image-store/{STORAGE}"
+
+
+def test_a_single_string_is_refused_as_a_condition_list():
+    client, http = client_with(answer(200, {"inventories": []}))
+    with pytest.raises(TypeError):
+        client.query_zones("name=zone-1")
+    assert http.calls == []
+
+
 def test_secrets_echoed_by_the_server_are_scrubbed_from_error_texts():
     echoed = {"error": {"code": "SYS.1007", "description": "bad",
                         "details": "password ssh-Secret-99 rejected for session " + SESSION}}

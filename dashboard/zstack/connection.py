@@ -13,6 +13,7 @@ import re
 import threading
 import time
 import uuid as uuidlib
+from collections.abc import Iterable
 from datetime import tzinfo
 from zoneinfo import ZoneInfo
 

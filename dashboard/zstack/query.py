@@ -27,6 +27,8 @@ def query_string(
     with_count: bool = False,
 ) -> str:
     """One ``q=`` per condition (ANDed by ZStack); paging and sort only when asked for."""
+    if isinstance(conditions, str):  # a bare string would become one condition per character
+        raise TypeError("conditions must be a list of strings, not one string")
     pairs: list[tuple[str, str]] = [("q", condition) for condition in conditions]
     if limit is not None:
         pairs.append(("limit", str(int(limit))))
