@@ -86,6 +86,10 @@ class TagsField(forms.CharField):
 class StorageEditForm(forms.Form):
     """Exactly the documented update fields, named as the API names them (ARCHITECTURE.md §4)."""
 
+    def __init__(self, *args, **kwargs):
+        kwargs.setdefault("label_suffix", "")
+        super().__init__(*args, **kwargs)
+
     name = forms.CharField(label=_("Name"), max_length=NAME_MAX)
     description = forms.CharField(
         label=_("Description"), max_length=DESCRIPTION_MAX, required=False,
@@ -146,8 +150,14 @@ class StorageFilterForm(forms.Form):
         choices=[(str(n), str(n)) for n in PAGE_SIZES],
     )
 
-    def __init__(self, *args, **kwargs):
-        super().__init__(*args, **kwargs)
+    def __init__(self, data=None, *args, **kwargs):
+        if data is not None:  # show the defaults in use, not the first option, when a value is missing
+            data = data.copy()
+            for key, default in (("sort", DEFAULT_SORT), ("page_size", str(DEFAULT_PAGE_SIZE))):
+                if not data.get(key):
+                    data[key] = default
+        kwargs.setdefault("label_suffix", "")
+        super().__init__(data, *args, **kwargs)
         choices = []
         for field, label in SORT_FIELDS.items():
             choices.append((field, _("%(field)s, ascending") % {"field": label}))
