@@ -107,25 +107,8 @@ def storage_update(*, actor: Actor, uuid: str, changes: dict[str, Any], loaded_l
         return WriteResult(storage=current, changes=(), correlation_id=None)
 
     def call(job_uuid: str) -> str:
-        update = {c.field: c.after for c in diff if c.field in PLAIN_FIELDS}
-        if any(c.field == "password" for c in diff):
-            update["password"] = changes["password"]
-        added = {c.field: list(c.added) for c in diff if c.field in TAG_FIELDS and c.added}
-        removed = [t.uuid for c in diff if c.field in TAG_FIELDS
-                   for t in (tags.system if c.field == "systemTags" else tags.user) if t.tag in c.removed]
-        accepted = None
-        if update or added:
-            result = client.update_image_store(
-                uuid, job_uuid=job_uuid, name=update.get("name"), description=update.get("description"),
-                hostname=update.get("hostname"), username=update.get("username"),
-                password=update.get("password"), ssh_port=update.get("sshPort"),
-                system_tags=added.get("systemTags"), user_tags=added.get("userTags"),
-            )
-            accepted = result.job_uuid
-        for tag_uuid in removed:
-            result = client.delete_tag(tag_uuid, job_uuid=job_uuid if accepted is None else new_job_uuid())
-            accepted = accepted or result.job_uuid
-        return accepted or job_uuid
+        return _send_update(client, uuid, diff, password=changes.get("password") or None, tags=tags,
+                            job_uuid=job_uuid)
 
     correlation_id = _audited_write(actor, Action.UPDATE, current, diff, call)
     return WriteResult(storage=client.get_image_store(uuid), changes=diff, correlation_id=correlation_id)
@@ -151,6 +134,30 @@ def storage_set_state(*, actor: Actor, uuid: str, enabled: bool) -> WriteResult:
         lambda job_uuid: client.change_state(uuid, event, job_uuid=job_uuid).job_uuid,
     )
     return WriteResult(storage=client.get_image_store(uuid), changes=(change,), correlation_id=correlation_id)
+
+
+def _send_update(client, uuid: str, diff, *, password: str | None, tags: ResourceTags, job_uuid: str) -> str:
+    """The upstream calls for one edit: the update (changed fields, added tags at the top level), then
+    one DeleteTag per removed tag. Returns the job uuid of the first call (the correlation id)."""
+    update = {c.field: c.after for c in diff if c.field in PLAIN_FIELDS}
+    added = {c.field: list(c.added) for c in diff if c.field in TAG_FIELDS and c.added}
+    removed_texts = {c.field: set(c.removed) for c in diff if c.field in TAG_FIELDS}
+    removed = [t.uuid for t in tags.system if t.tag in removed_texts.get("systemTags", ())]
+    removed += [t.uuid for t in tags.user if t.tag in removed_texts.get("userTags", ())]
+    sends_password = any(c.field == "password" for c in diff)
+    accepted = None
+    if update or added or sends_password:
+        accepted = client.update_image_store(
+            uuid, job_uuid=job_uuid, name=update.get("name"), description=update.get("description"),
+            hostname=update.get("hostname"), username=update.get("username"),
+            password=password if sends_password else None, ssh_port=update.get("sshPort"),
+            system_tags=added.get("systemTags"), user_tags=added.get("userTags"),
+        ).job_uuid
+    for tag_uuid in removed:
+        # Every write needs its own X-Job-UUID: ZStack rejects a reused one (zstack-api.md §1).
+        result = client.delete_tag(tag_uuid, job_uuid=job_uuid if accepted is None else new_job_uuid())
+        accepted = accepted or result.job_uuid
+    return accepted or job_uuid
 
 
 def write_refused(*, actor: Actor, action: Action, uuid: str) -> None:
