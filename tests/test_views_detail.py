@@ -156,5 +156,7 @@ def test_times_follow_the_browser_time_zone_cookie(login_as, storage):
     client.cookies["tz"] = "Europe/Berlin"
     html = client.get(f"/storages/{storage['uuid']}/card/").content.decode()
     assert "Times are shown in Europe/Berlin" in html
+    client.cookies["tz"] = "Asia%2FShanghai"  # as static/js/app.js writes it
+    assert "Times are shown in Asia/Shanghai" in client.get(f"/storages/{storage['uuid']}/card/").content.decode()
     client.cookies["tz"] = "Not/AZone"
     assert "Times are shown in UTC" in client.get(f"/storages/{storage['uuid']}/card/").content.decode()

@@ -4,6 +4,7 @@ without it (first visit, no JavaScript) settings.TIME_ZONE applies."""
 from __future__ import annotations
 
 import zoneinfo
+from urllib.parse import unquote
 from functools import wraps
 
 from django.utils import timezone
@@ -12,7 +13,7 @@ COOKIE = "tz"
 
 
 def zone_from_request(request):
-    name = request.COOKIES.get(COOKIE, "")
+    name = unquote(request.COOKIES.get(COOKIE, ""))  # app.js URI-encodes it: "Asia%2FShanghai"
     if not name or len(name) > 64:
         return None
     try:

@@ -102,8 +102,4 @@
     }
   });
 
-  // --- the language switcher submits itself when JavaScript runs -------------------------------
-  document.addEventListener("change", function (evt) {
-    if (evt.target.matches && evt.target.matches("select[data-autosubmit]")) { evt.target.form.submit(); }
-  });
 })();
