@@ -59,19 +59,33 @@ def browser_env(transactional_db, live_server, zstack_settings):
     return {"url": live_server.url, "sim": zstack_settings}
 
 
+PHONE = {"width": 390, "height": 844}
+DESKTOP = {"width": 1280, "height": 900}
+
+
 def _new_page(browser: Browser, *, java_script: bool = True, locale: str = "en-US",
-              viewport: dict | None = None, color_scheme: str = "light") -> Page:
+              viewport: dict | None = None, color_scheme: str = "light", bypass_csp: bool = True) -> Page:
     context = browser.new_context(
         java_script_enabled=java_script,
         locale=locale,
-        viewport=viewport or {"width": 1280, "height": 900},
+        viewport=viewport or DESKTOP,
         color_scheme=color_scheme,
         # Only so axe-core can be injected into pages served with our strict CSP; the app's own
-        # CSP is exercised by test_csp.py, which does not bypass it.
-        bypass_csp=True,
+        # CSP is exercised by test_look_browser.py with bypass_csp=False.
+        bypass_csp=bypass_csp,
     )
     context.set_default_timeout(10_000)
-    return context.new_page()
+    page = context.new_page()
+    page.console_errors = watch_console(page)
+    return page
+
+
+def watch_console(page: Page) -> list[str]:
+    """Collect console errors and uncaught exceptions (CSP violations are reported as console errors)."""
+    errors: list[str] = []
+    page.on("console", lambda msg: errors.append(msg.text) if msg.type == "error" else None)
+    page.on("pageerror", lambda exc: errors.append(f"uncaught: {exc}"))
+    return errors
 
 
 @pytest.fixture
