@@ -5,7 +5,6 @@ from __future__ import annotations
 
 import zoneinfo
 from urllib.parse import unquote
-from functools import wraps
 
 from django.utils import timezone
 
@@ -22,23 +21,8 @@ def zone_from_request(request):
         return None
 
 
-def browser_timezone(view):
-    @wraps(view)
-    def wrapped(request, *args, **kwargs):
-        zone = zone_from_request(request)
-        if zone is None:
-            return view(request, *args, **kwargs)
-        with timezone.override(zone):
-            response = view(request, *args, **kwargs)
-            if hasattr(response, "render") and not getattr(response, "is_rendered", True):
-                response.render()
-            return response
-
-    return wrapped
-
-
 class BrowserTimezoneMiddleware:
-    """The same for every view (add to MIDDLEWARE to cover pages outside the storages app)."""
+    """Render every page in the reader's zone (after AuthenticationMiddleware in MIDDLEWARE)."""
 
     def __init__(self, get_response):
         self.get_response = get_response

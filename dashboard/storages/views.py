@@ -21,7 +21,6 @@ from dashboard.zstack.errors import ResourceNotFound, ZStackError
 
 from . import selectors, services
 from .forms import StorageEditForm, StorageFilterForm
-from .timezones import browser_timezone
 
 CARD = "storages/detail.html#storage-card"
 
@@ -37,7 +36,7 @@ def permission_required(perm: str, *, audit_action: Action | None = None):
                     services.write_refused(actor=Actor.from_request(request), action=audit_action,
                                            uuid=kwargs.get("uuid", ""))
                 raise PermissionDenied
-            return browser_timezone(view)(request, *args, **kwargs)
+            return view(request, *args, **kwargs)
 
         return wrapped
 
