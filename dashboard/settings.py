@@ -118,6 +118,7 @@ LOGOUT_REDIRECT_URL = "login"
 LANGUAGE_CODE = "en"
 LANGUAGES = [("en", _("English")), ("zh-hans", _("Simplified Chinese"))]
 LOCALE_PATHS = [BASE_DIR / "locale"]
+FORMAT_MODULE_PATH = ["dashboard.formats"]
 USE_I18N = True
 USE_TZ = True
 TIME_ZONE = os.environ.get("DJANGO_TIME_ZONE", "UTC")
