@@ -143,9 +143,11 @@ def assert_no_axe_violations(page: Page) -> None:
     assert not violations, "axe-core violations:\n" + json.dumps(summary, indent=2, ensure_ascii=False)
 
 
-def screenshot(page: Page, name: str) -> Path:
-    """Save a full-page screenshot as a test artifact (artifacts/screenshots/NAME.png)."""
+def screenshot(page: Page, name: str, *, full_page: bool = True) -> Path:
+    """Save a screenshot as a test artifact (artifacts/screenshots/NAME.png): the whole page, or only
+    what fits the viewport (what a phone shows without scrolling)."""
     ARTIFACTS.mkdir(parents=True, exist_ok=True)
     path = ARTIFACTS / f"{name}.png"
-    page.screenshot(path=str(path), full_page=True)
+    page.evaluate("document.activeElement && document.activeElement.blur && document.activeElement.blur()")
+    page.screenshot(path=str(path), full_page=full_page, animations="disabled", caret="hide")
     return path
