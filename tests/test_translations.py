@@ -144,3 +144,13 @@ def test_the_committed_mo_file_matches_the_po_file(catalogue):
         if got != entry["msgstr"][:1]:
             stale.append(msgid)
     assert not stale, "django.mo is older than django.po: run compilemessages. Differs for: " + repr(stale[:10])
+
+
+def test_the_server_error_page_is_in_the_readers_language():
+    from django.template.loader import render_to_string
+    from django.utils import translation
+
+    with translation.override("zh-hans"):
+        html = render_to_string("500.html")
+    assert '<html lang="zh-hans">' in html
+    assert "出错了" in html

@@ -88,11 +88,19 @@ def watch_console(page: Page) -> list[str]:
     return errors
 
 
+def _close(pages: list[Page]) -> None:
+    """Close the pages; a script error in any of them fails the test that opened it."""
+    uncaught = [e for p in pages for e in p.console_errors if e.startswith("uncaught")]
+    for p in pages:
+        p.context.close()
+    assert not uncaught, f"JavaScript errors in the page: {uncaught}"
+
+
 @pytest.fixture
 def page(browser) -> Iterator[Page]:
     page = _new_page(browser)
     yield page
-    page.context.close()
+    _close([page])
 
 
 @pytest.fixture
@@ -104,8 +112,7 @@ def page_factory(browser) -> Iterator:
         return pages[-1]
 
     yield make
-    for p in pages:
-        p.context.close()
+    _close(pages)
 
 
 def make_user(role: Role, username: str | None = None):
