@@ -64,10 +64,12 @@ DESKTOP = {"width": 1280, "height": 900}
 
 
 def _new_page(browser: Browser, *, java_script: bool = True, locale: str = "en-US",
-              viewport: dict | None = None, color_scheme: str = "light", bypass_csp: bool = True) -> Page:
+              viewport: dict | None = None, color_scheme: str = "light", bypass_csp: bool = True,
+              timezone_id: str = "UTC") -> Page:
     context = browser.new_context(
         java_script_enabled=java_script,
         locale=locale,
+        timezone_id=timezone_id,
         viewport=viewport or DESKTOP,
         color_scheme=color_scheme,
         # Only so axe-core can be injected into pages served with our strict CSP; the app's own

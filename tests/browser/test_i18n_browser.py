@@ -97,3 +97,15 @@ def test_an_english_browser_gets_english_with_grouped_byte_counts(browser_env, p
     card = page.locator(f"#storage-card-{storage['uuid']}")
     expect(card.locator("dd[title]", has_text="200.0 TiB")).to_have_attribute("title", "219,902,325,555,200 bytes")
     expect(card).to_contain_text(re.compile(r"Created\s*Jan\. \d+, 2024"))
+
+
+def test_times_are_shown_in_the_browsers_time_zone(browser_env, page_factory):
+    storage = storage_named(browser_env["sim"], "bs-sh-archive")  # created 2024-01-20 18:36 UTC
+    page = page_factory(timezone_id="Asia/Shanghai", locale="zh-CN")
+    login(page, browser_env["url"], Role.ADMIN)  # app.js stores the zone in a cookie on the first page
+
+    page.goto(f"{browser_env['url']}/storages/{storage['uuid']}/")
+
+    card = page.locator(f"#storage-card-{storage['uuid']}")
+    expect(card).to_contain_text("时间按 Asia/Shanghai 时区显示。")
+    expect(card).to_contain_text(re.compile(r"创建时间\s*2024年1月21日 02:36"))
