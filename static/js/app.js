@@ -89,8 +89,18 @@
     if (focusable) {
       var invalid = focusable.querySelector("[aria-invalid=true]");
       (invalid || focusable).focus();
+    } else if (focusWasLost() && root.hasAttribute("tabindex") && !triggeredByPoll(evt)) {
+      // e.g. Cancel replaced the form holding the focus with the card: keep keyboard users in place
+      root.focus();
     }
   });
+  function focusWasLost() {
+    return !document.activeElement || document.activeElement === document.body;
+  }
+  function triggeredByPoll(evt) {
+    var config = evt.detail.requestConfig;
+    return !!(config && config.elt && config.elt.hasAttribute && config.elt.hasAttribute("data-poll"));
+  }
 
   // --- expired session during an htmx request ----------------------------------------------------
   document.addEventListener("htmx:beforeSwap", function (evt) {

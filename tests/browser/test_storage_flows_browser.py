@@ -346,6 +346,7 @@ def test_cancelling_the_edit_brings_the_card_back_unchanged(browser_env, page):
     card = page.locator(f"#storage-card-{uuid}")
     expect(card).to_be_visible()
     expect(card).not_to_contain_text("never-saved")
+    expect(card).to_be_focused()  # focus is not lost with the form that held it
     assert storage_named(browser_env["sim"], "bs-ci-cache")
 
 
@@ -384,6 +385,7 @@ def test_disable_asks_for_confirmation_and_cancel_leaves_the_storage_enabled(bro
     confirm.get_by_role("link", name="Cancel").click()
 
     expect(page.locator(f"#storage-card-{uuid} .badges")).to_contain_text("Enabled")
+    expect(page.locator(f"#storage-card-{uuid}")).to_be_focused()
     assert storage_named(sim, "bs-sz-prod-01")["state"] == "Enabled"
 
 
