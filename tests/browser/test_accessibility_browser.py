@@ -175,3 +175,36 @@ def test_the_skip_link_is_the_first_tab_stop_and_moves_focus_to_the_main_content
     expect(skip).to_be_in_viewport()
     page.keyboard.press("Enter")
     expect(page.locator("#main")).to_be_focused()
+
+
+def tab_to(page: Page, locator, limit: int = 60) -> None:
+    for _ in range(limit):
+        page.keyboard.press("Tab")
+        if locator.evaluate("el => el === document.activeElement"):
+            return
+    pytest.fail(f"Tab never reached {locator}")
+
+
+def test_reconnect_and_a_confirmed_disable_work_with_the_keyboard_alone(browser_env, page):
+    sim = browser_env["sim"]
+    uuid = storage_named(sim, "bs-sz-prod-01")["uuid"]
+    login(page, browser_env["url"], Role.ADMIN)
+    page.goto(f"{browser_env['url']}/storages/{uuid}/")
+    card = page.locator(f"#storage-card-{uuid}")
+
+    tab_to(page, card.get_by_role("button", name="Reconnect"))
+    page.keyboard.press("Enter")
+    expect(card.locator(".alert--success")).to_contain_text("Reconnected.")
+    expect(card).to_be_focused()
+
+    tab_to(page, card.get_by_role("link", name="Disable…"))
+    page.keyboard.press("Enter")
+    confirm = page.locator(f"#storage-confirm-{uuid}")
+    expect(confirm).to_be_focused()
+    page.keyboard.press("Tab")
+    expect(confirm.get_by_role("button", name="Disable")).to_be_focused()
+    page.keyboard.press("Space")
+
+    expect(card.locator(".badges")).to_contain_text("Disabled")
+    expect(card).to_be_focused()
+    assert storage_named(sim, "bs-sz-prod-01")["state"] == "Disabled"
