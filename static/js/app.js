@@ -62,6 +62,7 @@
       var template = el.getAttribute("data-age-template");
       if (!at || !template) { return; }
       var seconds = Math.max(0, (Date.now() - at) / 1000);
+      if (seconds < 10) { return; }  // the server's own "Updated just now" reads better than "now"
       el.textContent = template.replace("{ago}", ago(seconds));
     });
   }

@@ -50,7 +50,7 @@ def test_a_browser_asking_for_chinese_gets_the_whole_interface_in_chinese(browse
     expect(card.get_by_role("heading", name="详情")).to_be_visible()
     expect(card.locator("dd[title]", has_text="200.0 TiB")).to_have_attribute("title", "219,902,325,555,200 字节")
     expect(card).to_contain_text(re.compile(r"创建时间\s*2024年1月\d+日 \d\d:\d\d"))
-    expect(card.locator("[data-age]")).to_contain_text("更新")  # the JavaScript age line, in Chinese
+    expect(card.locator("[data-age]")).to_have_text("刚刚更新")
 
     card.get_by_role("link", name="编辑").click()
     form = page.locator(f"#storage-edit-{storage['uuid']}")
@@ -109,3 +109,17 @@ def test_times_are_shown_in_the_browsers_time_zone(browser_env, page_factory):
     card = page.locator(f"#storage-card-{storage['uuid']}")
     expect(card).to_contain_text("时间按 Asia/Shanghai 时区显示。")
     expect(card).to_contain_text(re.compile(r"创建时间\s*2024年1月21日 02:36"))
+
+
+def test_the_cards_age_line_counts_up_in_the_readers_language(browser_env, page_factory):
+    storage = storage_named(browser_env["sim"], "bs-sh-archive")
+    page = page_factory(locale="zh-CN")
+    page.clock.install()
+    login(page, browser_env["url"], Role.VIEWER)
+    page.goto(f"{browser_env['url']}/storages/{storage['uuid']}/")
+    age = page.locator(f"#storage-card-{storage['uuid']} [data-age]")
+    expect(age).to_have_text("刚刚更新")
+
+    page.clock.fast_forward("00:20")  # less than the 30 s poll
+
+    expect(age).to_have_text(re.compile(r"^更新于\s*2\d\s*秒钟?前$"))
