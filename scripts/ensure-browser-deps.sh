@@ -8,7 +8,8 @@ cd "$(dirname "$0")/.."
 
 need_apt=()
 command -v chromium >/dev/null 2>&1 || need_apt+=(chromium)
-fc-list 2>/dev/null | grep -qi "noto sans cjk" || need_apt+=(fonts-noto-cjk)
+# grep without -q reads all input: with pipefail, -q would SIGPIPE fc-list and read as "missing".
+fc-list : family 2>/dev/null | grep -i "noto sans cjk" >/dev/null || need_apt+=(fonts-noto-cjk)
 if [ ${#need_apt[@]} -gt 0 ]; then
   if [ "$(id -u)" != 0 ]; then
     echo "error: missing Debian packages: ${need_apt[*]}; run 'sudo apt-get install ${need_apt[*]}'" >&2

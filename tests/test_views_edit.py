@@ -145,6 +145,15 @@ def test_htmx_success_returns_the_refreshed_card_with_a_message(login_as, zstack
     assert "data-announce" in html
 
 
+def test_htmx_success_also_refreshes_the_recent_changes_out_of_band(login_as, zstack_settings, uuid):
+    response = login_as(Role.ADMIN, "history-admin").post(
+        f"/storages/{uuid}/edit/", form_data(uuid, description="Newer words"), **HTMX)
+    html = response.content.decode()
+    history = html[html.index('<section id="storage-history"'):]
+    assert history.startswith('<section id="storage-history" class="history" aria-labelledby="history-title" hx-swap-oob="true">')
+    assert "history-admin" in history and "Newer words" in history
+
+
 def test_plain_post_redirects_to_the_detail_page_with_a_message(login_as, zstack_settings, uuid):
     client = login_as(Role.ADMIN)
     response = client.post(f"/storages/{uuid}/edit/", form_data(uuid, name="bs-plain"))

@@ -16,6 +16,7 @@ from django.views.decorators.http import require_GET, require_http_methods, requ
 
 from dashboard.accounts.actor import Actor
 from dashboard.accounts.roles import CHANGE_STORAGE, VIEW_AUDIT, VIEW_STORAGE, VIEW_STORAGE_DETAILS
+from dashboard.audit import selectors as audit_selectors
 from dashboard.audit.log import Action
 from dashboard.zstack.errors import ResourceNotFound, ZStackError
 
@@ -77,7 +78,7 @@ def storage_detail(request, uuid):
     if _partial(request):
         return _vary(render(request, CARD, context))
     if context["card"] is not None and request.user.has_perm(VIEW_AUDIT):
-        context["history"] = _audit_selectors().recent_for(uuid, limit=10)
+        context["history"] = audit_selectors.recent_for(uuid, limit=10)
     status = 503 if context["load_error"] else 200
     return _vary(render(request, "storages/detail.html", context, status=status))
 
@@ -183,8 +184,11 @@ def _action(request, uuid, run, success: str):
 def _after_write(request, uuid, notice=None, *, storage=None, write_error=None, status=200):
     """htmx: the refreshed card in place. Plain form post: redirect to the detail page with a message."""
     if request.htmx:
-        return render(request, CARD, _card_context(request, uuid, storage=storage, notice=notice,
-                                                   write_error=write_error))
+        context = _card_context(request, uuid, storage=storage, notice=notice, write_error=write_error)
+        if context["card"] is not None and request.user.has_perm(VIEW_AUDIT):
+            # The detail page's "Recent changes" now has a new entry: send it out of band with the card.
+            context.update(history=audit_selectors.recent_for(uuid, limit=10), history_oob=True)
+        return render(request, CARD, context)
     if write_error:
         messages.error(request, _write_error_text(write_error))
     else:
@@ -206,7 +210,7 @@ def _card_context(request, uuid, *, storage=None, **extra) -> dict:
         raise Http404(_("No backup storage with this UUID.")) from None
     except ZStackError as error:
         card, load_error = None, error
-    last_change = _audit_selectors().last_change_for(uuid) if card is not None else None
+    last_change = audit_selectors.last_change_for(uuid) if card is not None else None
     return {"uuid": uuid, "card": card, "load_error": load_error, "last_change": last_change, **extra}
 
 
@@ -236,9 +240,3 @@ def _error_status(error: Exception) -> int:
     if isinstance(error, services.AuditUnavailable):
         return 503
     return 502
-
-
-def _audit_selectors():
-    from dashboard.audit import selectors as audit_selectors  # the audit app's read side (issue 4)
-
-    return audit_selectors
