@@ -8,6 +8,8 @@ import pytest
 from django.contrib.auth import get_user_model
 
 from dashboard.accounts.roles import Role, assign_role
+from dashboard.storages import services
+from dashboard.zstack.client import get_client
 
 PASSWORD = "Sturdy-Test-Pass-81"
 HTMX = {"HTTP_HX_REQUEST": "true"}
@@ -56,3 +58,17 @@ def header(request: dict, name: str) -> str | None:
         if key.lower() == name.lower():
             return value
     return None
+
+
+def form_data(uuid: str, **overrides) -> dict:
+    """What the prefilled edit form submits unchanged (as a browser would), plus overrides."""
+    client = get_client()
+    storage, tags = client.get_image_store(uuid), client.get_tags(uuid)
+    data = {
+        "name": storage.name, "description": storage.description or "", "hostname": storage.hostname,
+        "username": storage.username, "password": "", "sshPort": str(storage.ssh_port),
+        "systemTags": "\n".join(tags.system_texts), "userTags": "\r\n".join(tags.user_texts),
+        "last_op_date": services.last_op_stamp(storage),
+    }
+    data.update(overrides)
+    return data

@@ -12,25 +12,11 @@ from django.db import connection
 
 from dashboard.accounts.roles import Role
 from dashboard.audit.models import AuditEvent
-from dashboard.storages import services
-from dashboard.zstack.client import get_client
-from tests.storage_helpers import HTMX, body_of, login_as, storage_named, zstack_requests  # noqa: F401
+from tests.storage_helpers import HTMX, body_of, form_data, login_as, storage_named, zstack_requests  # noqa: F401
 
 pytestmark = pytest.mark.django_db
 
 CANARY = "Canary-SSH-Pw-5b9d0e"
-
-
-def _form(uuid: str, **overrides) -> dict:
-    client = get_client()
-    storage, tags = client.get_image_store(uuid), client.get_tags(uuid)
-    data = {
-        "name": storage.name, "description": storage.description or "", "hostname": storage.hostname,
-        "username": storage.username, "password": "", "sshPort": str(storage.ssh_port),
-        "systemTags": "\n".join(tags.system_texts), "userTags": "\n".join(tags.user_texts),
-        "last_op_date": services.last_op_stamp(storage),
-    }
-    return {**data, **overrides}
 
 
 def _database_dump() -> str:
@@ -52,13 +38,13 @@ def test_a_canary_ssh_password_reaches_zstack_and_nowhere_else(login_as, zstack_
     bodies: list[str] = []
 
     # Succeeds without htmx, then with htmx (a second storage: the first one's form is now stale).
-    bodies.append(admin.post(f"/storages/{uuid}/edit/", _form(uuid, password=CANARY), follow=True).content.decode())
-    bodies.append(admin.post(f"/storages/{other}/edit/", _form(other, password=CANARY), **HTMX).content.decode())
+    bodies.append(admin.post(f"/storages/{uuid}/edit/", form_data(uuid, password=CANARY), follow=True).content.decode())
+    bodies.append(admin.post(f"/storages/{other}/edit/", form_data(other, password=CANARY), **HTMX).content.decode())
     # Rejected by validation, failed upstream, and stale: each re-renders the form.
-    bodies.append(admin.post(f"/storages/{uuid}/edit/", _form(uuid, password=CANARY, sshPort="0"), **HTMX).content.decode())
+    bodies.append(admin.post(f"/storages/{uuid}/edit/", form_data(uuid, password=CANARY, sshPort="0"), **HTMX).content.decode())
     sim.set_faults(fail_next_jobs=[{"code": "SYS.1006", "details": "ssh login failed"}])
-    bodies.append(admin.post(f"/storages/{uuid}/edit/", _form(uuid, password=CANARY + "-2"), **HTMX).content.decode())
-    stale = _form(uuid, password=CANARY)
+    bodies.append(admin.post(f"/storages/{uuid}/edit/", form_data(uuid, password=CANARY + "-2"), **HTMX).content.decode())
+    stale = form_data(uuid, password=CANARY)
     sim.patch_storage(uuid, description="changed behind the form")
     bodies.append(admin.post(f"/storages/{uuid}/edit/", stale, **HTMX).content.decode())
     # Everything an admin or auditor can read afterwards.

@@ -8,9 +8,9 @@ import pytest
 
 from dashboard.audit.models import AuditEvent
 from dashboard.accounts.roles import Role
-from dashboard.storages import services
-from dashboard.zstack.client import get_client
-from tests.storage_helpers import HTMX, body_of, header, login_as, storage_named, zstack_requests  # noqa: F401
+from tests.storage_helpers import (  # noqa: F401
+    HTMX, body_of, form_data, header, login_as, storage_named, zstack_requests,
+)
 
 pytestmark = pytest.mark.django_db
 
@@ -20,20 +20,6 @@ CANARY_PASSWORD = "Canary-Pw-7f3e1d"
 @pytest.fixture
 def uuid(zstack_settings) -> str:
     return storage_named(zstack_settings, "bs-prod-bj-01")["uuid"]
-
-
-def form_data(uuid: str, **overrides) -> dict:
-    """What the prefilled form submits unchanged (as a browser would), plus overrides."""
-    client = get_client()
-    storage, tags = client.get_image_store(uuid), client.get_tags(uuid)
-    data = {
-        "name": storage.name, "description": storage.description or "", "hostname": storage.hostname,
-        "username": storage.username, "password": "", "sshPort": str(storage.ssh_port),
-        "systemTags": "\n".join(tags.system_texts), "userTags": "\r\n".join(tags.user_texts),
-        "last_op_date": services.last_op_stamp(storage),
-    }
-    data.update(overrides)
-    return data
 
 
 def puts(sim) -> list[dict]:
