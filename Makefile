@@ -3,17 +3,14 @@ SHELL := /bin/bash
 VENV := .venv
 PY := $(VENV)/bin/python
 STAMP := $(VENV)/.installed
-CHROMIUM ?= /usr/bin/chromium
 
 .PHONY: setup run test test-fast browser-deps bench clean
 
 setup: $(STAMP)
 
 # Re-install only when a requirements file changed, so `make run` and `make test` stay fast and idempotent.
-$(STAMP): requirements.txt requirements-dev.txt scripts/find-python.sh
-	@py=$$(scripts/find-python.sh) || exit 1; \
-	if [ ! -x $(PY) ] || ! $(PY) -c 'import sys; sys.exit(sys.version_info < (3, 12))'; then \
-	  rm -rf $(VENV); echo "Creating $(VENV) with $$py ($$($$py --version))"; $$py -m venv $(VENV); fi
+$(STAMP): requirements.txt requirements-dev.txt scripts/find-python.sh scripts/make-venv.sh
+	@scripts/make-venv.sh $(VENV)
 	$(PY) -m pip install --quiet --disable-pip-version-check -r requirements.txt -r requirements-dev.txt
 	@touch $(STAMP)
 

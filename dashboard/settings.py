@@ -104,6 +104,8 @@ if os.environ.get("REDIS_URL"):
             "KEY_PREFIX": "isc",
         }
     }
+    # Sessions are read on every request: serve them from Redis, with the database behind it.
+    SESSION_ENGINE = "django.contrib.sessions.backends.cached_db"
 else:
     CACHES = {"default": {"BACKEND": "django.core.cache.backends.locmem.LocMemCache"}}
 
@@ -150,7 +152,7 @@ SECURE_CSP = {
     "object-src": [CSP.NONE],
 }
 SESSION_COOKIE_HTTPONLY = True
-CSRF_COOKIE_HTTPONLY = False  # htmx reads the token from the page's <meta>, not the cookie
+CSRF_COOKIE_HTTPONLY = True  # scripts never read it: htmx takes the token from the page's <meta>
 SECURE_CONTENT_TYPE_NOSNIFF = True
 SECURE_REFERRER_POLICY = "same-origin"
 X_FRAME_OPTIONS = "DENY"
@@ -158,10 +160,23 @@ if env_bool("DJANGO_SECURE_COOKIES", default=not DEBUG):
     SESSION_COOKIE_SECURE = True
     CSRF_COOKIE_SECURE = True
 
+# Behind a TLS-terminating reverse proxy: the origins browsers post from ("https://console.example"),
+# and how many proxies in front of us append to X-Forwarded-For. With DJANGO_TRUSTED_PROXIES=N the
+# proxy's X-Forwarded-Proto is believed and the audit trail records the client address the Nth proxy
+# from us saw, instead of the proxy's own; without it, forwarded headers are ignored (clients can forge them).
+CSRF_TRUSTED_ORIGINS = [o.strip() for o in os.environ.get("DJANGO_CSRF_TRUSTED_ORIGINS", "").split(",") if o.strip()]
+TRUSTED_PROXIES = int(os.environ.get("DJANGO_TRUSTED_PROXIES", "0"))
+if TRUSTED_PROXIES:
+    SECURE_PROXY_SSL_HEADER = ("HTTP_X_FORWARDED_PROTO", "https")
+
 # --- ZStack -------------------------------------------------------------------------------------
 ZSTACK_URL = os.environ.get("ZSTACK_URL", "http://127.0.0.1:8080").rstrip("/")
 ZSTACK_ACCOUNT = os.environ.get("ZSTACK_ACCOUNT", "admin")
-ZSTACK_PASSWORD = os.environ.get("ZSTACK_PASSWORD", "password")
+ZSTACK_PASSWORD = os.environ.get("ZSTACK_PASSWORD", "")
+if not ZSTACK_PASSWORD:
+    if not DEBUG:
+        raise ImproperlyConfigured("Set ZSTACK_PASSWORD, the password of the ZStack account the console uses.")
+    ZSTACK_PASSWORD = "password"  # the bundled simulator's demo account
 # ZStack sends dates without a zone, in the management node's local time (zstack-api.md §8).
 ZSTACK_TIME_ZONE = os.environ.get("ZSTACK_TIME_ZONE", "Asia/Shanghai")
 ZSTACK_TIMEOUT = float(os.environ.get("ZSTACK_TIMEOUT", "10"))  # seconds, each HTTP call

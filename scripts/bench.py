@@ -49,7 +49,8 @@ def main() -> None:
     os.environ.update(
         DJANGO_SETTINGS_MODULE="dashboard.settings",
         DJANGO_SECRET_KEY=secrets.token_urlsafe(50),
-        DJANGO_DEBUG="0",  # production-like: no debug toolbar-ish overhead, cached templates
+        DJANGO_DEBUG="0",  # production-like: cached templates, no debug bookkeeping
+        ZSTACK_PASSWORD="password",  # the simulator's account
         DJANGO_ALLOWED_HOSTS="testserver",
         DJANGO_SECURE_COOKIES="0",
         DATABASE_URL=f"sqlite:///{workdir / 'bench.sqlite3'}",

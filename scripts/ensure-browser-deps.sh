@@ -8,6 +8,7 @@ cd "$(dirname "$0")/.."
 
 need_apt=()
 command -v chromium >/dev/null 2>&1 || need_apt+=(chromium)
+command -v npm >/dev/null 2>&1 || need_apt+=(npm)
 # grep without -q reads all input: with pipefail, -q would SIGPIPE fc-list and read as "missing".
 fc-list : family 2>/dev/null | grep -i "noto sans cjk" >/dev/null || need_apt+=(fonts-noto-cjk)
 if [ ${#need_apt[@]} -gt 0 ]; then
@@ -20,7 +21,8 @@ if [ ${#need_apt[@]} -gt 0 ]; then
   DEBIAN_FRONTEND=noninteractive apt-get install -y -qq "${need_apt[@]}" >/dev/null
 fi
 
-if [ ! -f node_modules/axe-core/axe.min.js ] || ! cmp -s package-lock.json node_modules/.package-lock.json; then
-  command -v npm >/dev/null 2>&1 || { echo "error: npm is needed to install axe-core" >&2; exit 1; }
+# Reinstall only when the lock file changed since the last install (a copy of it is the stamp).
+if [ ! -f node_modules/axe-core/axe.min.js ] || ! cmp -s package-lock.json node_modules/.installed-lock.json; then
   npm ci --no-audit --no-fund --silent
+  cp package-lock.json node_modules/.installed-lock.json
 fi

@@ -1,5 +1,9 @@
 """Site-wide behaviour: health check, login requirement, language switching before login, browser time zone."""
 
+import os
+import subprocess
+import sys
+
 import pytest
 from django.urls import reverse
 
@@ -45,3 +49,29 @@ def test_audit_times_are_shown_in_the_browser_time_zone(client, django_user_mode
     utc = event.timestamp
     assert f"{(utc.hour + 9) % 24:02d}:{utc.minute:02d}" in tokyo
     assert f"{(utc.hour + 9) % 24:02d}:{utc.minute:02d}" not in new_york
+
+
+def _import_settings(**env) -> subprocess.CompletedProcess:
+    clean = {k: v for k, v in os.environ.items() if not k.startswith(("DJANGO_", "ZSTACK_"))}
+    return subprocess.run([sys.executable, "-c", "import dashboard.settings"], env={**clean, **env},
+                          capture_output=True, text=True, timeout=60)
+
+
+def test_production_settings_refuse_to_start_without_a_secret_key():
+    result = _import_settings(ZSTACK_PASSWORD="x")
+    assert result.returncode != 0 and "DJANGO_SECRET_KEY" in result.stderr
+
+
+def test_production_settings_refuse_to_start_without_the_zstack_password():
+    result = _import_settings(DJANGO_SECRET_KEY="k" * 50)
+    assert result.returncode != 0 and "ZSTACK_PASSWORD" in result.stderr
+
+
+def test_production_settings_start_with_both_and_debug_stays_off():
+    result = _import_settings(DJANGO_SECRET_KEY="k" * 50, ZSTACK_PASSWORD="x")
+    assert result.returncode == 0, result.stderr
+    check = subprocess.run(
+        [sys.executable, "-c", "import dashboard.settings as s; print(s.DEBUG, s.SESSION_COOKIE_SECURE)"],
+        env={"DJANGO_SECRET_KEY": "k" * 50, "ZSTACK_PASSWORD": "x", "PATH": "/usr/bin:/bin"},
+        capture_output=True, text=True, timeout=60)
+    assert check.stdout.split() == ["False", "True"], check.stderr

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
+from django.conf import settings
 from django.http import HttpRequest
 
 from .roles import Role, role_of
@@ -24,8 +25,7 @@ class Actor:
             user_id=user.pk if user.is_authenticated else None,
             username=user.get_username() if user.is_authenticated else "",
             role=role_of(user),
-            # REMOTE_ADDR only: X-Forwarded-For is client-controlled unless a trusted proxy sets it.
-            ip=request.META.get("REMOTE_ADDR") or None,
+            ip=client_ip(request),
             user_agent=request.META.get("HTTP_USER_AGENT", "")[:512],
         )
 
@@ -33,3 +33,14 @@ class Actor:
     def system(cls, name: str = "system") -> Actor:
         """For management commands and tasks that change storage without a web request."""
         return cls(user_id=None, username=name, role=None, ip=None, user_agent="")
+
+
+def client_ip(request: HttpRequest) -> str | None:
+    """The client's address. X-Forwarded-For is client-controlled: believe only the entries our own
+    proxies appended (settings.TRUSTED_PROXIES of them, nearest last), never what came before."""
+    hops = settings.TRUSTED_PROXIES
+    if hops:
+        forwarded = [a.strip() for a in request.META.get("HTTP_X_FORWARDED_FOR", "").split(",") if a.strip()]
+        if len(forwarded) >= hops:
+            return forwarded[-hops][:64]
+    return request.META.get("REMOTE_ADDR") or None
