@@ -9,12 +9,15 @@ from datetime import timedelta
 import pytest
 from django.contrib.auth import get_user_model
 from django.http import StreamingHttpResponse
+from django.db import connection
+from django.test.utils import CaptureQueriesContext
 from django.urls import reverse
 from django.utils import timezone
 
 from dashboard.accounts.actor import Actor
 from dashboard.accounts.roles import Role, assign_role
 from dashboard.audit import exports, selectors
+from dashboard.audit.labels import FIELD_LABELS
 from dashboard.audit.log import Action, FieldChange, Outcome, record
 
 pytestmark = pytest.mark.django_db
@@ -85,7 +88,7 @@ def test_the_log_shows_events_newest_first_with_a_readable_per_field_diff(client
     html = client_for(client, Role.AUDITOR).get(reverse("audit:log")).content.decode()
 
     assert html.index('id="audit-event-2"') < html.index('id="audit-event-1"')
-    assert "10.0.0.1" in html and "10.0.0.2" in html and "Hostname" in html
+    assert "10.0.0.1" in html and "10.0.0.2" in html and "Host name or IP address" in html
     assert "SSH password" in html and "the value is never recorded" in html and "s3cret" not in html
     assert "+gold" in html and "−silver" in html
 
@@ -127,6 +130,30 @@ def test_invalid_filters_are_reported_not_ignored(client):
 
     html = response.content.decode()
     assert response.status_code == 200 and 'role="alert"' in html and 'id="audit-event-1"' not in html
+
+
+def test_invalid_filters_do_not_count_or_read_the_audit_table(client):
+    add_event()
+    auditor = client_for(client, Role.AUDITOR)
+
+    with CaptureQueriesContext(connection) as queries:
+        response = auditor.get(reverse("audit:log"), {"since": "not a date", "page": "2"})
+
+    assert response.status_code == 200
+    assert not [q["sql"] for q in queries if "audit_auditevent" in q["sql"]]
+
+
+def test_the_log_names_each_field_as_the_edit_form_labels_it():
+    from dashboard.storages.forms import StorageEditForm
+
+    form = StorageEditForm()
+    assert {name: str(FIELD_LABELS[name]) for name in form.UPDATE_FIELDS} == {
+        name: str(form.fields[name].label) for name in form.UPDATE_FIELDS
+    }
+    assert [str(label) for label in FIELD_LABELS.values()] == [
+        "Name", "Description", "Host name or IP address", "SSH user name", "SSH password", "SSH port",
+        "System tags", "User tags", "State",
+    ]  # fmt: skip
 
 
 # --- filters (shared by page and exports) -------------------------------------------------------------------

@@ -40,12 +40,14 @@ ROLE_LABELS = {
     Role.AUDITOR: _("Auditor"),
     Role.VIEWER: _("Viewer"),
 }
-# The API's field names (zstack-api.md §4), as the edit form labels them; "state" is what enable/disable change.
+# The one place field labels are worded: keyed by the API's field names (zstack-api.md §4), worded as the edit
+# form labels them; "state" is what enable/disable change. The audit log, its filter and the storage pages
+# (storage_tags) all read this dict, so a field is called the same everywhere.
 FIELD_LABELS = {
     "name": _("Name"),
     "description": _("Description"),
-    "hostname": _("Hostname"),
-    "username": _("SSH username"),
+    "hostname": _("Host name or IP address"),
+    "username": _("SSH user name"),
     "password": _("SSH password"),
     "sshPort": _("SSH port"),
     "systemTags": _("System tags"),

@@ -14,6 +14,7 @@ from dashboard.accounts.roles import VIEW_AUDIT
 
 from . import exports, selectors
 from .forms import AuditFilterForm
+from .models import AuditEvent
 
 PAGE_SIZE = 50
 
@@ -23,19 +24,25 @@ def _require_audit_permission(request: HttpRequest) -> None:
         raise PermissionDenied
 
 
-def _filtered(request: HttpRequest):
+def _filter_form(request: HttpRequest) -> tuple[AuditFilterForm, bool]:
+    """The filter form and whether it can be applied (no filters at all counts as valid)."""
     form = AuditFilterForm(request.GET or None)
-    filters = form.cleaned_data if form.is_valid() else {}
-    return form, selectors.events_matching(filters)
+    return form, not form.is_bound or form.is_valid()
+
+
+def _events(form: AuditFilterForm):
+    return selectors.events_matching(form.cleaned_data if form.is_bound else {})
 
 
 @require_GET
 def audit_log(request: HttpRequest) -> HttpResponse:
     _require_audit_permission(request)
-    form, events = _filtered(request)
-    page = Paginator(events, PAGE_SIZE).get_page(request.GET.get("page"))
-    if form.is_bound and not form.is_valid():
-        page = Paginator(events.none(), PAGE_SIZE).get_page(1)  # say what's wrong rather than ignore it
+    form, valid = _filter_form(request)
+    if valid:
+        page = Paginator(_events(form), PAGE_SIZE).get_page(request.GET.get("page"))
+    else:
+        # Say what's wrong rather than ignore it: an empty page, without counting or reading the trail.
+        page = Paginator(AuditEvent.objects.none(), PAGE_SIZE).get_page(1)
     query = request.GET.copy()
     query.pop("page", None)
     context = {"form": form, "page": page, "export_query": query.urlencode()}
@@ -48,10 +55,10 @@ def audit_log(request: HttpRequest) -> HttpResponse:
 
 def _export(request: HttpRequest, chunks, content_type: str, extension: str) -> HttpResponse:
     _require_audit_permission(request)
-    form, events = _filtered(request)
-    if form.is_bound and not form.is_valid():
+    form, valid = _filter_form(request)
+    if not valid:
         return HttpResponse(form.errors.as_text(), status=400, content_type="text/plain; charset=utf-8")
-    response = StreamingHttpResponse(chunks(events), content_type=content_type)
+    response = StreamingHttpResponse(chunks(_events(form)), content_type=content_type)
     stamp = timezone.now().strftime("%Y%m%dT%H%M%SZ")
     response["Content-Disposition"] = f'attachment; filename="audit-{stamp}.{extension}"'
     response["Cache-Control"] = "no-store"
