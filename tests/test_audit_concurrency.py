@@ -35,6 +35,40 @@ for n in range(count):
 """
 
 
+# A slow download of the export: the reader streams it (2 rows per chunk, so the query is still open after the
+# first rows) and stops mid-stream until told to go on.
+EXPORT_SLOWLY = """
+import sys, django
+django.setup()
+from dashboard.accounts.actor import Actor
+from dashboard.audit import exports, selectors
+from dashboard.audit.log import Action, Outcome, record
+actor = Actor(user_id=None, username="reader", role=None, ip=None, user_agent="")
+for n in range(6):
+    record(actor=actor, action=Action.RECONNECT, storage_uuid="s1", storage_name=f"bs-{n}", outcome=Outcome.SUCCEEDED)
+exports.CHUNK_SIZE = 2
+stream = exports.csv_lines(selectors.events_matching({}))
+rows = [next(stream), next(stream)]  # the header and the newest event: the read is under way
+print("streaming", flush=True)
+sys.stdin.readline()
+rows.extend(stream)
+print(f"exported {len(rows) - 1}", flush=True)
+"""
+# One audited write, giving up on a locked database after TIMEOUT seconds (production waits 20).
+RECORD_ONCE = """
+import sys, django
+from django.conf import settings
+if settings.DATABASES["default"]["ENGINE"].endswith("sqlite3"):
+    settings.DATABASES["default"]["OPTIONS"]["timeout"] = float(sys.argv[1])
+django.setup()
+from dashboard.accounts.actor import Actor
+from dashboard.audit.log import Action, Outcome, record
+actor = Actor(user_id=None, username="writer", role=None, ip=None, user_agent="")
+event = record(actor=actor, action=Action.DISABLE, storage_uuid="s2", storage_name="bs", outcome=Outcome.ATTEMPTED)
+print(f"recorded #{event.sequence}")
+"""
+
+
 def run(args, env, **kwargs):
     return subprocess.run([sys.executable, *args], cwd=ROOT, env=env, capture_output=True, text=True, timeout=120, **kwargs)
 
@@ -79,6 +113,33 @@ def test_two_processes_appending_concurrently_leave_a_chain_that_verifies(shared
     else:
         order = list(AuditEvent.objects.order_by("sequence").values_list("actor_username", flat=True))
     assert sum(1 for a, b in zip(order, order[1:]) if a != b) > 2
+
+
+def test_an_audited_write_succeeds_while_an_export_is_being_streamed(shared_database):
+    # On SQLite without WAL the export's open read holds a shared lock for the whole download, and the audit
+    # insert of every write in the meantime cannot commit: it waits out the busy timeout and fails.
+    env, _ = shared_database
+    reader = subprocess.Popen([sys.executable, "-c", EXPORT_SLOWLY], cwd=ROOT, env=env, stdin=subprocess.PIPE,
+                              stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)  # fmt: skip
+    try:
+        assert reader.stdout.readline().strip() == "streaming", reader.stderr.read()
+
+        started = time.monotonic()
+        written = run(["-c", RECORD_ONCE, "3"], env)
+        elapsed = time.monotonic() - started
+
+        assert written.returncode == 0, written.stderr
+        assert written.stdout.strip() == "recorded #7"
+        assert elapsed < 2.9  # it did not wait for the export to end (its 3 s timeout)
+        out, err = reader.communicate("go on\n", timeout=60)
+    finally:
+        if reader.poll() is None:
+            reader.kill()
+            reader.communicate()
+    assert reader.returncode == 0, err
+    assert out.strip() == "exported 6"  # the download saw the trail as it was when it started, whole
+    verified = run(["manage.py", "verify_audit"], env)
+    assert verified.returncode == 0 and "intact: 7 events" in verified.stdout, verified.stderr
 
 
 def test_verify_audit_exits_non_zero_naming_the_event_edited_outside_the_application(shared_database):
