@@ -5,6 +5,7 @@ them with ``triggers.remove(connection)`` inside the test's own transaction, whi
 afterwards, restoring them (DDL is transactional on SQLite and PostgreSQL).
 """
 
+import hashlib
 import json
 from datetime import timedelta
 from unittest import mock
@@ -47,6 +48,19 @@ def assert_rejected(sql: str, params=()) -> None:
         raw(sql, params)
 
 
+def insert_checkpoint(first: int, last: int, last_hash: str, *, count: int | None = None, signature: str | None = None):
+    """A checkpoint inserted with raw SQL, as someone with database access would: well-formed unless told, and
+    signed with the site's key unless given another ``signature``."""
+    checkpoint = AuditCheckpoint(first_sequence=first, sequence=last, hash=last_hash, created_at=timezone.now(),
+                                 archived_count=last - first + 1 if count is None else count,
+                                 archive_name="forged.jsonl", archive_sha256="e" * 64)  # fmt: skip
+    checkpoint.signature = chain.sign_checkpoint(checkpoint) if signature is None else signature
+    raw("INSERT INTO audit_auditcheckpoint (first_sequence, sequence, hash, created_at, archived_count, archive_name, "
+        "archive_sha256, signature) VALUES (%s, %s, %s, %s, %s, %s, %s, %s)",
+        [checkpoint.first_sequence, checkpoint.sequence, checkpoint.hash, checkpoint.created_at,
+         checkpoint.archived_count, checkpoint.archive_name, checkpoint.archive_sha256, checkpoint.signature])  # fmt: skip
+
+
 def verify_audit_fails(match: str) -> str:
     with pytest.raises(CommandError, match=match) as caught:
         call_command("verify_audit")
@@ -72,9 +86,8 @@ def test_the_database_rejects_delete_of_an_audit_event():
 
 
 def test_the_database_rejects_update_and_delete_of_a_checkpoint():
-    add_events(2)
-    raw("INSERT INTO audit_auditcheckpoint (sequence, hash, created_at, archived_count, archive_name, archive_sha256) "
-        "VALUES (1, %s, %s, 1, '', '')", [chain.GENESIS_HASH, timezone.now()])  # fmt: skip
+    first, _ = add_events(2)
+    insert_checkpoint(1, 1, first.hash)
 
     assert_rejected("UPDATE audit_auditcheckpoint SET sequence = 99")
     assert_rejected("DELETE FROM audit_auditcheckpoint")
@@ -82,12 +95,109 @@ def test_the_database_rejects_update_and_delete_of_a_checkpoint():
 
 def test_the_database_lets_an_event_go_only_when_a_checkpoint_covers_it():
     first, second = add_events(2)
-    raw("INSERT INTO audit_auditcheckpoint (sequence, hash, created_at, archived_count, archive_name, archive_sha256) "
-        "VALUES (%s, %s, %s, 1, '', '')", [first.sequence, first.hash, timezone.now()])  # fmt: skip
+    insert_checkpoint(1, 1, first.hash)
 
     raw("DELETE FROM audit_auditevent WHERE id = %s", [first.pk])
     assert_rejected("DELETE FROM audit_auditevent WHERE id = %s", [second.pk])
     assert list(AuditEvent.objects.values_list("sequence", flat=True)) == [second.sequence]
+
+
+def test_the_proven_wipe_a_checkpoint_copying_the_newest_event_then_delete_everything_is_refused():
+    events = add_events(5)
+    newest = events[-1]
+
+    # The review's attack, as it was run: the newest event's sequence and hash (nothing else plausible).
+    assert_rejected(
+        "INSERT INTO audit_auditcheckpoint (first_sequence, sequence, hash, created_at, archived_count, archive_name, "
+        "archive_sha256, signature) VALUES (%s, %s, %s, %s, 1, '', '', '')",
+        [newest.sequence, newest.sequence, newest.hash, timezone.now()],
+    )
+    assert_rejected("DELETE FROM audit_auditevent")
+
+    assert AuditEvent.objects.count() == 5 and chain.verify().ok
+
+
+@pytest.mark.parametrize(
+    "claim",
+    [
+        pytest.param(dict(first=2, last=5), id="skips-the-oldest-events"),
+        pytest.param(dict(first=1, last=5, count=1), id="count-does-not-match-the-range"),
+        pytest.param(dict(first=1, last=5, last_hash="a" * 64), id="last-hash-is-not-the-events"),
+        pytest.param(dict(first=1, last=9), id="covers-events-that-do-not-exist"),
+        pytest.param(dict(first=3, last=2), id="ends-before-it-starts"),
+    ],
+)
+def test_the_database_refuses_a_checkpoint_that_does_not_cover_exactly_the_oldest_events(claim):
+    events = add_events(5)
+    hashes = {e.sequence: e.hash for e in events}
+    last_hash = claim.pop("last_hash", None) or hashes.get(claim["last"], "b" * 64)
+
+    with pytest.raises(DatabaseError, match="append-only"), transaction.atomic():
+        insert_checkpoint(claim["first"], claim["last"], last_hash, count=claim.get("count"))
+
+    assert not AuditCheckpoint.objects.exists()
+    assert_rejected("DELETE FROM audit_auditevent")
+
+
+def test_the_database_refuses_a_checkpoint_that_does_not_follow_the_previous_one(tmp_path):
+    add_events_at(timezone.now() - timedelta(days=10), 3)
+    later = add_events(2)
+    call_command("archive_audit", "--older-than-days", "1", "--output", str(tmp_path / "a.jsonl"))  # #1..#3
+
+    with pytest.raises(DatabaseError, match="append-only"), transaction.atomic():
+        insert_checkpoint(5, 5, later[1].hash, count=1)  # leaves #4 out
+    with pytest.raises(DatabaseError, match="append-only"), transaction.atomic():
+        insert_checkpoint(1, 4, later[0].hash)  # overlaps the first checkpoint
+
+    assert AuditCheckpoint.objects.count() == 1 and chain.verify().ok
+
+
+@pytest.mark.parametrize("kept", [0, 1], ids=["every-event", "all-but-the-newest"])
+def test_wiping_the_trail_behind_a_well_formed_forged_checkpoint_is_reported_by_verify_audit(kept):
+    # The careful version of the attack: a checkpoint consistent in every field the database can check (so the
+    # trigger lets it in, and the events go), but not signed with the site's key, which SQL access doesn't give.
+    events = add_events(5)
+    last = events[len(events) - 1 - kept]
+    insert_checkpoint(1, last.sequence, last.hash, signature=hashlib.sha256(b"anything").hexdigest())
+    raw("DELETE FROM audit_auditevent WHERE sequence <= %s", [last.sequence])
+    assert AuditEvent.objects.count() == kept
+
+    message = verify_audit_fails(rf"checkpoint #{last.sequence} \(events #1..#{last.sequence}\) is not signed")
+    assert "forged" in message
+
+
+def test_verify_audit_names_a_deleted_checkpoint(tmp_path):
+    add_events_at(timezone.now() - timedelta(days=10), 2)
+    call_command("archive_audit", "--older-than-days", "1", "--output", str(tmp_path / "a.jsonl"))
+    add_events_at(timezone.now() - timedelta(days=5), 2)
+    call_command("archive_audit", "--older-than-days", "1", "--output", str(tmp_path / "b.jsonl"))
+    add_events(1)
+    triggers.remove(connection)
+    raw("DELETE FROM audit_auditcheckpoint WHERE sequence = 2")
+
+    verify_audit_fails(r"checkpoint #4 \(events #3..#4\) does not follow on from the start of the chain: "
+                       r"events #1..#2 are unaccounted for")  # fmt: skip
+
+
+def test_verify_audit_names_an_altered_checkpoint(tmp_path):
+    add_events_at(timezone.now() - timedelta(days=10), 3)
+    add_events(1)
+    call_command("archive_audit", "--older-than-days", "1", "--output", str(tmp_path / "a.jsonl"))
+    triggers.remove(connection)
+    raw("UPDATE audit_auditcheckpoint SET archive_sha256 = %s", ["0" * 64])  # point it at another file
+
+    verify_audit_fails(r"checkpoint #3 \(events #1..#3\) is not signed")
+
+
+def test_checkpoints_signed_with_a_rotated_key_verify_while_it_is_a_fallback(tmp_path, settings):
+    add_events_at(timezone.now() - timedelta(days=10), 2)
+    call_command("archive_audit", "--older-than-days", "1", "--output", str(tmp_path / "a.jsonl"))
+    old_key = settings.SECRET_KEY
+
+    settings.SECRET_KEY, settings.SECRET_KEY_FALLBACKS = "a-new-key-" + "x" * 50, [old_key]
+    assert chain.verify().ok
+    settings.SECRET_KEY_FALLBACKS = []
+    verify_audit_fails(r"checkpoint #2 .* SECRET_KEY_FALLBACKS")
 
 
 @requires_sqlite
@@ -96,6 +206,9 @@ def test_sqlite_triggers_reject_update_and_delete():
     with connection.cursor() as cursor:
         cursor.execute("SELECT name FROM sqlite_master WHERE type = 'trigger' AND tbl_name = 'audit_auditevent'")
         assert {row[0] for row in cursor.fetchall()} == {"audit_event_no_update", "audit_event_no_delete"}
+        cursor.execute("SELECT name FROM sqlite_master WHERE type = 'trigger' AND tbl_name = 'audit_auditcheckpoint'")
+        assert {row[0] for row in cursor.fetchall()} == {
+            "audit_checkpoint_no_update", "audit_checkpoint_no_delete", "audit_checkpoint_guard_insert"}  # fmt: skip
 
     assert_rejected("UPDATE audit_auditevent SET hash = 'x' WHERE id = %s", [event.pk])
     assert_rejected("DELETE FROM audit_auditevent")
@@ -103,14 +216,19 @@ def test_sqlite_triggers_reject_update_and_delete():
 
 @pytest.mark.postgres
 @requires_postgresql
-def test_postgresql_triggers_reject_update_and_delete():
+def test_postgresql_triggers_reject_update_delete_and_truncate():
     event = add_events(1)[0]
     with connection.cursor() as cursor:
         cursor.execute("SELECT tgname FROM pg_trigger WHERE tgrelid = 'audit_auditevent'::regclass AND NOT tgisinternal")
-        assert {row[0] for row in cursor.fetchall()} == {"audit_event_no_update", "audit_event_no_delete"}
+        assert {row[0] for row in cursor.fetchall()} == {
+            "audit_event_no_update", "audit_event_no_delete", "audit_event_no_truncate"}  # fmt: skip
 
     assert_rejected("UPDATE audit_auditevent SET hash = 'x' WHERE id = %s", [event.pk])
     assert_rejected("DELETE FROM audit_auditevent")
+    assert_rejected("TRUNCATE audit_auditevent")
+    assert_rejected("TRUNCATE audit_auditcheckpoint")
+    assert_rejected("TRUNCATE audit_auditevent, audit_auditcheckpoint CASCADE")
+    assert AuditEvent.objects.filter(pk=event.pk).exists()
 
 
 # --- verify_audit ------------------------------------------------------------------------------------------------
@@ -247,10 +365,45 @@ def test_verify_audit_detects_an_edited_archive_file(tmp_path):
         call_command("verify_audit", "--archive", str(output))
 
 
-def test_verify_audit_detects_events_deleted_behind_the_checkpoint(tmp_path):
+def test_verify_audit_detects_an_archive_file_missing_its_first_events(tmp_path):
+    add_events_at(timezone.now() - timedelta(days=10), 3)
+    output = tmp_path / "a.jsonl"
+    call_command("archive_audit", "--older-than-days", "1", "--output", str(output))
+    output.write_text("".join(output.read_text().splitlines(keepends=True)[1:]))  # still a chain: #2..#3
+
+    with pytest.raises(CommandError, match=r"holds events #2..#3 \(2\), but checkpoint #3 .* claims #1..#3 \(3\)"):
+        call_command("verify_audit", "--archive", str(output))
+
+
+def test_verify_audit_reports_an_archive_it_cannot_read(tmp_path):
+    not_json = tmp_path / "notes.txt"
+    not_json.write_text("not an archive\n")
+
+    with pytest.raises(CommandError, match="cannot be read") as missing:
+        call_command("verify_audit", "--archive", str(tmp_path / "missing.jsonl"))
+    with pytest.raises(CommandError, match="line 1 is not an archived event") as garbled:
+        call_command("verify_audit", "--archive", str(not_json))
+    assert missing.value.returncode == garbled.value.returncode == 1
+
+
+def test_verify_audit_checks_a_second_archive_against_the_first_checkpoint(tmp_path, capsys):
+    add_events_at(timezone.now() - timedelta(days=10), 2)
+    call_command("archive_audit", "--older-than-days", "1", "--output", str(tmp_path / "a.jsonl"))
+    add_events_at(timezone.now() - timedelta(days=5), 3)
+    add_events(1)
+    call_command("archive_audit", "--older-than-days", "1", "--output", str(tmp_path / "b.jsonl"))
+
+    call_command("verify_audit", "--archive", str(tmp_path / "a.jsonl"), "--archive", str(tmp_path / "b.jsonl"))
+
+    out = capsys.readouterr().out
+    assert "a.jsonl intact: 2 events, up to #2" in out and "b.jsonl intact: 3 events, up to #5" in out
+    assert "intact: 1 events verified after 2 checkpoints (events #1..#5 archived); head #6" in out
+
+
+
+def test_verify_audit_detects_events_left_behind_a_checkpoint(tmp_path):
     events = add_events(3)
-    raw("INSERT INTO audit_auditcheckpoint (sequence, hash, created_at, archived_count, archive_name, archive_sha256) "
-        "VALUES (%s, %s, %s, 1, '', '')", [events[0].sequence, events[0].hash, timezone.now()])  # fmt: skip
+    insert_checkpoint(1, 1, events[0].hash)
 
     verify_audit_fails(rf"event #{events[0].sequence} .* at or below checkpoint")
 
@@ -268,3 +421,23 @@ def test_flush_empties_the_audit_tables_so_transactional_tests_can_reset():
     assert add_events(1)[0].sequence == 1  # a new chain from the genesis
     with pytest.raises(DatabaseError, match="append-only"):
         raw("DELETE FROM audit_auditevent")
+    if connection.vendor == "postgresql":  # flushed with TRUNCATE: the guard is back on afterwards
+        with pytest.raises(DatabaseError, match="append-only"):
+            raw("TRUNCATE audit_auditevent")
+    assert "execute_sql_flush" not in vars(connection.ops)  # the flush command's wrapper is gone
+
+
+@pytest.mark.postgres
+@requires_postgresql
+@pytest.mark.django_db(transaction=True)
+def test_a_failed_flush_leaves_the_truncate_guard_on_postgresql():
+    add_events(1)
+
+    with mock.patch("django.core.management.commands.flush.sql_flush",
+                    return_value=['TRUNCATE "audit_auditevent"', "SELECT no_such_function()"]):  # fmt: skip
+        with pytest.raises(CommandError, match="couldn't be flushed"):
+            call_command("flush", interactive=False, verbosity=0)
+
+    assert AuditEvent.objects.count() == 1  # the TRUNCATE was rolled back with the rest
+    with pytest.raises(DatabaseError, match="append-only"):
+        raw("TRUNCATE audit_auditevent")

@@ -1,11 +1,12 @@
 """Retention: move events older than a cut-off to a JSON-lines file and prune them behind a checkpoint.
 
 Only a prefix of the chain is pruned (every event up to the last one older than the cut-off), so the chain
-that stays is contiguous. The checkpoint (last pruned sequence and hash) is written in the same transaction
-as the DELETE; the DELETE trigger lets an event go only when a checkpoint covers it, so pruning needs no
-switch that could be left on, and nothing can delete an event the chain has not handed to a checkpoint.
-Each line of the file is the event's canonical content plus its ``hash``: the file verifies on its own
-(``verify_audit --archive FILE``) and its last hash is the checkpoint's.
+that stays is contiguous. The checkpoint (first and last pruned sequence, count, last hash, the file's
+SHA-256, signed: see chain.py) is written in the same transaction as the DELETE; the triggers accept it
+only because it covers exactly the oldest events, and the DELETE only because the checkpoint covers them,
+so pruning needs no switch that could be left on. Each line of the file is the event's canonical content
+plus its ``hash``: the file verifies on its own, and ``verify_audit --archive FILE`` checks it against its
+checkpoint (same range, count, last hash and SHA-256; its first event links to the previous checkpoint).
 """
 
 from __future__ import annotations
@@ -50,9 +51,13 @@ def archive_older_than(cutoff: datetime, output: Path) -> ArchiveResult:
         last = prefix.order_by("-sequence").first()
         if last is None:
             return ArchiveResult(0, None, None)
+        first_sequence = prefix.values_list("sequence", flat=True).first()
         count, digest = _write_lines(prefix.filter(sequence__lte=last.sequence), output)
-        AuditCheckpoint(sequence=last.sequence, hash=last.hash, created_at=timezone.now(), archived_count=count,
-                        archive_name=output.name, archive_sha256=digest).save(append=APPEND_TOKEN)  # fmt: skip
+        checkpoint = AuditCheckpoint(first_sequence=first_sequence, sequence=last.sequence, hash=last.hash,
+                                     created_at=timezone.now(), archived_count=count, archive_name=output.name,
+                                     archive_sha256=digest)  # fmt: skip
+        checkpoint.signature = chain.sign_checkpoint(checkpoint)
+        checkpoint.save(append=APPEND_TOKEN)
         with connection.cursor() as cursor:
             # Raw SQL: the model refuses deletes; the trigger accepts these because the checkpoint covers them.
             cursor.execute(f"DELETE FROM {AuditEvent._meta.db_table} WHERE sequence <= %s", [last.sequence])
@@ -80,29 +85,34 @@ def event_line(event: AuditEvent) -> str:
     return json.dumps(content, sort_keys=True, separators=(",", ":"), ensure_ascii=True)
 
 
-def _check_start(first: dict) -> None:
-    earlier = AuditCheckpoint.objects.filter(sequence=first["sequence"] - 1).first()
-    if earlier is None or earlier.hash != first["prev_hash"]:
-        raise ArchiveError(f"its first event #{first['sequence']} does not follow an earlier checkpoint")
-
-
 def verify_file(path: str | Path) -> tuple[int, int]:
-    """Check an archive's own chain and that it ends at a checkpoint. Returns (events, last sequence)."""
-    count, previous = 0, None
+    """Check an archive's own chain and that it is exactly what its checkpoint claims, so its events chain
+    into the checkpoints before and after it and on into the remaining events. Returns (events, last
+    sequence). The checkpoint's own consistency and signature are ``chain.verify``'s to check."""
+    count, first, previous = 0, None, None
     digest = hashlib.sha256()
-    with open(path, "rb") as file:
+    try:
+        file = open(path, "rb")
+    except OSError as exc:
+        raise ArchiveError(f"cannot be read: {exc.strerror}") from exc
+    with file:
         for number, raw in enumerate(file, start=1):
             digest.update(raw)
-            content = json.loads(raw)
-            stored = content.pop("hash", None)
+            try:
+                content = json.loads(raw)
+                stored = content.pop("hash")
+            except (ValueError, AttributeError, KeyError) as exc:
+                raise ArchiveError(f"line {number} is not an archived event") from exc
             computed = hashlib.sha256(
                 json.dumps(content, sort_keys=True, separators=(",", ":"), ensure_ascii=True).encode("ascii")
             ).hexdigest()
             if computed != stored:
                 raise ArchiveError(f"line {number} (event #{content.get('sequence')}) was altered")
-            if previous is None and content["sequence"] > 1:
-                _check_start(content)
-            if previous is not None and (content["sequence"] != previous[0] + 1 or content["prev_hash"] != previous[1]):
+            if not isinstance(content.get("sequence"), int) or not isinstance(content.get("prev_hash"), str):
+                raise ArchiveError(f"line {number} is not an archived event")
+            if previous is None:
+                first = content
+            elif content["sequence"] != previous[0] + 1 or content["prev_hash"] != previous[1]:
                 raise ArchiveError(f"line {number} (event #{content['sequence']}) does not follow event #{previous[0]}")
             previous = (content["sequence"], stored)
             count += 1
@@ -111,6 +121,12 @@ def verify_file(path: str | Path) -> tuple[int, int]:
     checkpoint = AuditCheckpoint.objects.filter(sequence=previous[0]).first()
     if checkpoint is None or checkpoint.hash != previous[1]:
         raise ArchiveError(f"no checkpoint matches its last event #{previous[0]}")
-    if checkpoint.archive_sha256 and checkpoint.archive_sha256 != digest.hexdigest():
+    if (checkpoint.first_sequence, checkpoint.archived_count) != (first["sequence"], count):
+        raise ArchiveError(f"it holds events #{first['sequence']}..#{previous[0]} ({count}), but {checkpoint} "
+                           f"claims #{checkpoint.first_sequence}..#{checkpoint.sequence} ({checkpoint.archived_count})")  # fmt: skip
+    earlier = AuditCheckpoint.objects.filter(sequence=first["sequence"] - 1).values_list("hash", flat=True).first()
+    if first["prev_hash"] != (chain.GENESIS_HASH if first["sequence"] == 1 else earlier):
+        raise ArchiveError(f"its first event #{first['sequence']} does not follow an earlier checkpoint")
+    if checkpoint.archive_sha256 != digest.hexdigest():
         raise ArchiveError("the file's SHA-256 differs from the one its checkpoint recorded")
     return count, previous[0]

@@ -1,9 +1,19 @@
-"""The hash chain: canonical content, serialised appends, verification.
+"""The hash chain: canonical content, serialised appends, signed checkpoints, verification.
 
 Each event stores ``hash = sha256(canonical JSON of its content, which includes prev_hash and sequence)``.
 Editing an event breaks its own hash; deleting, inserting or reordering breaks a sequence number or the next
 event's ``prev_hash`` link. What a chain alone cannot show is a cut-off tail: compare the head that
 ``verify_audit`` prints with one recorded elsewhere.
+
+Archiving removes the chain's *start* behind checkpoints, so checkpoints are part of the evidence. A row
+claiming "events #1..#N were archived" is exactly what an attacker with SQL access would insert before
+deleting the events, and the head would not change. Hence: the triggers accept a checkpoint only when it
+covers exactly the oldest events (so the claim is at least true when made), ``verify`` requires checkpoints
+to follow each other from #1 and the remaining events to follow the last one, and each checkpoint carries a
+``signature``: an HMAC under a key derived from SECRET_KEY, which archive_audit has and a database-only
+attacker has not. A consistent but forged checkpoint therefore fails verification by its signature. (A
+plain hash chaining the checkpoints would not do: anyone can compute it.) ``verify_audit --archive FILE``
+additionally checks an archive file against its checkpoint.
 """
 
 from __future__ import annotations
@@ -13,7 +23,9 @@ import json
 from dataclasses import dataclass
 from datetime import UTC, datetime
 
+from django.conf import settings
 from django.db import connection, transaction
+from django.utils.crypto import constant_time_compare, salted_hmac
 
 from .models import APPEND_TOKEN, AuditCheckpoint, AuditEvent
 
@@ -21,6 +33,8 @@ GENESIS_HASH = "0" * 64
 FORMAT_VERSION = 1
 # Any fixed 64-bit key works: it only has to be the same in every process of this application.
 _PG_ADVISORY_LOCK_KEY = 0x6175646974  # "audit"
+# Namespaces the checkpoint key: HMAC(SECRET_KEY, salt) is used for nothing else in the project.
+CHECKPOINT_SIGNING_SALT = "dashboard.audit.checkpoint"
 
 HASHED_FIELDS = (
     "sequence", "timestamp", "actor_user_id", "actor_username", "actor_role", "ip", "user_agent",
@@ -87,30 +101,85 @@ def append(event: AuditEvent, *, now) -> AuditEvent:
         return event
 
 
+def checkpoint_bytes(checkpoint: AuditCheckpoint) -> bytes:
+    """What a checkpoint's signature covers: everything it claims."""
+    content = {
+        "v": FORMAT_VERSION,
+        "first_sequence": checkpoint.first_sequence,
+        "last_sequence": checkpoint.sequence,
+        "last_hash": checkpoint.hash,
+        "archived_count": checkpoint.archived_count,
+        "archive_name": checkpoint.archive_name,
+        "archive_sha256": checkpoint.archive_sha256,
+        "created_at": timestamp_text(checkpoint.created_at),
+    }
+    return json.dumps(content, sort_keys=True, separators=(",", ":"), ensure_ascii=True).encode("ascii")
+
+
+def sign_checkpoint(checkpoint: AuditCheckpoint, secret: str | bytes | None = None) -> str:
+    return salted_hmac(CHECKPOINT_SIGNING_SALT, checkpoint_bytes(checkpoint), secret=secret, algorithm="sha256").hexdigest()
+
+
+def checkpoint_signed(checkpoint: AuditCheckpoint) -> bool:
+    """Signed with SECRET_KEY, or with a key it replaced that is still in SECRET_KEY_FALLBACKS."""
+    return any(
+        constant_time_compare(checkpoint.signature, sign_checkpoint(checkpoint, key))
+        for key in [settings.SECRET_KEY, *settings.SECRET_KEY_FALLBACKS]
+    )
+
+
 @dataclass(frozen=True, slots=True)
 class Verification:
     ok: bool
     checked: int
     head_sequence: int
     head_hash: str
-    problem: str = ""  # names the first bad event
+    problem: str = ""  # names the first bad event or checkpoint
     bad_sequence: int | None = None
+    checkpoints: int = 0  # checkpoints verified
+    archived: int = 0  # events they account for (#1..#archived)
 
 
 def verify() -> Verification:
-    """Walk the chain from the latest checkpoint (or the genesis) and stop at the first bad event."""
-    checkpoint = AuditCheckpoint.objects.order_by("-sequence").first()
-    expected_sequence = checkpoint.sequence + 1 if checkpoint else 1
-    expected_prev = checkpoint.hash if checkpoint else GENESIS_HASH
+    """Walk the checkpoints from #1, then the events after the last one; stop at the first problem."""
+    expected_sequence, expected_prev = 1, GENESIS_HASH
+    checkpoints = 0
+    for checkpoint in AuditCheckpoint.objects.order_by("sequence"):  # few rows: one per archive run
+        problem = _checkpoint_problem(checkpoint, expected_sequence)
+        if problem:
+            return Verification(False, 0, expected_sequence - 1, expected_prev, problem, checkpoint.sequence,
+                                checkpoints, expected_sequence - 1)  # fmt: skip
+        checkpoints += 1
+        expected_sequence, expected_prev = checkpoint.sequence + 1, checkpoint.hash
+    archived = expected_sequence - 1
     checked = 0
     for event in AuditEvent.objects.order_by("sequence").iterator(chunk_size=2000):
         problem = _problem(event, expected_sequence, expected_prev)
         if problem:
             bad_sequence, message = problem
-            return Verification(False, checked, expected_sequence - 1, expected_prev, message, bad_sequence)
+            return Verification(False, checked, expected_sequence - 1, expected_prev, message, bad_sequence,
+                                checkpoints, archived)  # fmt: skip
         checked += 1
         expected_sequence, expected_prev = event.sequence + 1, event.hash
-    return Verification(True, checked, expected_sequence - 1, expected_prev)
+    return Verification(True, checked, expected_sequence - 1, expected_prev, checkpoints=checkpoints, archived=archived)
+
+
+def _checkpoint_problem(checkpoint: AuditCheckpoint, expected_first: int) -> str | None:
+    first, last = checkpoint.first_sequence, checkpoint.sequence
+    name = f"checkpoint #{last} (events #{first}..#{last})"
+    if first > expected_first:
+        return (f"{name} does not follow on from " + (f"checkpoint #{expected_first - 1}" if expected_first > 1
+                else "the start of the chain") + f": events #{expected_first}..#{first - 1} are unaccounted "
+                f"for (a checkpoint was deleted)")  # fmt: skip
+    if first < expected_first:
+        return f"{name} overlaps checkpoint #{expected_first - 1}: a checkpoint was inserted"
+    if last < first or checkpoint.archived_count != last - first + 1:
+        return f"{name} claims {checkpoint.archived_count} archived events: it was forged or altered"
+    if not checkpoint_signed(checkpoint):
+        return (f"{name} is not signed with this site's key: it was forged (inserted outside archive_audit, so "
+                f"the events it covers may have been deleted unarchived) or altered — or SECRET_KEY was "
+                f"changed without keeping the old key in SECRET_KEY_FALLBACKS")  # fmt: skip
+    return None
 
 
 def _problem(event: AuditEvent, expected_sequence: int, expected_prev: str) -> tuple[int, str] | None:

@@ -141,16 +141,24 @@ class AuditEvent(_AppendOnlyModel):
 
 
 class AuditCheckpoint(_AppendOnlyModel):
-    """Where archiving cut the chain: the last pruned event's sequence and hash. The first remaining event's
-    ``prev_hash`` must equal ``hash``, so the rest of the chain still verifies. The DELETE trigger lets an
-    event go only when a checkpoint covers its sequence."""
+    """Where archiving cut the chain: events ``first_sequence``..``sequence`` went to one archive file.
 
+    Checkpoints are evidence, so each one says exactly what it covers (first and last sequence, count, the
+    last archived hash, the file's SHA-256) and is signed (``signature``, chain.sign_checkpoint): the first
+    remaining event's ``prev_hash`` must equal the last checkpoint's ``hash``, the checkpoints must follow
+    each other from #1 without gap or overlap, and a checkpoint nobody signed with the site's key is forged.
+    The database accepts a checkpoint only when it covers exactly the oldest events (triggers.py), and lets
+    an event be deleted only when a checkpoint covers it."""
+
+    first_sequence = models.PositiveBigIntegerField(_("first archived sequence"))
     sequence = models.PositiveBigIntegerField(_("last archived sequence"), unique=True)
     hash = models.CharField(_("last archived hash"), max_length=64)
     created_at = models.DateTimeField(_("created"))
     archived_count = models.PositiveIntegerField(_("events archived"))
     archive_name = models.CharField(_("archive file"), max_length=512, blank=True)
     archive_sha256 = models.CharField(_("archive file SHA-256"), max_length=64, blank=True)
+    # HMAC-SHA256 of the fields above under a key derived from SECRET_KEY (chain.sign_checkpoint).
+    signature = models.CharField(_("signature"), max_length=64)
 
     class Meta:
         ordering = ["-sequence"]
@@ -158,5 +166,4 @@ class AuditCheckpoint(_AppendOnlyModel):
         verbose_name = _("audit checkpoint")
 
     def __str__(self) -> str:
-        return f"checkpoint #{self.sequence}"
-
+        return f"checkpoint #{self.sequence} (events #{self.first_sequence}..#{self.sequence})"

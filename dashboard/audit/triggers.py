@@ -1,17 +1,29 @@
-"""Database triggers that make the audit tables append-only, per vendor (created by migration 0002).
+"""Database triggers that make the audit tables append-only, per vendor (installed by migrations 0002/0003).
 
-UPDATE is always rejected. DELETE is rejected unless a checkpoint covers the event's sequence: that is how
-``archive_audit`` prunes (it writes the checkpoint first, in the same transaction), and nothing else can
-remove an event the chain still needs. Checkpoints themselves can't be updated or deleted.
+- UPDATE is always rejected, on events and on checkpoints.
+- DELETE of an event is rejected unless a checkpoint covers its sequence: that is how ``archive_audit``
+  prunes (it writes the checkpoint first, in the same transaction). Checkpoints can't be deleted.
+- INSERT of a checkpoint is rejected unless it covers exactly the events at the start of the chain as they
+  are now: it starts right after the previous checkpoint (or at #1), those events all exist (the count of
+  events in its range is its ``archived_count``), none older remains, the first links to the previous
+  checkpoint's hash (or the genesis) and its last sequence and hash are an existing event's. Without this,
+  one forged row ("covers up to the newest event") let every event be deleted with verify_audit passing.
+  A checkpoint that is consistent but forged (someone with SQL access copying what archive_audit would
+  write) still gets through the database: ``verify_audit`` catches it by its signature (see chain.py).
+- TRUNCATE (PostgreSQL only; SQLite has none) is rejected by a statement trigger on both tables.
 
 Whole-database resets: Django's ``flush`` (which the test runner uses between transactional tests) empties
-every table. On PostgreSQL it uses TRUNCATE, which row triggers don't see. On SQLite it uses DELETE, so the
-SQLite triggers also let a delete through while ``wipe_permitted()`` is on — a per-connection SQL function
-registered by this app and switched on only by our ``flush`` command. Outside Django (the sqlite3 shell) the
-function does not exist, so every DELETE there fails.
+every table, and this app's ``flush`` command lets it, explicitly and only there:
+- PostgreSQL flushes with TRUNCATE. ``allow_truncate_sql()`` disables the two TRUNCATE triggers and
+  ``guard_truncate_sql()`` enables them again; the flush command runs them around its TRUNCATE in flush's
+  own transaction, so no other session ever sees the triggers disabled, and a failure rolls back to
+  enabled. ALTER TABLE needs the tables' owner: a role that may only write rows can't do the same.
+- SQLite flushes with DELETE, so its DELETE triggers also let a delete through while ``wipe_permitted()``
+  is on — a per-connection SQL function registered by this app and switched on only by our ``flush``.
+  Outside Django (the sqlite3 shell) the function does not exist, so every DELETE there fails.
 
 A later migration that alters these tables on SQLite rebuilds them, which drops their triggers: call
-``install`` again at its end.
+``remove`` before it and ``install`` again at its end (as 0003 does).
 """
 
 from __future__ import annotations
@@ -22,6 +34,23 @@ from contextvars import ContextVar
 REJECTION = "audit trail is append-only"
 WIPE_FUNCTION = "audit_wipe_permitted"
 _wipe_permitted: ContextVar[bool] = ContextVar("audit_wipe_permitted", default=False)
+
+GENESIS_HASH = "0" * 64  # chain.GENESIS_HASH (chain imports models; this module stays import-free)
+CHECKPOINT_REJECTION = (f"{REJECTION}: checkpoint INSERT rejected: a checkpoint must cover exactly the oldest "
+                        f"events, as archive_audit writes it")  # fmt: skip
+
+# The INSERT guard's condition, shared by both vendors (NEW is the checkpoint being inserted).
+_CHECKPOINT_COVERS_OLDEST_EVENTS = f"""
+    NEW.first_sequence = COALESCE((SELECT MAX(c.sequence) FROM audit_auditcheckpoint c), 0) + 1
+    AND NEW.sequence >= NEW.first_sequence
+    AND NEW.archived_count = NEW.sequence - NEW.first_sequence + 1
+    AND NOT EXISTS (SELECT 1 FROM audit_auditevent e WHERE e.sequence < NEW.first_sequence)
+    AND (SELECT COUNT(*) FROM audit_auditevent e
+         WHERE e.sequence BETWEEN NEW.first_sequence AND NEW.sequence) = NEW.archived_count
+    AND EXISTS (SELECT 1 FROM audit_auditevent e WHERE e.sequence = NEW.sequence AND e.hash = NEW.hash)
+    AND EXISTS (SELECT 1 FROM audit_auditevent e WHERE e.sequence = NEW.first_sequence
+                AND e.prev_hash = COALESCE((SELECT c.hash FROM audit_auditcheckpoint c
+                                            ORDER BY c.sequence DESC LIMIT 1), '{GENESIS_HASH}'))"""
 
 _SQLITE_INSTALL = [
     f"""CREATE TRIGGER audit_event_no_update BEFORE UPDATE ON audit_auditevent
@@ -35,12 +64,17 @@ _SQLITE_INSTALL = [
     f"""CREATE TRIGGER audit_checkpoint_no_delete BEFORE DELETE ON audit_auditcheckpoint
         WHEN NOT {WIPE_FUNCTION}()
         BEGIN SELECT RAISE(ABORT, '{REJECTION}: DELETE rejected'); END""",
+    # COALESCE: a NULL anywhere (a missing column value, no such event) must refuse, not pass.
+    f"""CREATE TRIGGER audit_checkpoint_guard_insert BEFORE INSERT ON audit_auditcheckpoint
+        WHEN NOT COALESCE(({_CHECKPOINT_COVERS_OLDEST_EVENTS}), 0)
+        BEGIN SELECT RAISE(ABORT, '{CHECKPOINT_REJECTION}'); END""",
 ]
 _SQLITE_REMOVE = [
     "DROP TRIGGER IF EXISTS audit_event_no_update",
     "DROP TRIGGER IF EXISTS audit_event_no_delete",
     "DROP TRIGGER IF EXISTS audit_checkpoint_no_update",
     "DROP TRIGGER IF EXISTS audit_checkpoint_no_delete",
+    "DROP TRIGGER IF EXISTS audit_checkpoint_guard_insert",
 ]
 
 _POSTGRES_INSTALL = [
@@ -53,21 +87,51 @@ _POSTGRES_INSTALL = [
             END IF;
             RAISE EXCEPTION '{REJECTION}: DELETE rejected on %', TG_TABLE_NAME;
         END $$""",
+    # IF treats NULL as false: a missing value or event refuses.
+    f"""CREATE OR REPLACE FUNCTION audit_checkpoint_guard_insert() RETURNS trigger LANGUAGE plpgsql AS $$
+        BEGIN
+            IF {_CHECKPOINT_COVERS_OLDEST_EVENTS} THEN
+                RETURN NEW;
+            END IF;
+            RAISE EXCEPTION '{CHECKPOINT_REJECTION}';
+        END $$""",
     """CREATE TRIGGER audit_event_no_update BEFORE UPDATE ON audit_auditevent
         FOR EACH ROW EXECUTE FUNCTION audit_reject_change()""",
     """CREATE TRIGGER audit_event_no_delete BEFORE DELETE ON audit_auditevent
         FOR EACH ROW EXECUTE FUNCTION audit_event_guard_delete()""",
+    """CREATE TRIGGER audit_event_no_truncate BEFORE TRUNCATE ON audit_auditevent
+        FOR EACH STATEMENT EXECUTE FUNCTION audit_reject_change()""",
     """CREATE TRIGGER audit_checkpoint_no_update BEFORE UPDATE ON audit_auditcheckpoint
         FOR EACH ROW EXECUTE FUNCTION audit_reject_change()""",
     """CREATE TRIGGER audit_checkpoint_no_delete BEFORE DELETE ON audit_auditcheckpoint
         FOR EACH ROW EXECUTE FUNCTION audit_reject_change()""",
+    """CREATE TRIGGER audit_checkpoint_no_truncate BEFORE TRUNCATE ON audit_auditcheckpoint
+        FOR EACH STATEMENT EXECUTE FUNCTION audit_reject_change()""",
+    """CREATE TRIGGER audit_checkpoint_guard_insert BEFORE INSERT ON audit_auditcheckpoint
+        FOR EACH ROW EXECUTE FUNCTION audit_checkpoint_guard_insert()""",
 ]
 _POSTGRES_REMOVE = [
     "DROP TRIGGER IF EXISTS audit_event_no_update ON audit_auditevent",
     "DROP TRIGGER IF EXISTS audit_event_no_delete ON audit_auditevent",
+    "DROP TRIGGER IF EXISTS audit_event_no_truncate ON audit_auditevent",
     "DROP TRIGGER IF EXISTS audit_checkpoint_no_update ON audit_auditcheckpoint",
     "DROP TRIGGER IF EXISTS audit_checkpoint_no_delete ON audit_auditcheckpoint",
+    "DROP TRIGGER IF EXISTS audit_checkpoint_no_truncate ON audit_auditcheckpoint",
+    "DROP TRIGGER IF EXISTS audit_checkpoint_guard_insert ON audit_auditcheckpoint",
 ]
+_POSTGRES_TRUNCATE_TRIGGERS = (("audit_auditevent", "audit_event_no_truncate"),
+                               ("audit_auditcheckpoint", "audit_checkpoint_no_truncate"))  # fmt: skip
+
+
+def allow_truncate_sql() -> list[str]:
+    """PostgreSQL: disable the TRUNCATE triggers. Only for ``flush``, inside its transaction (see above)."""
+    return [f"ALTER TABLE {table} DISABLE TRIGGER {name}" for table, name in _POSTGRES_TRUNCATE_TRIGGERS]
+
+
+def guard_truncate_sql() -> list[str]:
+    """PostgreSQL: enable the TRUNCATE triggers again, before that transaction commits."""
+    return [f"ALTER TABLE {table} ENABLE TRIGGER {name}" for table, name in _POSTGRES_TRUNCATE_TRIGGERS]
+
 
 _SQL = {
     "sqlite": (_SQLITE_INSTALL, _SQLITE_REMOVE),
@@ -83,6 +147,8 @@ def _statements(vendor: str, index: int) -> list[str]:
 
 
 def install(connection) -> None:
+    """Create the triggers, replacing any there are (an earlier version's included)."""
+    remove(connection)
     with connection.cursor() as cursor:
         for sql in _statements(connection.vendor, 0):
             cursor.execute(sql)

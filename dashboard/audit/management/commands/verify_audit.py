@@ -1,7 +1,8 @@
 """manage.py verify_audit — recompute the audit hash chain (ARCHITECTURE.md §4).
 
 Exit status 0 when the chain is intact; 1 naming the first bad event (edited, deleted, inserted or
-reordered). ``--archive FILE`` also checks files written by ``archive_audit`` against their checkpoints.
+reordered) or checkpoint (forged, deleted, inserted: see chain.py). ``--archive FILE`` also checks files
+written by ``archive_audit`` against their checkpoints.
 """
 
 from django.core.management.base import BaseCommand, CommandError
@@ -23,8 +24,10 @@ class Command(BaseCommand):
         if not result.ok:
             raise CommandError(f"Audit chain broken: {result.problem}", returncode=1)
         self.stdout.write(self.style.SUCCESS(
-            f"Audit chain intact: {result.checked} events verified; "
-            f"head #{result.head_sequence} {result.head_hash}"
+            f"Audit chain intact: {result.checked} events verified"
+            + (f" after {result.checkpoints} checkpoint{'s' if result.checkpoints > 1 else ''} "
+               f"(events #1..#{result.archived} archived)" if result.checkpoints else "")
+            + f"; head #{result.head_sequence} {result.head_hash}"
         ))  # fmt: skip
 
     def _verify_archive(self, path: str) -> None:

@@ -1,0 +1,58 @@
+"""Checkpoints become evidence: first sequence and signature; triggers refuse checkpoints that don't cover
+exactly the oldest events, and (PostgreSQL) TRUNCATE. See triggers.py and chain.py."""
+
+from django.db import migrations, models
+
+
+def remove_triggers(apps, schema_editor):
+    # Before the fields are added: on SQLite adding them rebuilds the table (which the triggers on the event
+    # table refer to), and the backfill below updates rows, which the triggers refuse.
+    from dashboard.audit import triggers
+
+    triggers.remove(schema_editor.connection)
+
+
+def install_triggers(apps, schema_editor):
+    from dashboard.audit import triggers
+
+    triggers.install(schema_editor.connection)
+
+
+def backfill(apps, schema_editor):
+    """Checkpoints written before this migration (by archive_audit, which the triggers then let alone write
+    them) get their first sequence, the one after the previous checkpoint's, and a signature."""
+    from dashboard.audit import chain
+
+    checkpoint_model = apps.get_model("audit", "AuditCheckpoint")
+    previous = 0
+    for checkpoint in checkpoint_model.objects.using(schema_editor.connection.alias).order_by("sequence"):
+        checkpoint.first_sequence = previous + 1
+        checkpoint.signature = chain.sign_checkpoint(checkpoint)
+        checkpoint_model.objects.using(schema_editor.connection.alias).filter(pk=checkpoint.pk).update(
+            first_sequence=checkpoint.first_sequence, signature=checkpoint.signature
+        )
+        previous = checkpoint.sequence
+
+
+class Migration(migrations.Migration):
+    dependencies = [("audit", "0002_append_only_triggers")]
+
+    # Migrating back below 0003 re-installs this version's triggers (reverse of the first operation): they
+    # refuse every new checkpoint on the older table (fail closed) until you migrate forward again.
+    operations = [
+        migrations.RunPython(remove_triggers, install_triggers),
+        migrations.AddField(
+            model_name="auditcheckpoint",
+            name="first_sequence",
+            field=models.PositiveBigIntegerField(default=0, verbose_name="first archived sequence"),
+            preserve_default=False,
+        ),
+        migrations.AddField(
+            model_name="auditcheckpoint",
+            name="signature",
+            field=models.CharField(default="", max_length=64, verbose_name="signature"),
+            preserve_default=False,
+        ),
+        migrations.RunPython(backfill, migrations.RunPython.noop),
+        migrations.RunPython(install_triggers, remove_triggers),
+    ]
