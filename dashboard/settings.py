@@ -29,6 +29,9 @@ if not SECRET_KEY:
     # A throwaway key for the local demo only; never a committed one.
     SECRET_KEY = secrets.token_urlsafe(50)
 
+# Old keys after a rotation: sessions signed with them stay valid, and audit checkpoints still verify.
+SECRET_KEY_FALLBACKS = [k for k in os.environ.get("DJANGO_SECRET_KEY_FALLBACKS", "").split(",") if k]
+
 ALLOWED_HOSTS = [h.strip() for h in os.environ.get("DJANGO_ALLOWED_HOSTS", "127.0.0.1,localhost").split(",") if h.strip()]
 
 INSTALLED_APPS = [
