@@ -25,6 +25,9 @@ def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
     parser.add_argument("--jobs-never-finish", action="store_true", help="jobs stay at 202 forever")
     parser.add_argument("--reconnect-result", choices=("Connected", "Disconnected"), default="Connected",
                         help="status a reconnect ends with (Disconnected = the job fails)")
+    parser.add_argument("--update-tags", choices=("store", "ignore"), default="store",
+                        help="tags given on an update: store them (default) or ignore them as the "
+                             "open-source core does (zstack-api.md §4.2)")
     parser.add_argument("--account", default="admin", help="account name (default admin)")
     parser.add_argument("--password", default="password", help="account password (default password)")
     parser.add_argument("--time-zone", default="Asia/Shanghai",
@@ -39,8 +42,8 @@ def main(argv: list[str] | None = None) -> int:
         args.host, args.port, log_requests=not args.quiet, storages=args.storages, seed=args.seed,
         job_polls=args.job_polls, session_timeout=args.session_timeout, latency_ms=args.latency_ms,
         foreign_location=args.foreign_location, jobs_never_finish=args.jobs_never_finish,
-        reconnect_result=args.reconnect_result, account=args.account, password=args.password,
-        time_zone=args.time_zone)
+        reconnect_result=args.reconnect_result, update_tags=args.update_tags, account=args.account,
+        password=args.password, time_zone=args.time_zone)
     print(f"ZStack simulator: {simulator.url}/zstack/v1 ({args.storages} storages, "
           f"account {args.account}); control endpoints under {simulator.url}/_sim/", file=sys.stderr)
     try:

@@ -58,11 +58,13 @@ def update(state: State, uuid: str, params: dict[str, Any], system_tags: list[st
     if "password" in changes:
         changes["_password"] = changes.pop("password")  # stored, never serialized
     storage.update(changes)
-    # Tags given on an update become tag records on the resource, unless already present: this is
-    # how the console adds tags (removal is DELETE /tags/{uuid}).
-    for tag_type, text in tags:
-        if text not in state.tags_of(uuid, tag_type):
-            state.add_tag(uuid, text, tag_type)
+    # Tags given on an update: the open-source core accepts them without storing them (§4.2,
+    # update_tags "ignore"); the default "store" makes them tag records unless already present, which
+    # is what the console hopes for (the premium handler is unconfirmed). Removal is DELETE /tags/{uuid}.
+    if state.faults.update_tags == "store":
+        for tag_type, text in tags:
+            if text not in state.tags_of(uuid, tag_type):
+                state.add_tag(uuid, text, tag_type)
     state.touch(storage)
     return inventory_result(state, storage)
 

@@ -12,6 +12,7 @@ from typing import Any
 from simulator.wire import ApiError, Response, dumps
 
 _RECONNECT_RESULTS = ("Connected", "Disconnected")
+UPDATE_TAGS = ("store", "ignore")
 
 
 @dataclass
@@ -25,6 +26,9 @@ class Faults:
     foreign_location: str | None = None  # base URL advertised in job locations (§5.1)
     reconnect_result: str = "Connected"
     session_timeout: float = 7200.0  # identity.session.timeout (§2.3)
+    # Tags given on an update: "store" them (the demo's behaviour) or "ignore" them, as the open-source
+    # core does (zstack-api.md §4.2: accepted, not persisted; the premium handler is unconfirmed).
+    update_tags: str = "store"
 
     def to_json(self) -> dict[str, Any]:
         return asdict(self)
@@ -54,6 +58,8 @@ class Faults:
 
 
 def _failure_response(entry: dict[str, Any]) -> Response:
+    if entry.get("drop"):  # the request arrived (and is logged) but is never handled nor answered
+        return Response(status=0, body=b"", drop=True)
     status = int(entry.get("status", 503))
     if "raw_body" in entry:
         body = str(entry["raw_body"]).encode("utf-8")
@@ -85,6 +91,10 @@ def _check(name: str, value: Any) -> Any:
     if name == "reconnect_result":
         if value not in _RECONNECT_RESULTS:
             raise ValueError(f"reconnect_result must be one of {list(_RECONNECT_RESULTS)}")
+        return value
+    if name == "update_tags":
+        if value not in UPDATE_TAGS:
+            raise ValueError(f"update_tags must be one of {list(UPDATE_TAGS)}")
         return value
     if name == "session_timeout":
         if not isinstance(value, (int, float)) or isinstance(value, bool) or value <= 0:

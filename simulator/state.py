@@ -36,6 +36,7 @@ class Options:
     foreign_location: str | None = None
     jobs_never_finish: bool = False
     reconnect_result: str = "Connected"
+    update_tags: str = "store"
     account: str = "admin"
     password: str = "password"
     time_zone: str = "Asia/Shanghai"
@@ -45,7 +46,7 @@ class Options:
         faults.merge({"job_polls": self.job_polls, "session_timeout": self.session_timeout,
                       "latency_ms": self.latency_ms, "foreign_location": self.foreign_location,
                       "jobs_never_finish": self.jobs_never_finish,
-                      "reconnect_result": self.reconnect_result})
+                      "reconnect_result": self.reconnect_result, "update_tags": self.update_tags})
         return faults
 
 

@@ -727,6 +727,28 @@ def test_tags_given_on_an_update_are_stored_once_as_tag_records(sim: SimulatorSe
     assert system == ["new::system", "priority::high"]
 
 
+def test_with_update_tags_ignore_an_update_accepts_tags_but_stores_none_like_the_open_source_core(
+        sim: SimulatorServer, zs: ZStack) -> None:
+    uuid = storage(sim, "bs-prod-bj-01")["uuid"]
+    sim.set_faults(update_tags="ignore")  # zstack-api.md §4.2
+    assert zs.update(uuid, {"description": "still applied"}, systemTags=["new::system"],
+                     userTags=["team::blue"]).status == 200
+    user = sorted(t["tag"] for t in zs.query("/user-tags", f"resourceUuid={uuid}").json["inventories"])
+    system = sorted(t["tag"] for t in zs.query("/system-tags", f"resourceUuid={uuid}").json["inventories"])
+    assert user == ["env::prod", "owner::storage-team"] and system == ["priority::high"]
+    assert by_uuid(sim, uuid)["description"] == "still applied"
+
+
+def test_update_tags_defaults_to_store_and_accepts_only_store_or_ignore(sim: SimulatorServer, zs: ZStack) -> None:
+    assert sim.faults()["update_tags"] == "store"
+    assert control(zs, "POST", "/_sim/faults", {"update_tags": "drop"}).status == 400
+    ignoring = SimulatorServer(port=0, update_tags="ignore")
+    try:
+        assert ignoring.faults()["update_tags"] == "ignore"
+    finally:
+        ignoring.stop()
+
+
 def test_delete_tag_is_async_and_removes_the_tag_record(sim: SimulatorServer, zs: ZStack) -> None:
     uuid = storage(sim, "bs-prod-bj-01")["uuid"]
     tag = zs.query("/user-tags", f"resourceUuid={uuid}", "tag=env::prod").json["inventories"][0]
@@ -886,6 +908,16 @@ def test_fail_next_jobs_makes_the_next_job_end_with_that_error(sim: SimulatorSer
     assert zs.update(uuid, {"name": "x"}).status == 200
 
 
+def test_fail_next_can_drop_the_matching_request_without_handling_it(sim: SimulatorServer, zs: ZStack) -> None:
+    uuid = storage(sim, "bs-prod-bj-01")["uuid"]
+    zs.login()
+    sim.set_faults(fail_next=[{"drop": True, "match": "PUT /zstack/v1/backup-storage/"}])
+    assert zs.get("/zones").status == 200  # another request: untouched
+    with pytest.raises((http.client.RemoteDisconnected, ConnectionError)):
+        zs.update(uuid, {"name": "never-applied"})
+    assert by_uuid(sim, uuid)["name"] == "bs-prod-bj-01"
+
+
 def test_drop_next_closes_the_connection_without_an_answer(sim: SimulatorServer, zs: ZStack) -> None:
     zs.login()
     sim.set_faults(drop_next=1)
@@ -990,7 +1022,7 @@ def test_the_command_line_serves_the_api_and_logs_one_line_per_request_without_s
     root = Path(__file__).resolve().parents[1]
     process = subprocess.Popen(
         [sys.executable, "-m", "simulator", "--port", "0", "--storages", "3", "--password", "cli-secret",
-         "--job-polls", "0"], cwd=root, stderr=subprocess.PIPE, text=True)
+         "--job-polls", "0", "--update-tags", "ignore"], cwd=root, stderr=subprocess.PIPE, text=True)
     try:
         banner = process.stderr.readline()
         url = re.search(r"(http://127\.0\.0\.1:\d+)/zstack/v1", banner).group(1)
@@ -1001,6 +1033,9 @@ def test_the_command_line_serves_the_api_and_logs_one_line_per_request_without_s
         uuid = zs.query("/backup-storage/image-store").json["inventories"][0]["uuid"]
         assert len(zs.query("/backup-storage/image-store").json["inventories"]) == 3
         assert zs.update(uuid, {"password": "ssh-canary"}).status == 200  # done at the first poll
+        tags_before = zs.query("/user-tags", f"resourceUuid={uuid}").json["inventories"]
+        assert zs.update(uuid, {}, userTags=["cli::ignored"]).status == 200  # --update-tags ignore
+        assert zs.query("/user-tags", f"resourceUuid={uuid}").json["inventories"] == tags_before
     finally:
         process.terminate()
         log = process.communicate(timeout=10)[1]
