@@ -445,12 +445,12 @@ def test_a_read_failing_every_time_raises_unavailable_after_two_retries(sim, cli
     assert len(calls(sim, "GET")) == 3
 
 
-def test_a_dropped_connection_on_a_put_is_never_retried(sim, client):
+def test_a_dropped_connection_on_a_put_is_never_retried_and_its_outcome_is_unknown(sim, client):
     target = storage_named(sim, "bs-prod-bj-01")
     client.login()
     sim.clear_requests()
     sim.set_faults(drop_next=1)
-    with pytest.raises(errors.ZStackUnavailable) as caught:
+    with pytest.raises(errors.OutcomeUnknown) as caught:
         client.update_image_store(target["uuid"], name="once")
     assert len(calls(sim, "PUT")) == 1
     assert caught.value.job_uuid == calls(sim, "PUT")[0]["headers"]["X-Job-UUID"]
@@ -462,6 +462,14 @@ def test_a_refused_port_raises_unavailable(sim):
         ZStackClient(refused_url(), "admin", "password", timeout=1.0).query_zones()
     assert caught.value.code == "sdk.unreachable"
     assert "refused" in caught.value.details.lower()
+
+
+def test_a_put_to_a_refused_port_is_unavailable_not_an_unknown_outcome(sim):
+    offline = ZStackClient(refused_url(), "admin", "password", timeout=1.0)
+    offline._session_uuid = "5e55" * 8  # as if logged in before ZStack went away
+    with pytest.raises(errors.ZStackUnavailable) as caught:
+        offline.update_image_store("b5" * 16, name="never-sent")
+    assert not isinstance(caught.value, errors.OutcomeUnknown)
 
 
 def test_a_slow_answer_raises_timeout_without_a_retry(sim):

@@ -11,7 +11,6 @@ from dashboard.zstack.inventory import (
     Session,
     Tag,
     Zone,
-    format_zstack_date,
     parse_long,
     parse_zstack_date,
 )
@@ -38,13 +37,6 @@ def test_zstack_dates_parse_in_the_management_nodes_zone(text, expected):
                                    "Feb 30, 2024 9:20:12 PM"])
 def test_unparseable_or_absent_dates_become_none(value):
     assert parse_zstack_date(value, SHANGHAI) is None
-
-
-def test_formatting_a_date_round_trips_through_the_parser():
-    moment = datetime(2024, 11, 5, 8, 4, 9, tzinfo=SHANGHAI)
-    text = format_zstack_date(moment, SHANGHAI)
-    assert text == "Nov 5, 2024 8:04:09 AM"
-    assert parse_zstack_date(text, SHANGHAI) == moment
 
 
 @pytest.mark.parametrize(

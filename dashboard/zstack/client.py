@@ -15,6 +15,7 @@ Public surface (other modules rely on it exactly):
                               system_tags=None, user_tags=None) -> WriteResult[BackupStorage]
     client.reconnect_image_store(uuid, *, job_uuid=None) -> WriteResult[BackupStorage]
     client.change_state(uuid, state_event, *, job_uuid=None) -> WriteResult[BackupStorage]   # "enable" | "disable"
+        # WriteResult.inventory is the job's result inventory, None when the job's answer lacks it
     client.delete_tag(tag_uuid, *, job_uuid=None) -> WriteResult[None]
     client.login(); client.logout()
     new_job_uuid() -> str                                    # 32 lowercase hex
@@ -22,6 +23,8 @@ Public surface (other modules rely on it exactly):
 Writes take an optional ``job_uuid`` (the caller generates it first so the audit trail can record the
 attempt before the call); the returned WriteResult / raised ZStackError carries the X-Job-UUID ZStack
 finally accepted (a resubmission after re-login needs a fresh one: ZStack rejects duplicates).
+A write whose answer was lost after it was sent raises OutcomeUnknown (ZStackTimeout and JobLost are
+kinds of it): ZStack may have made the change.
 """
 
 from __future__ import annotations
@@ -34,6 +37,7 @@ from urllib.parse import quote
 from django.conf import settings
 from django.core.signals import setting_changed
 from django.dispatch import receiver
+from django.views.decorators.debug import sensitive_variables
 
 from . import query, transport
 from .connection import Connection, new_job_uuid
@@ -113,6 +117,7 @@ class ZStackClient(Connection):
 
     # --- writes: async, 202 + job (§4.2-§4.4, §5) ------------------------------------------------
 
+    @sensitive_variables("password", "fields", "body", "secrets")
     def update_image_store(self, uuid: str, *, job_uuid: str | None = None, name: str | None = None,
                            description: str | None = None, hostname: str | None = None, username: str | None = None,
                            password: str | None = None, ssh_port: int | None = None,
@@ -144,14 +149,19 @@ class ZStackClient(Connection):
         used_job, _ = self._write("DELETE", f"/tags/{quote(tag_uuid, safe='')}", None, job_uuid)
         return WriteResult(job_uuid=used_job, inventory=None)
 
+    @sensitive_variables("body", "secrets")
     def _storage_write(self, uuid: str, path: str, body: dict, job_uuid: str | None,
                        secrets: tuple[str, ...] = ()) -> WriteResult[BackupStorage]:
         used_job, reply = self._write("PUT", path, body, job_uuid, secrets)
         inventory = reply.get("inventory")
-        if not isinstance(inventory, dict) or "uuid" not in inventory:
-            # Some builds lose the envelope (§9); the resource itself is the authority.
-            return WriteResult(job_uuid=used_job, inventory=self.get_image_store(uuid))
-        return WriteResult(job_uuid=used_job, inventory=BackupStorage.from_json(inventory, self.tz))
+        if not isinstance(inventory, dict) or inventory.get("uuid") != uuid:
+            # Some builds lose the envelope (§9). The write itself succeeded: re-reading is the caller's
+            # choice, so a failing re-read can never turn a done change into an error.
+            return WriteResult(job_uuid=used_job, inventory=None)
+        try:
+            return WriteResult(job_uuid=used_job, inventory=BackupStorage.from_json(inventory, self.tz))
+        except (TypeError, KeyError, AttributeError):
+            return WriteResult(job_uuid=used_job, inventory=None)
 
 
 # --- one client per process ------------------------------------------------------------------------

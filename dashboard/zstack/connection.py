@@ -18,9 +18,10 @@ from datetime import tzinfo
 from zoneinfo import ZoneInfo
 
 import requests
+from django.views.decorators.debug import sensitive_variables
 
 from . import jobs, transport
-from .errors import JobLost, ProtocolError, SessionExpired, ZStackError, ZStackUnavailable
+from .errors import JobLost, OutcomeUnknown, ProtocolError, SessionExpired, ZStackError, ZStackUnavailable
 from .inventory import Session
 
 logger = logging.getLogger("dashboard.zstack.client")
@@ -78,6 +79,7 @@ class Connection:
         with self._session_lock:
             return self._login_locked()
 
+    @sensitive_variables("session")
     def logout(self) -> None:
         with self._session_lock:
             session, self._session_uuid = self._session_uuid, None
@@ -85,9 +87,13 @@ class Connection:
             self._request("DELETE", f"/accounts/sessions/{session}", label="/accounts/sessions/<session>",
                           secrets=(session,))
 
+    # Debug error pages show each frame's variables: the password hash, the session uuid (a bearer
+    # credential) and request bodies are hidden (ARCHITECTURE.md §3, "never echo a password").
+    @sensitive_variables()
     def _login_locked(self) -> Session:
         body = {"logInByAccount": {"accountName": self.account, "password": self._password_hash}}
-        _, reply = self._request("PUT", "/accounts/login", body=body)
+        # Logging in changes nothing: a lost answer is "unreachable", never an unknown outcome.
+        _, reply = self._request("PUT", "/accounts/login", body=body, write=False)
         inventory = reply.get("inventory")
         if not isinstance(inventory, dict) or not isinstance(inventory.get("uuid"), str):
             raise ProtocolError("PUT /accounts/login: the reply holds no session", code=transport.BAD_BODY_CODE)
@@ -95,12 +101,14 @@ class Connection:
         self._session_uuid = session.uuid
         return session
 
+    @sensitive_variables()
     def _current_session(self) -> str:
         with self._session_lock:
             if self._session_uuid is None:
                 self._login_locked()
             return self._session_uuid
 
+    @sensitive_variables()
     def _renew_session(self, stale: str) -> str:
         """Log in again unless another thread already replaced the stale session."""
         with self._session_lock:
@@ -109,6 +117,7 @@ class Connection:
                 self._login_locked()
             return self._session_uuid
 
+    @sensitive_variables("session")
     def _read(self, path: str, query_string: str = "") -> dict:
         """An authenticated GET; on ID.1001 (a 503 for sync APIs, §2.3) log in again and retry once."""
         session = self._current_session()
@@ -117,6 +126,7 @@ class Connection:
         except SessionExpired:
             return self._request("GET", path, query=query_string, session=self._renew_session(session))[1]
 
+    @sensitive_variables("body", "secrets", "session")
     def _write(self, method: str, path: str, body: dict | None, job_uuid: str | None,
                secrets: tuple[str, ...] = ()) -> tuple[str, dict]:
         """Submit an async API and wait for its job; returns (job uuid finally used, result body)."""
@@ -135,28 +145,39 @@ class Connection:
             error.job_uuid = error.job_uuid or job_uuid
             raise
 
+    @sensitive_variables("body", "secrets", "session")
     def _submit(self, method: str, path: str, body: dict | None, job_uuid: str, session: str,
                 secrets: tuple[str, ...]) -> dict:
         status, reply = self._request(method, path, body=body, session=session, job_uuid=job_uuid, secrets=secrets)
         if status != 202:
             return reply
         poll_path = jobs.job_path(reply.get("location"), job_uuid)
-        return jobs.wait(
-            lambda: self._request("GET", poll_path, session=session, job_uuid=job_uuid, not_found=JobLost,
-                                  secrets=secrets),
-            deadline=self.job_deadline, job_uuid=job_uuid)
+        try:
+            return jobs.wait(
+                lambda: self._request("GET", poll_path, session=session, job_uuid=job_uuid, not_found=JobLost,
+                                      secrets=secrets),
+                deadline=self.job_deadline, job_uuid=job_uuid)
+        except (ZStackUnavailable, ProtocolError) as error:
+            if isinstance(error, ZStackUnavailable) and error.http_status == 503:
+                raise  # the job's own answer (SYS.1010): ZStack says it did not run it
+            # ZStack accepted the job (202); not being able to read its result says nothing about it.
+            raise OutcomeUnknown(f"{method} {path}: accepted as job {job_uuid}, but its result could not be "
+                                 f"read ({error})", http_status=error.http_status, job_uuid=job_uuid) from None
 
     # --- the one choke point ---------------------------------------------------------------
 
+    @sensitive_variables()  # every frame below too: bodies, headers (session), URLs (logout's session)
     def _request(self, method: str, path: str, *, query: str = "", body: dict | None = None,
                  session: str | None = None, job_uuid: str | None = None,
                  not_found: type[ZStackError] = ProtocolError, secrets: Iterable[str] = (),
-                 label: str | None = None) -> tuple[int, dict]:
+                 label: str | None = None, write: bool | None = None) -> tuple[int, dict]:
         """Every HTTP call to ZStack goes through here: timeout, error mapping, read retries, one log line.
 
         Returns (status, JSON object) for a 2xx answer, else raises a ZStackError. Bodies are never
-        logged (they hold passwords); neither are query strings nor the session uuid.
+        logged (they hold passwords); neither are query strings nor the session uuid. ``write``
+        (default: any method but GET) makes a lost answer an unknown outcome rather than "unreachable".
         """
+        write = method != "GET" if write is None else write
         url = f"{self.url}{API_PREFIX}{path}" + (f"?{query}" if query else "")
         headers = {"Accept": "application/json"}
         if session:
@@ -177,11 +198,11 @@ class Connection:
                 response = self._http.request(method, url, data=data, headers=headers, timeout=self.timeout,
                                               allow_redirects=False)
             except requests.RequestException as exc:
-                error, status = transport.transport_error(exc, what), "no-answer"
+                error, status = transport.transport_error(exc, what, write=write), "no-answer"
             else:
                 status = response.status_code
                 try:
-                    payload = transport.decode(response, what, not_found=not_found, secrets=scrubbed)
+                    payload = transport.decode(response, what, not_found=not_found, secrets=scrubbed, write=write)
                 except ZStackError as exc:
                     error = exc
                 else:

@@ -85,15 +85,25 @@ class ZStackUnavailable(ZStackError):
         return str(self.default_message)
 
 
-class ZStackTimeout(ZStackError):
-    """No answer in time: an HTTP timeout, or an async job past its deadline. The outcome is unknown."""
+class OutcomeUnknown(ZStackError):
+    """A write was sent but its answer never arrived (the connection dropped after sending, no answer in
+    time, the job vanished): ZStack may or may not have made the change. Re-read the resource before
+    trying again; never resend blindly."""
 
-    default_code = "sdk.1001"
-    default_message = _("ZStack did not answer in time; the change may still complete. Reload to see the current state.")
+    default_code = "sdk.outcome-unknown"
+    default_message = _("The connection to ZStack was lost after the request was sent; the change may still "
+                        "complete. Reload to see the current state.")
 
     @property
     def user_message(self) -> str:
         return str(self.default_message)
+
+
+class ZStackTimeout(OutcomeUnknown):
+    """No answer in time: an HTTP timeout, or an async job past its deadline. The outcome is unknown."""
+
+    default_code = "sdk.1001"
+    default_message = _("ZStack did not answer in time; the change may still complete. Reload to see the current state.")
 
 
 class ProtocolError(ZStackError):
@@ -141,11 +151,12 @@ class OperationFailed(ZStackError):
     default_code = "SYS.1006"
 
 
-class JobLost(ZStackError):
+class JobLost(OutcomeUnknown):
     """The async job expired or vanished (404 on poll): the outcome is unknown; re-read the resource."""
 
     default_code = "sdk.job-lost"
-    default_message = _("ZStack lost track of the operation; reload to see whether it took effect.")
+    default_message = _("ZStack lost track of the operation; the change may still complete. Reload to see the "
+                        "current state.")
 
 
 _BY_CODE: dict[str, type[ZStackError]] = {

@@ -38,15 +38,6 @@ def parse_zstack_date(value: Any, tz: tzinfo) -> datetime | None:
         return None
 
 
-def format_zstack_date(value: datetime, tz: tzinfo) -> str:
-    """The inverse of parse_zstack_date, in the management node's zone (used by the simulator too)."""
-    local = value.astimezone(tz)
-    month = next(name for name, number in _MONTHS.items() if number == local.month)
-    hour12 = local.hour % 12 or 12
-    ampm = "AM" if local.hour < 12 else "PM"
-    return f"{month} {local.day}, {local.year} {hour12}:{local.minute:02d}:{local.second:02d} {ampm}"
-
-
 def parse_long(value: Any) -> int | None:
     """Java longs may arrive as 1073741824, 1.073741824E9 or "1073741824" (zstack-api.md §8)."""
     if value is None or isinstance(value, bool):

@@ -10,9 +10,11 @@ import json
 from typing import Any, Iterable
 
 import requests
+from urllib3.exceptions import ConnectTimeoutError
 
 from .errors import (
     InvalidArgument,
+    OutcomeUnknown,
     ProtocolError,
     ZStackError,
     ZStackTimeout,
@@ -61,8 +63,29 @@ def _root_reason(exc: BaseException) -> str:
     return type(exc).__name__
 
 
-def transport_error(exc: requests.RequestException, what: str) -> ZStackError:
-    """Map a requests failure (no usable HTTP answer) to the error family. ``what`` = "PUT /path"."""
+def _never_sent(exc: BaseException) -> bool:
+    """True when the connection was never established (refused, DNS, connect timeout), so ZStack
+    cannot have seen the request. urllib3's NewConnectionError is a ConnectTimeoutError."""
+    seen: set[int] = set()
+    current: BaseException | None = exc
+    while current is not None and id(current) not in seen:
+        seen.add(id(current))
+        if isinstance(current, ConnectTimeoutError | requests.ConnectTimeout):
+            return True
+        nxt = getattr(current, "reason", None)
+        if not isinstance(nxt, BaseException):
+            nxt = current.args[0] if current.args and isinstance(current.args[0], BaseException) else None
+        current = nxt or current.__cause__ or current.__context__
+    return False
+
+
+def transport_error(exc: requests.RequestException, what: str, *, write: bool = False) -> ZStackError:
+    """Map a requests failure (no usable HTTP answer) to the error family. ``what`` = "PUT /path".
+
+    ``write``: the request may change something. Once it may have been sent, a lost connection leaves
+    the outcome unknown (OutcomeUnknown), not "ZStack did not do it"; only a connection that was never
+    made is ZStackUnavailable for a write.
+    """
     reason = _root_reason(exc)
     if isinstance(exc, requests.ConnectTimeout):
         # Nothing was sent: ZStack is unreachable, not slow (the outcome is known: nothing happened).
@@ -70,6 +93,8 @@ def transport_error(exc: requests.RequestException, what: str) -> ZStackError:
     if isinstance(exc, requests.Timeout):
         return ZStackTimeout(f"{what}: no answer in time ({reason})")
     if isinstance(exc, requests.ConnectionError | requests.exceptions.ChunkedEncodingError):
+        if write and not _never_sent(exc):
+            return OutcomeUnknown(f"{what}: connection lost after the request was sent ({reason})")
         return ZStackUnavailable(f"{what}: connection failed ({reason})")
     return ProtocolError(f"{what}: {reason}", code=BAD_BODY_CODE)
 
@@ -88,11 +113,14 @@ def decode(
     *,
     not_found: type[ZStackError] = ProtocolError,
     secrets: tuple[str, ...] = (),
+    write: bool = False,
 ) -> dict:
     """Return the JSON object of a 2xx answer, else raise the matching ZStackError.
 
     ZStack never sends Content-Type (§1), so the body is parsed whatever the header says.
     503 carries ``{"error": ErrorCode}``; 400/404/405/500 from the REST layer are plain text (§7.2).
+    ``write``: for a request that may change something, an unreadable success and a proxy's 502/504
+    leave the outcome unknown (the request reached something that may have passed it on).
     """
     status = response.status_code
     text = response.content.decode("utf-8", errors="replace")
@@ -100,6 +128,8 @@ def decode(
         body = _json_object(text)
         if body is None:
             shown = "an empty body" if not text.strip() else "a body that is not a JSON object"
+            if write:
+                raise OutcomeUnknown(f"{what}: HTTP {status} with {shown}", http_status=status)
             raise ProtocolError(f"{what}: HTTP {status} with {shown}", code=BAD_BODY_CODE, http_status=status)
         return body
     details = scrub(text.strip(), secrets)[:_MAX_DETAILS]
@@ -113,7 +143,9 @@ def decode(
     if status == 404:
         raise not_found(details or f"{what}: HTTP 404", code=HTTP_ERROR_CODE if not_found is ProtocolError else None,
                         http_status=404)
-    if status in (502, 504):  # a proxy in front of the management node could not reach it
+    if status in (502, 504):  # a proxy in front of the management node could not reach it (or lost it)
+        if write:
+            raise OutcomeUnknown(f"{what}: HTTP {status} {details}".strip(), http_status=status)
         raise ZStackUnavailable(f"{what}: HTTP {status} {details}".strip(), http_status=status)
     raise ProtocolError(f"{what}: HTTP {status} {details}".strip(), code=HTTP_ERROR_CODE, http_status=status)
 
