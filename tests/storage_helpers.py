@@ -9,6 +9,7 @@ from django.contrib.auth import get_user_model
 
 from dashboard.accounts.roles import Role, assign_role
 from dashboard.storages import services
+from dashboard.storages.forms import sign_snapshot
 from dashboard.zstack.client import get_client
 
 PASSWORD = "Sturdy-Test-Pass-81"
@@ -68,7 +69,7 @@ def form_data(uuid: str, **overrides) -> dict:
         "name": storage.name, "description": storage.description or "", "hostname": storage.hostname,
         "username": storage.username, "password": "", "sshPort": str(storage.ssh_port),
         "systemTags": "\n".join(tags.system_texts), "userTags": "\r\n".join(tags.user_texts),
-        "last_op_date": services.last_op_stamp(storage),
+        "loaded": sign_snapshot(uuid, services.editable_values(storage, tags)),
     }
     data.update(overrides)
     return data

@@ -4,19 +4,44 @@ from __future__ import annotations
 
 import pytest
 
-from dashboard.storages.forms import StorageEditForm, StorageFilterForm, split_tags, validate_host
+from django.core import signing
 
+from dashboard.storages import selectors
+from dashboard.storages.forms import StorageEditForm, StorageFilterForm, sign_snapshot, split_tags, validate_host
+
+UUID = "b5" * 16
+LOADED = {"name": "bs-1", "description": "", "hostname": "192.0.2.1", "username": "root", "sshPort": 22,
+          "systemTags": [], "userTags": []}
 VALID = {"name": "bs-1", "description": "", "hostname": "192.0.2.1", "username": "root", "password": "",
-         "sshPort": "22", "systemTags": "", "userTags": "", "last_op_date": ""}
+         "sshPort": "22", "systemTags": "", "userTags": "", "loaded": sign_snapshot(UUID, LOADED)}
 
 
 def form(**overrides) -> StorageEditForm:
-    return StorageEditForm({**VALID, **overrides})
+    return StorageEditForm({**VALID, **overrides}, uuid=UUID)
 
 
 def test_the_form_has_exactly_the_documented_fields_named_as_the_api_names_them():
     assert list(StorageEditForm().fields) == ["name", "description", "hostname", "username", "password", "sshPort",
-                                              "systemTags", "userTags", "last_op_date"]
+                                              "systemTags", "userTags", "loaded"]
+
+
+def test_the_loaded_snapshot_round_trips_and_never_holds_the_password():
+    bound = form()
+    assert bound.is_valid() and bound.loaded_values == LOADED
+    prefilled = StorageEditForm.for_storage(UUID, {**LOADED, "password": "Canary-Form-Pw"})
+    snapshot = signing.loads(prefilled.initial["loaded"], salt="storages.edit.loaded")
+    assert "password" not in snapshot["values"] and "Canary-Form-Pw" not in prefilled.initial["loaded"]
+
+
+@pytest.mark.parametrize("loaded", [
+    "", "not-signed", VALID["loaded"][:-2] + "xx",
+    sign_snapshot("c6" * 16, LOADED),  # another storage's snapshot
+    signing.dumps({"uuid": UUID, "values": {"name": "x"}}, salt="storages.edit.loaded"),  # fields missing
+])
+def test_a_missing_tampered_or_foreign_snapshot_is_a_form_error(loaded):
+    bound = form(loaded=loaded)
+    assert not bound.is_valid()
+    assert "could not be verified" in " ".join(bound.errors["loaded"])
 
 
 @pytest.mark.parametrize("field, ok, too_long", [
@@ -88,5 +113,19 @@ def test_filter_form_defaults_and_falls_back_on_invalid_values():
 
 
 def test_filter_search_may_not_hold_operators_that_break_zstack_conditions():
-    for q in ("a!=b", "x>=1", "y<=2"):
+    for q in ("a!=b", "x>=1", "y<=2", "a!?=b", "a!~=b"):
         assert "q" in StorageFilterForm({"q": q}).errors
+        with pytest.raises(ValueError):
+            selectors.search_conditions(q=q)
+
+
+def test_search_operators_that_come_after_like_in_zstacks_order_stay_literal():
+    # "~=" is found first, at the start, so these are part of the value (zstack-api.md §6.2).
+    for q in ("a~=b", "a?=b", "a=b", "a>b"):
+        assert StorageFilterForm({"q": q}).is_valid()
+        assert selectors.search_conditions(q=q) == [f"name~=%{q}%"]
+
+
+def test_the_search_help_says_percent_and_underscore_are_wildcards():
+    help_text = str(StorageFilterForm().fields["q"].help_text)
+    assert "%" in help_text and "_" in help_text

@@ -44,7 +44,7 @@ def test_a_canary_ssh_password_reaches_zstack_and_nowhere_else(login_as, zstack_
     bodies.append(admin.post(f"/storages/{uuid}/edit/", form_data(uuid, password=CANARY, sshPort="0"), **HTMX).content.decode())
     sim.set_faults(fail_next_jobs=[{"code": "SYS.1006", "details": "ssh login failed"}])
     bodies.append(admin.post(f"/storages/{uuid}/edit/", form_data(uuid, password=CANARY + "-2"), **HTMX).content.decode())
-    stale = form_data(uuid, password=CANARY)
+    stale = form_data(uuid, password=CANARY, description="mine")  # a field someone else changes meanwhile
     sim.patch_storage(uuid, description="changed behind the form")
     bodies.append(admin.post(f"/storages/{uuid}/edit/", stale, **HTMX).content.decode())
     # Everything an admin or auditor can read afterwards.

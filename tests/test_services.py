@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import dataclasses
+
 import pytest
 
 from dashboard.accounts.actor import Actor
@@ -23,14 +25,14 @@ def uuid(zstack_settings) -> str:
     return storage_named(zstack_settings, "bs-prod-bj-01")["uuid"]
 
 
-def current_values(uuid: str, **overrides) -> tuple[dict, str]:
+def current_values(uuid: str, **overrides) -> tuple[dict, dict]:
+    """(the form's submitted values with ``overrides``, the snapshot of the values as loaded)."""
     client = get_client()
-    storage, tags = client.get_image_store(uuid), client.get_tags(uuid)
-    values = {"name": storage.name, "description": storage.description or "", "hostname": storage.hostname,
-              "username": storage.username, "password": "", "sshPort": storage.ssh_port,
-              "systemTags": tags.system_texts, "userTags": tags.user_texts}
+    loaded = services.editable_values(client.get_image_store(uuid), client.get_tags(uuid))
+    values = {**loaded, "systemTags": tuple(loaded["systemTags"]), "userTags": tuple(loaded["userTags"]),
+              "password": ""}
     values.update(overrides)
-    return values, services.last_op_stamp(storage)
+    return values, loaded
 
 
 def events(uuid: str) -> list[AuditEvent]:
@@ -38,9 +40,9 @@ def events(uuid: str) -> list[AuditEvent]:
 
 
 def test_update_sends_only_changed_fields_and_records_attempt_then_success(zstack_settings, uuid):
-    values, stamp = current_values(uuid, name="bs-new", sshPort=2200, systemTags=("priority::high", "x::y"))
+    values, loaded = current_values(uuid, name="bs-new", sshPort=2200, systemTags=("priority::high", "x::y"))
     zstack_settings.clear_requests()
-    result = services.storage_update(actor=ACTOR, uuid=uuid, changes=values, loaded_last_op_date=stamp)
+    result = services.storage_update(actor=ACTOR, uuid=uuid, changes=values, loaded=loaded)
     [put] = zstack_requests(zstack_settings, "PUT")
     assert body_of(put) == {"updateImageStoreBackupStorage": {"name": "bs-new", "sshPort": 2200},
                             "systemTags": ["x::y"]}
@@ -54,7 +56,7 @@ def test_update_sends_only_changed_fields_and_records_attempt_then_success(zstac
 
 
 def test_the_attempt_is_recorded_before_zstack_is_called(zstack_settings, uuid, monkeypatch):
-    values, stamp = current_values(uuid, name="bs-order")
+    values, loaded = current_values(uuid, name="bs-order")
     seen_puts_at_attempt = []
     real_record = audit.record
 
@@ -65,13 +67,13 @@ def test_the_attempt_is_recorded_before_zstack_is_called(zstack_settings, uuid, 
 
     monkeypatch.setattr(audit, "record", spy)
     zstack_settings.clear_requests()
-    services.storage_update(actor=ACTOR, uuid=uuid, changes=values, loaded_last_op_date=stamp)
+    services.storage_update(actor=ACTOR, uuid=uuid, changes=values, loaded=loaded)
     assert seen_puts_at_attempt == [0]
     assert len(zstack_requests(zstack_settings, "PUT")) == 1
 
 
 def test_when_the_attempt_cannot_be_recorded_zstack_is_not_called(zstack_settings, uuid, monkeypatch):
-    values, stamp = current_values(uuid, name="bs-unaudited")
+    values, loaded = current_values(uuid, name="bs-unaudited")
 
     def broken(**kwargs):
         raise audit.AuditUnavailable("database is gone")
@@ -79,16 +81,16 @@ def test_when_the_attempt_cannot_be_recorded_zstack_is_not_called(zstack_setting
     monkeypatch.setattr(audit, "record", broken)
     zstack_settings.clear_requests()
     with pytest.raises(services.AuditUnavailable):
-        services.storage_update(actor=ACTOR, uuid=uuid, changes=values, loaded_last_op_date=stamp)
+        services.storage_update(actor=ACTOR, uuid=uuid, changes=values, loaded=loaded)
     with pytest.raises(services.AuditUnavailable):
         services.storage_reconnect(actor=ACTOR, uuid=uuid)
     assert zstack_requests(zstack_settings, "PUT") == []
 
 
 def test_nothing_changed_means_no_write_and_no_audit_event(zstack_settings, uuid):
-    values, stamp = current_values(uuid)
+    values, loaded = current_values(uuid)
     zstack_settings.clear_requests()
-    result = services.storage_update(actor=ACTOR, uuid=uuid, changes=values, loaded_last_op_date=stamp)
+    result = services.storage_update(actor=ACTOR, uuid=uuid, changes=values, loaded=loaded)
     assert not result.changed and result.correlation_id is None
     assert [r for r in zstack_requests(zstack_settings) if r["method"] != "GET"] == []
     assert events(uuid) == []
@@ -96,37 +98,78 @@ def test_nothing_changed_means_no_write_and_no_audit_event(zstack_settings, uuid
 
 def test_a_blank_description_equals_an_absent_one(zstack_settings):
     uuid = storage_named(zstack_settings, "bs-prod-bj-02")["uuid"]  # its description is null
-    values, stamp = current_values(uuid, description="")
-    result = services.storage_update(actor=ACTOR, uuid=uuid, changes=values, loaded_last_op_date=stamp)
+    values, loaded = current_values(uuid, description="")
+    result = services.storage_update(actor=ACTOR, uuid=uuid, changes=values, loaded=loaded)
     assert not result.changed
 
 
 def test_the_password_is_recorded_only_as_changed_never_its_value(zstack_settings, uuid):
-    values, stamp = current_values(uuid, password="Canary-Service-Pw")
-    services.storage_update(actor=ACTOR, uuid=uuid, changes=values, loaded_last_op_date=stamp)
+    values, loaded = current_values(uuid, password="Canary-Service-Pw")
+    services.storage_update(actor=ACTOR, uuid=uuid, changes=values, loaded=loaded)
     for event in events(uuid):
         assert "Canary-Service-Pw" not in repr(event.changes)
         assert {"field": "password", "changed": True} in event.changes
 
 
-def test_a_stale_form_raises_records_a_conflict_and_writes_nothing(zstack_settings, uuid):
-    values, stamp = current_values(uuid, name="mine")
+def test_a_field_edited_by_the_user_and_changed_upstream_is_a_conflict_and_nothing_is_written(zstack_settings, uuid):
+    values, loaded = current_values(uuid, name="mine")
     zstack_settings.patch_storage(uuid, name="theirs")
     zstack_settings.clear_requests()
     with pytest.raises(services.StaleForm) as caught:
-        services.storage_update(actor=ACTOR, uuid=uuid, changes=values, loaded_last_op_date=stamp)
+        services.storage_update(actor=ACTOR, uuid=uuid, changes=values, loaded=loaded)
     assert zstack_requests(zstack_settings, "PUT") == []
-    assert caught.value.current.name == "theirs"
-    assert [(c.field, c.yours, c.current) for c in caught.value.conflicts] == [("name", "mine", "theirs")]
+    assert [(c.field, c.loaded, c.current, c.yours) for c in caught.value.conflicts] == [
+        ("name", "bs-prod-bj-01", "theirs", "mine")]
+    assert caught.value.current_values["name"] == "theirs"
     [event] = events(uuid)
-    assert event.outcome == "conflict"
+    assert event.outcome == "conflict" and "name" in event.error_message
+
+
+def test_resubmitting_with_the_fresh_snapshot_of_a_conflict_goes_through(zstack_settings, uuid):
+    values, loaded = current_values(uuid, name="mine")
+    zstack_settings.patch_storage(uuid, name="theirs")
+    with pytest.raises(services.StaleForm) as caught:
+        services.storage_update(actor=ACTOR, uuid=uuid, changes=values, loaded=loaded)
+    result = services.storage_update(actor=ACTOR, uuid=uuid, changes=values, loaded=caught.value.current_values)
+    assert result.storage.name == "mine"
+
+
+def test_a_capacity_or_status_change_upstream_is_not_a_conflict_and_the_save_goes_through(zstack_settings, uuid):
+    values, loaded = current_values(uuid, description="my words")
+    zstack_settings.patch_storage(uuid, status="Disconnected", availableCapacity=1024)  # bumps lastOpDate
+    zstack_settings.clear_requests()
+    result = services.storage_update(actor=ACTOR, uuid=uuid, changes=values, loaded=loaded)
+    [put] = zstack_requests(zstack_settings, "PUT")
+    assert body_of(put) == {"updateImageStoreBackupStorage": {"description": "my words"}}
+    assert result.storage.description == "my words"
+    assert [e.outcome for e in events(uuid)] == ["attempted", "succeeded"]
+
+
+def test_a_name_changed_upstream_while_the_user_edited_only_the_description_keeps_the_upstream_name(
+        zstack_settings, uuid):
+    values, loaded = current_values(uuid, description="only this")  # the form still shows the old name
+    zstack_settings.patch_storage(uuid, name="renamed-elsewhere")
+    zstack_settings.clear_requests()
+    result = services.storage_update(actor=ACTOR, uuid=uuid, changes=values, loaded=loaded)
+    [put] = zstack_requests(zstack_settings, "PUT")
+    assert body_of(put) == {"updateImageStoreBackupStorage": {"description": "only this"}}
+    assert (result.storage.name, result.storage.description) == ("renamed-elsewhere", "only this")
+    assert storage_named(zstack_settings, "renamed-elsewhere")["description"] == "only this"
+
+
+def test_an_edit_that_matches_an_upstream_change_is_not_a_conflict_and_sends_nothing(zstack_settings, uuid):
+    values, loaded = current_values(uuid, name="same-idea")
+    zstack_settings.patch_storage(uuid, name="same-idea")
+    zstack_settings.clear_requests()
+    result = services.storage_update(actor=ACTOR, uuid=uuid, changes=values, loaded=loaded)
+    assert not result.changed and zstack_requests(zstack_settings, "PUT") == []
 
 
 def test_an_upstream_failure_is_recorded_with_zstack_code_and_message(zstack_settings, uuid):
-    values, stamp = current_values(uuid, name="bs-fails")
+    values, loaded = current_values(uuid, name="bs-fails")
     zstack_settings.set_faults(fail_next_jobs=[{"code": "SYS.1006", "details": "no space"}])
     with pytest.raises(services.WriteFailed) as caught:
-        services.storage_update(actor=ACTOR, uuid=uuid, changes=values, loaded_last_op_date=stamp)
+        services.storage_update(actor=ACTOR, uuid=uuid, changes=values, loaded=loaded)
     assert caught.value.code == "SYS.1006" and "no space" in caught.value.message
     attempt, failed = events(uuid)
     assert failed.outcome == "failed" and failed.error_code == "SYS.1006" and "no space" in failed.error_message
@@ -138,8 +181,75 @@ def test_a_timeout_is_recorded_as_timed_out(zstack_settings, uuid, settings):
     zstack_settings.set_faults(jobs_never_finish=True)
     with pytest.raises(services.WriteFailed) as caught:
         services.storage_reconnect(actor=ACTOR, uuid=uuid)
-    assert caught.value.timed_out
+    assert caught.value.outcome_unknown
     assert [e.outcome for e in events(uuid)] == ["attempted", "timed_out"]
+
+
+def test_a_lost_job_is_an_unknown_outcome_recorded_as_timed_out_not_failed(zstack_settings, uuid):
+    values, loaded = current_values(uuid, name="bs-lost")
+    zstack_settings.set_faults(fail_next=[{"status": 404, "raw_body": "the job has been expired",
+                                           "match": "GET /zstack/v1/api-jobs/"}])
+    with pytest.raises(services.WriteFailed) as caught:
+        services.storage_update(actor=ACTOR, uuid=uuid, changes=values, loaded=loaded)
+    assert caught.value.outcome_unknown and caught.value.code == "sdk.job-lost"
+    assert "may still complete" in caught.value.message
+    assert [e.outcome for e in events(uuid)] == ["attempted", "timed_out"]
+
+
+def test_a_connection_dropped_after_the_put_was_sent_is_an_unknown_outcome(zstack_settings, uuid):
+    values, loaded = current_values(uuid, name="bs-dropped")
+    zstack_settings.set_faults(fail_next=[{"drop": True, "match": "PUT /zstack/v1/backup-storage/"}])
+    with pytest.raises(services.WriteFailed) as caught:
+        services.storage_update(actor=ACTOR, uuid=uuid, changes=values, loaded=loaded)
+    assert caught.value.outcome_unknown and "Reload to see the current state" in caught.value.message
+    attempt, outcome = events(uuid)
+    assert outcome.outcome == "timed_out" and outcome.correlation_id == attempt.correlation_id
+
+
+# --- after a write succeeded, nothing turns it into an error --------------------------------------
+
+
+def lose_the_job_inventory(monkeypatch, method: str, then=None) -> None:
+    """Make the client's ``method`` return its job without the inventory, as some ZStack builds do (§9);
+    ``then()`` runs right after the job succeeded (to inject the next fault)."""
+    client = get_client()
+    real = getattr(client, method)
+
+    def without_inventory(*args, **kwargs):
+        result = dataclasses.replace(real(*args, **kwargs), inventory=None)
+        if then is not None:
+            then()
+        return result
+
+    monkeypatch.setattr(client, method, without_inventory)
+
+
+def test_the_storage_comes_from_the_jobs_result_without_a_re_read(zstack_settings, uuid):
+    values, loaded = current_values(uuid, name="bs-from-job")
+    zstack_settings.clear_requests()
+    result = services.storage_update(actor=ACTOR, uuid=uuid, changes=values, loaded=loaded)
+    assert result.storage.name == "bs-from-job" and result.tags is not None
+    after_put = [r["path"] for r in zstack_settings.requests()][-1:]
+    assert "/api-jobs/" in after_put[0]  # the last call was the job poll: no re-read of the storage or tags
+
+
+@pytest.mark.parametrize("write", ["reconnect", "disable", "update"])
+def test_a_write_that_succeeded_is_reported_as_succeeded_even_if_the_re_read_fails(zstack_settings, uuid,
+                                                                                    monkeypatch, write):
+    method = {"reconnect": "reconnect_image_store", "disable": "change_state", "update": "update_image_store"}[write]
+    lose_the_job_inventory(monkeypatch, method, then=lambda: zstack_settings.set_faults(fail_next=[
+        {"status": 503, "code": "SYS.1006", "details": "busy",
+         "match": f"GET /zstack/v1/backup-storage/image-store/{uuid}"}]))
+    values, loaded = current_values(uuid, name="bs-saved-anyway")
+    if write == "reconnect":
+        result = services.storage_reconnect(actor=ACTOR, uuid=uuid)
+    elif write == "disable":
+        result = services.storage_set_state(actor=ACTOR, uuid=uuid, enabled=False)
+    else:
+        result = services.storage_update(actor=ACTOR, uuid=uuid, changes=values, loaded=loaded)
+    assert result.storage is None and result.refresh_error == "busy"
+    assert result.correlation_id
+    assert [e.outcome for e in events(uuid)] == ["attempted", "succeeded"]
 
 
 def test_set_state_records_enable_and_disable_with_the_state_change(zstack_settings, uuid):
@@ -163,9 +273,9 @@ def test_refused_and_invalid_attempts_are_recorded_without_any_upstream_call(zst
 
 
 def test_tag_changes_add_in_the_update_and_delete_removed_tags_by_uuid(zstack_settings, uuid):
-    values, stamp = current_values(uuid, userTags=("env::prod", "team::red"))
+    values, loaded = current_values(uuid, userTags=("env::prod", "team::red"))
     zstack_settings.clear_requests()
-    result = services.storage_update(actor=ACTOR, uuid=uuid, changes=values, loaded_last_op_date=stamp)
+    result = services.storage_update(actor=ACTOR, uuid=uuid, changes=values, loaded=loaded)
     [put] = zstack_requests(zstack_settings, "PUT")
     [delete] = zstack_requests(zstack_settings, "DELETE")
     assert body_of(put) == {"updateImageStoreBackupStorage": {}, "userTags": ["team::red"]}
@@ -175,3 +285,67 @@ def test_tag_changes_add_in_the_update_and_delete_removed_tags_by_uuid(zstack_se
     assert (change.field, change.added, change.removed) == ("userTags", ("team::red",), ("owner::storage-team",))
     tags = get_client().get_tags(uuid)
     assert tags.user_texts == ("env::prod", "team::red")
+
+
+# --- partial success: the update took effect, a tag part did not ---------------------------------
+
+
+def test_a_failed_tag_removal_after_a_successful_update_is_a_partial_success_recorded_row_by_row(
+        zstack_settings, uuid):
+    values, loaded = current_values(uuid, name="bs-partly", userTags=("env::prod",))  # removes owner::storage-team
+    zstack_settings.set_faults(fail_next=[{"status": 503, "code": "SYS.1006", "details": "the tag is locked",
+                                           "match": "DELETE /zstack/v1/tags/"}])
+    zstack_settings.clear_requests()
+    result = services.storage_update(actor=ACTOR, uuid=uuid, changes=values, loaded=loaded)
+    [put] = zstack_requests(zstack_settings, "PUT")
+    [delete] = zstack_requests(zstack_settings, "DELETE")
+    assert result.storage.name == "bs-partly"
+    assert [c.field for c in result.changes] == ["name"]
+    [part] = result.failed_parts
+    assert (part.kind, part.field, part.tags, part.code) == ("not-removed", "userTags", ("owner::storage-team",),
+                                                             "SYS.1006")
+    assert part.message == "the tag is locked" and part.correlation_id == header(delete, "X-Job-UUID")
+    attempt, succeeded, failed = events(uuid)
+    assert (attempt.outcome, succeeded.outcome, failed.outcome) == ("attempted", "succeeded", "failed")
+    assert succeeded.attempt_id == failed.attempt_id == attempt.sequence
+    assert [c["field"] for c in succeeded.changes] == ["name"]
+    assert succeeded.correlation_id == header(put, "X-Job-UUID")
+    assert failed.changes == [{"field": "userTags", "added": [], "removed": ["owner::storage-team"]}]
+    assert failed.error_code == "SYS.1006" and "the tag is locked" in failed.error_message
+    assert failed.correlation_id == header(delete, "X-Job-UUID")
+
+
+def test_when_the_only_change_is_a_tag_removal_that_fails_the_write_failed(zstack_settings, uuid):
+    values, loaded = current_values(uuid, userTags=("env::prod",))
+    zstack_settings.set_faults(fail_next=[{"status": 503, "code": "SYS.1006", "details": "the tag is locked",
+                                           "match": "DELETE /zstack/v1/tags/"}])
+    with pytest.raises(services.WriteFailed) as caught:
+        services.storage_update(actor=ACTOR, uuid=uuid, changes=values, loaded=loaded)
+    assert caught.value.code == "SYS.1006"
+    assert [e.outcome for e in events(uuid)] == ["attempted", "failed"]
+
+
+def test_added_tags_zstack_accepted_but_did_not_store_are_reported_and_recorded_as_failed(zstack_settings, uuid):
+    zstack_settings.set_faults(update_tags="ignore")  # the open-source core (zstack-api.md §4.2)
+    values, loaded = current_values(uuid, description="tagged", userTags=("env::prod", "owner::storage-team",
+                                                                          "team::blue"))
+    zstack_settings.clear_requests()
+    result = services.storage_update(actor=ACTOR, uuid=uuid, changes=values, loaded=loaded)
+    [put] = zstack_requests(zstack_settings, "PUT")
+    assert body_of(put)["userTags"] == ["team::blue"]  # still sent, at the top level (issue 3)
+    [part] = result.failed_parts
+    assert (part.kind, part.tags, part.code) == ("not-stored", ("team::blue",), services.TAGS_NOT_STORED)
+    assert "team::blue" not in result.tags.user_texts  # the tags re-read after the update
+    assert [c.field for c in result.changes] == ["description"]
+    _, succeeded, failed = events(uuid)
+    assert succeeded.outcome == "succeeded" and [c["field"] for c in succeeded.changes] == ["description"]
+    assert (failed.outcome, failed.error_code) == ("failed", "console.tags-not-stored")
+    assert failed.changes == [{"field": "userTags", "added": ["team::blue"], "removed": []}]
+    assert "did not store these tags: team::blue" in failed.error_message
+
+
+def test_added_tags_zstack_stores_are_not_reported(zstack_settings, uuid):
+    values, loaded = current_values(uuid, userTags=("env::prod", "owner::storage-team", "team::blue"))
+    result = services.storage_update(actor=ACTOR, uuid=uuid, changes=values, loaded=loaded)
+    assert result.failed_parts == () and "team::blue" in result.tags.user_texts
+    assert [e.outcome for e in events(uuid)] == ["attempted", "succeeded"]

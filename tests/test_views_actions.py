@@ -2,10 +2,13 @@
 
 from __future__ import annotations
 
+import dataclasses
+
 import pytest
 
 from dashboard.accounts.roles import Role
 from dashboard.audit.models import AuditEvent
+from dashboard.zstack.client import get_client
 from tests.storage_helpers import HTMX, body_of, header, login_as, storage_named, zstack_requests  # noqa: F401
 
 pytestmark = pytest.mark.django_db
@@ -137,3 +140,40 @@ def test_actions_on_an_unknown_uuid_give_404(login_as, zstack_settings):
     client = login_as(Role.ADMIN)
     for action in ACTIONS:
         assert client.post(f"/storages/{'0' * 32}/{action}/").status_code == 404
+
+
+def test_the_disable_confirmation_asks_zstack_only_for_the_storage(login_as, zstack_settings, uuid):
+    client = login_as(Role.ADMIN)
+    client.get(f"/storages/{uuid}/card/")  # logged in to ZStack already
+    zstack_settings.clear_requests()
+    html = client.get(f"/storages/{uuid}/disable/", **HTMX).content.decode()
+    assert "Disable “bs-prod-bj-01”?" in html
+    assert [r["path"] for r in zstack_requests(zstack_settings)] == [f"/zstack/v1/backup-storage/image-store/{uuid}"]
+
+
+def test_the_disable_confirmation_varies_on_hx_request(login_as, uuid):
+    assert "HX-Request" in login_as(Role.ADMIN).get(f"/storages/{uuid}/disable/")["Vary"]
+
+
+def test_a_reconnect_that_succeeded_is_shown_as_done_even_if_zstack_fails_right_after(login_as, zstack_settings,
+                                                                                      uuid, monkeypatch):
+    """The job's answer lacks the inventory and the re-reads fail: the card says Reconnected and that it
+    could not load, never that ZStack did not make the change."""
+    client = login_as(Role.ADMIN)
+    zstack = get_client()
+    real = zstack.reconnect_image_store
+
+    def without_inventory(*args, **kwargs):
+        result = real(*args, **kwargs)
+        zstack_settings.set_faults(fail_next=[{"status": 503, "code": "SYS.1006", "details": "busy", "match": "GET"}
+                                              for _ in range(2)])
+        return dataclasses.replace(result, inventory=None)
+
+    monkeypatch.setattr(zstack, "reconnect_image_store", without_inventory)
+    response = client.post(f"/storages/{uuid}/reconnect/", **HTMX)
+    html = response.content.decode()
+    assert response.status_code == 200
+    assert "Reconnected." in html and "could not be loaded" in html
+    assert "did not make the change" not in html and "could not be reached" not in html
+    outcomes = list(AuditEvent.objects.filter(storage_uuid=uuid).values_list("outcome", flat=True).order_by("sequence"))
+    assert outcomes == ["attempted", "succeeded"]

@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import pytest
+from django.db import connection
+from django.test.utils import CaptureQueriesContext
 
 from dashboard.accounts.actor import Actor
 from dashboard.accounts.roles import Role
@@ -123,12 +125,27 @@ def test_zstack_unreachable_on_detail_gives_a_message_not_a_500(login_as, settin
     assert f'id="storage-card-{"a" * 32}"' in card.content.decode()
 
 
-def test_card_shows_who_changed_the_storage_last(login_as, storage):
+@pytest.mark.parametrize("role, sees_who", [(Role.ADMIN, True), (Role.AUDITOR, True), (Role.VIEWER, False)])
+def test_only_those_who_may_read_the_audit_see_who_changed_the_storage_last(login_as, storage, role, sees_who):
     actor = Actor(user_id=None, username="alice", role=Role.ADMIN, ip="127.0.0.1", user_agent="test")
     audit.record(actor=actor, action=Action.UPDATE, storage_uuid=storage["uuid"], storage_name="x",
                  outcome=Outcome.SUCCEEDED, changes=[FieldChange(field="name", before="a", after="b")])
-    html = login_as(Role.VIEWER).get(f"/storages/{storage['uuid']}/card/").content.decode()
-    assert "Last changed by alice" in html
+    html = login_as(role).get(f"/storages/{storage['uuid']}/card/").content.decode()
+    assert ("Last changed by alice" in html) is sees_who
+    assert ("alice" in html) is sees_who
+
+
+def test_a_viewers_card_poll_does_not_query_the_audit_trail(login_as, storage):
+    client = login_as(Role.VIEWER)
+    with CaptureQueriesContext(connection) as queries:
+        assert client.get(f"/storages/{storage['uuid']}/card/", **HTMX).status_code == 200
+    assert not [q for q in queries.captured_queries if "audit" in q["sql"].lower()]
+
+
+def test_the_card_and_the_detail_page_vary_on_hx_request(login_as, storage):
+    client = login_as(Role.VIEWER)
+    for url in _urls(storage["uuid"]):
+        assert "HX-Request" in client.get(url)["Vary"]
 
 
 @pytest.mark.parametrize("role, sees_history", [(Role.ADMIN, True), (Role.AUDITOR, True), (Role.VIEWER, False)])

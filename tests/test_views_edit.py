@@ -5,6 +5,7 @@ from __future__ import annotations
 import re
 
 import pytest
+import requests
 
 from dashboard.audit.models import AuditEvent
 from dashboard.accounts.roles import Role
@@ -51,12 +52,26 @@ def test_admin_gets_the_form_prefilled_with_exactly_the_api_field_names(login_as
     html = login_as(Role.ADMIN).get(f"/storages/{uuid}/edit/").content.decode()
     names = set(re.findall(r'name="([^"]+)"', html))
     for field in ("name", "description", "hostname", "username", "password", "sshPort", "systemTags", "userTags",
-                  "last_op_date"):
+                  "loaded"):
         assert field in names
     assert 'value="bs-prod-bj-01"' in html and 'value="192.0.2.11"' in html
     assert "env::prod\nowner::storage-team</textarea>" in html
     password_input = re.search(r'<input type="password"[^>]*>', html).group(0)
     assert "value=" not in password_input
+
+
+def test_the_form_asks_zstack_only_for_the_storage_and_its_tags(login_as, zstack_settings, uuid):
+    client = login_as(Role.ADMIN)
+    client.get(f"/storages/{uuid}/")  # logged in to ZStack already
+    zstack_settings.clear_requests()
+    client.get(f"/storages/{uuid}/edit/", **HTMX)
+    assert [r["path"] for r in zstack_requests(zstack_settings)] == [
+        f"/zstack/v1/backup-storage/image-store/{uuid}", "/zstack/v1/system-tags", "/zstack/v1/user-tags"]
+
+
+def test_the_form_varies_on_hx_request_as_it_answers_a_fragment_or_a_page(login_as, uuid):
+    response = login_as(Role.ADMIN).get(f"/storages/{uuid}/edit/")
+    assert "HX-Request" in response["Vary"]
 
 
 def test_htmx_get_returns_the_form_alone_targeting_itself(login_as, uuid):
@@ -233,10 +248,83 @@ def test_zstack_unreachable_on_save_keeps_the_input(login_as, zstack_settings, u
     assert "could not be reached" in html and 'value="bs-offline"' in html
 
 
+def test_a_connection_lost_after_the_put_was_sent_says_the_change_may_still_complete(login_as, zstack_settings,
+                                                                                      uuid):
+    client = login_as(Role.ADMIN)
+    data = form_data(uuid, name="bs-unknown")
+    zstack_settings.set_faults(fail_next=[{"drop": True, "match": "PUT /zstack/v1/backup-storage/"}])
+    response = client.post(f"/storages/{uuid}/edit/", data)
+    html = response.content.decode()
+    assert response.status_code == 504
+    assert "ZStack did not confirm the change" in html and "may still complete" in html
+    assert "Reload to see the current state" in html and "could not be reached" not in html
+    assert 'value="bs-unknown"' in html
+    assert AuditEvent.objects.filter(storage_uuid=uuid, outcome="timed_out").exists()
+    assert not AuditEvent.objects.filter(storage_uuid=uuid, outcome="failed").exists()
+
+
+# --- partial success -----------------------------------------------------------------------------
+
+
+def test_a_save_whose_tag_removal_fails_shows_the_card_with_what_was_saved_and_what_failed(login_as,
+                                                                                             zstack_settings, uuid):
+    client = login_as(Role.ADMIN)
+    data = form_data(uuid, name="bs-half", userTags="env::prod")
+    zstack_settings.set_faults(fail_next=[{"status": 503, "code": "SYS.1006", "details": "the tag is locked",
+                                           "match": "DELETE /zstack/v1/tags/"}])
+    zstack_settings.clear_requests()
+    html = client.post(f"/storages/{uuid}/edit/", data, **HTMX).content.decode()
+    [put] = puts(zstack_settings)
+    [delete] = zstack_requests(zstack_settings, "DELETE")
+    assert html.lstrip().startswith(f'<section id="storage-card-{uuid}"')
+    assert f"Saved Name (job {header(put, 'X-Job-UUID')})." in html
+    warnings = html[html.index(f'id="storage-card-{uuid}-warnings"'):]
+    assert "Removing the tag “owner::storage-team” failed: the tag is locked" in warnings
+    assert "SYS.1006" in warnings and header(delete, "X-Job-UUID") in warnings
+    assert "ZStack could not be reached" not in html and "did not make the change" not in html
+
+
+def test_a_plain_post_with_a_partial_success_redirects_with_a_success_and_a_warning(login_as, zstack_settings, uuid):
+    client = login_as(Role.ADMIN)
+    data = form_data(uuid, name="bs-half-plain", userTags="env::prod")
+    zstack_settings.set_faults(fail_next=[{"status": 503, "code": "SYS.1006", "details": "the tag is locked",
+                                           "match": "DELETE /zstack/v1/tags/"}])
+    response = client.post(f"/storages/{uuid}/edit/", data)
+    assert response.status_code == 302
+    page = client.get(response["Location"]).content.decode()
+    assert "Saved Name" in page and "the tag is locked" in page and "message--warning" in page
+
+
+def test_tags_zstack_accepted_but_did_not_store_are_named_on_the_card(login_as, zstack_settings, uuid):
+    zstack_settings.set_faults(update_tags="ignore")
+    client = login_as(Role.ADMIN)
+    data = form_data(uuid, userTags="env::prod\nowner::storage-team\nteam::blue")
+    html = client.post(f"/storages/{uuid}/edit/", data, **HTMX).content.decode()
+    assert "ZStack accepted the update but did not store these tags: “team::blue”." in html
+    assert "console.tags-not-stored" in html
+    assert "Nothing changed" not in html
+    failed = AuditEvent.objects.get(storage_uuid=uuid, outcome="failed")
+    assert failed.error_code == "console.tags-not-stored"
+
+
+def test_after_a_save_the_card_is_built_from_the_jobs_inventory_without_re_reading_the_storage(
+        login_as, zstack_settings, uuid):
+    client = login_as(Role.ADMIN)
+    data = form_data(uuid, description="from the job")
+    zstack_settings.clear_requests()
+    html = client.post(f"/storages/{uuid}/edit/", data, **HTMX).content.decode()
+    assert "from the job" in html
+    paths = [r["path"] for r in zstack_requests(zstack_settings)]
+    after_put = paths[paths.index(f"/zstack/v1/backup-storage/image-store/{uuid}/actions") + 1:]
+    assert f"/zstack/v1/backup-storage/image-store/{uuid}" not in after_put
+    assert not any(p.endswith("-tags") for p in after_put)  # the tags did not change: read once, before
+
+
 # --- stale form ----------------------------------------------------------------------------------
 
 
-def test_a_stale_form_is_not_written_shows_the_differences_and_can_be_resubmitted(login_as, zstack_settings, uuid):
+def test_a_stale_form_is_not_written_shows_the_three_values_and_can_be_resubmitted(login_as, zstack_settings,
+                                                                                   uuid):
     client = login_as(Role.ADMIN)
     data = form_data(uuid, name="my-name", description="my description")
     zstack_settings.patch_storage(uuid, name="their-name")
@@ -247,21 +335,93 @@ def test_a_stale_form_is_not_written_shows_the_differences_and_can_be_resubmitte
     assert puts(zstack_settings) == []
     assert "changed in ZStack since you opened the form" in html
     conflicts = html[html.index("<tbody>"):html.index("</tbody>")]
-    assert "Name" in conflicts and "my-name" in conflicts and "their-name" in conflicts
+    assert re.search(r"Name</th><td[^>]*>bs-prod-bj-01</td><td[^>]*>their-name</td><td[^>]*>my-name</td>",
+                     conflicts)
+    assert "my description" not in conflicts  # nobody else changed the description: not a conflict
     assert 'value="my-name"' in html  # the user's input stays for review
-    new_stamp = re.search(r'name="last_op_date" value="([^"]*)"', html).group(1)
-    assert new_stamp and new_stamp != data["last_op_date"]
+    fresh = re.search(r'name="loaded" value="([^"]*)"', html).group(1)
+    assert fresh and fresh != data["loaded"]
     assert AuditEvent.objects.filter(storage_uuid=uuid, outcome="conflict").count() == 1
 
-    resubmitted = client.post(f"/storages/{uuid}/edit/", {**data, "last_op_date": new_stamp}, **HTMX)
+    resubmitted = client.post(f"/storages/{uuid}/edit/", {**data, "loaded": fresh}, **HTMX)
     assert "Saved." in resubmitted.content.decode()
     assert storage_named(zstack_settings, "my-name")["description"] == "my description"
 
 
 def test_plain_stale_post_answers_409_with_the_review_form(login_as, zstack_settings, uuid):
     client = login_as(Role.ADMIN)
-    data = form_data(uuid, name="mine")
+    data = form_data(uuid, description="mine")
     zstack_settings.patch_storage(uuid, description="changed elsewhere")
     response = client.post(f"/storages/{uuid}/edit/", data)
     assert response.status_code == 409
     assert "changed elsewhere" in response.content.decode()
+
+
+def test_a_status_change_upstream_is_not_a_conflict_and_the_save_goes_through(login_as, zstack_settings, uuid):
+    client = login_as(Role.ADMIN)
+    data = form_data(uuid, description="saved despite the status change")
+    zstack_settings.patch_storage(uuid, status="Disconnected", availableCapacity=4096)
+    html = client.post(f"/storages/{uuid}/edit/", data, **HTMX).content.decode()
+    assert "Saved." in html and "changed in ZStack" not in html
+    assert storage_named(zstack_settings, "bs-prod-bj-01")["description"] == "saved despite the status change"
+
+
+def test_a_name_changed_upstream_while_the_user_edited_only_the_description_saves_both(login_as, zstack_settings,
+                                                                                       uuid):
+    client = login_as(Role.ADMIN)
+    data = form_data(uuid, description="only my description")  # still carries the old name
+    zstack_settings.patch_storage(uuid, name="their-new-name")
+    zstack_settings.clear_requests()
+    html = client.post(f"/storages/{uuid}/edit/", data, **HTMX).content.decode()
+    [put] = puts(zstack_settings)
+    assert body_of(put) == {"updateImageStoreBackupStorage": {"description": "only my description"}}
+    assert "Saved." in html and "their-new-name" in html
+    assert storage_named(zstack_settings, "their-new-name")["description"] == "only my description"
+
+
+@pytest.mark.parametrize("loaded", ["", "tampered", "x:y:z"])
+def test_a_tampered_or_missing_snapshot_is_a_form_error_and_nothing_is_sent(login_as, zstack_settings, uuid, loaded):
+    client = login_as(Role.ADMIN)
+    data = form_data(uuid, name="bs-forged", loaded=loaded)
+    zstack_settings.clear_requests()
+    response = client.post(f"/storages/{uuid}/edit/", data, **HTMX)
+    html = response.content.decode()
+    assert "could not be verified" in html and 'value="bs-forged"' in html
+    assert zstack_requests(zstack_settings) == []
+    assert AuditEvent.objects.filter(storage_uuid=uuid, outcome="invalid").count() == 1
+
+
+def test_the_snapshot_of_another_storage_is_refused(login_as, zstack_settings, uuid):
+    other = storage_named(zstack_settings, "bs-prod-bj-02")["uuid"]
+    client = login_as(Role.ADMIN)
+    data = form_data(uuid, name="bs-crossed", loaded=form_data(other)["loaded"])
+    html = client.post(f"/storages/{uuid}/edit/", data, **HTMX).content.decode()
+    assert "could not be verified" in html and puts(zstack_settings) == []
+
+
+# --- secrets on error pages ----------------------------------------------------------------------
+
+
+def test_the_debug_error_page_of_a_failing_save_never_shows_the_ssh_password(login_as, zstack_settings, uuid,
+                                                                                 settings, monkeypatch):
+    """``make run`` serves with DEBUG on; an unexpected exception deep in the client must not put the
+    password (form, service, client frames) on Django's technical 500 page."""
+    client = login_as(Role.ADMIN)
+    data = form_data(uuid, password=CANARY_PASSWORD, name="bs-debug")
+    real_request = requests.Session.request
+
+    def explode_on_put(self, method, url, **kwargs):
+        if method == "PUT" and "/backup-storage/" in url:
+            raise RuntimeError("unexpected failure inside the HTTP stack")
+        return real_request(self, method, url, **kwargs)
+
+    monkeypatch.setattr(requests.Session, "request", explode_on_put)
+    settings.DEBUG = True
+    client.raise_request_exception = False
+    response = client.post(f"/storages/{uuid}/edit/", data)
+    html = response.content.decode()
+    assert response.status_code == 500
+    assert "unexpected failure inside the HTTP stack" in html  # it is Django's technical 500 page
+    assert "storage_update" in html and "update_image_store" in html and "_request" in html  # with those frames
+    assert CANARY_PASSWORD not in html
+    assert "password" in html and "********************" in html  # the POST parameter, hidden

@@ -149,7 +149,22 @@ def test_invalid_filter_values_fall_back_to_defaults(login_as, zstack_settings):
 def test_a_search_holding_a_query_operator_is_refused_with_a_message(login_as, zstack_settings):
     html = login_as(Role.VIEWER).get("/storages/", {"q": "a!=b"}).content.decode()
     assert "The search cannot contain" in html
-    assert 'aria-describedby="id_q_error"' in html
+    assert 'aria-describedby="id_q_helptext id_q_error"' in html
+
+
+def test_the_search_box_says_that_percent_and_underscore_are_wildcards(login_as, zstack_settings):
+    html = login_as(Role.VIEWER).get("/storages/").content.decode()
+    assert 'aria-describedby="id_q_helptext"' in html
+    help_text = html[html.index('id="id_q_helptext"'):]
+    assert "“%” matches any characters and “_” any one character" in help_text[:300]
+
+
+def test_a_search_is_sent_as_one_like_condition_with_the_text_as_typed(login_as, zstack_settings):
+    client = login_as(Role.VIEWER)
+    zstack_settings.clear_requests()
+    client.get("/storages/", {"q": "bs_prod a~=b"})
+    [query] = zstack_requests(zstack_settings, "GET", "/backup-storage/image-store")
+    assert query["query"].startswith("q=name~=%25bs_prod%20a~=b%25&")  # one condition: the first ~= wins
 
 
 def test_viewer_list_never_contains_hostnames_usernames_or_ports(login_as, zstack_settings):

@@ -5,9 +5,15 @@ from __future__ import annotations
 import re
 
 from django import forms
-from django.core.validators import validate_ipv46_address
+from django.core import signing
 from django.core.exceptions import ValidationError
+from django.core.validators import validate_ipv46_address
 from django.utils.translation import gettext_lazy as _
+
+from dashboard.audit.labels import FIELD_LABELS
+
+from .selectors import QUERY_BREAKERS
+from .services import EDITABLE_FIELDS
 
 NAME_MAX = 255  # name, hostname, username, password (UpdateImageStoreBackupStorageAction @Param)
 DESCRIPTION_MAX = 2048
@@ -15,12 +21,10 @@ PORT_MIN, PORT_MAX = 1, 65535
 
 # RFC 1123 labels: letters, digits and inner hyphens, 1-63 characters; 253 characters in all.
 _LABEL = re.compile(r"^(?!-)[A-Za-z0-9-]{1,63}(?<!-)$")
-# Characters that would change the meaning of a ZStack query condition (zstack-api.md §6.2: the
-# operators are found by substring in a fixed order, so a value holding one is mis-parsed).
-_QUERY_BREAKERS = ("!=", ">=", "<=", "!?=", "!~=")
+_SNAPSHOT_SALT = "storages.edit.loaded"
 
-STATES = ("Enabled", "Disabled")
-STATUSES = ("Connecting", "Connected", "Disconnected")
+STATES = (("Enabled", _("Enabled")), ("Disabled", _("Disabled")))
+STATUSES = (("Connecting", _("Connecting")), ("Connected", _("Connected")), ("Disconnected", _("Disconnected")))
 SORT_FIELDS = {
     "name": _("Name"),
     "totalCapacity": _("Total capacity"),
@@ -83,37 +87,52 @@ class TagsField(forms.CharField):
         return value
 
 
-class StorageEditForm(forms.Form):
-    """Exactly the documented update fields, named as the API names them (ARCHITECTURE.md §4)."""
+def sign_snapshot(uuid: str, values: dict) -> str:
+    """The hidden ``loaded`` input: the editable values as the form was loaded (never the password),
+    signed so the service can trust what the user started from."""
+    return signing.dumps({"uuid": uuid, "values": {f: values.get(f) for f in EDITABLE_FIELDS}},
+                         salt=_SNAPSHOT_SALT, compress=True)
 
-    def __init__(self, *args, **kwargs):
+
+class StorageEditForm(forms.Form):
+    """Exactly the documented update fields, named as the API names them (ARCHITECTURE.md §4), and the
+    signed snapshot of their values when the form was loaded (``loaded``), for the stale-form check."""
+
+    def __init__(self, *args, uuid: str = "", **kwargs):
         kwargs.setdefault("label_suffix", "")
         super().__init__(*args, **kwargs)
+        self.uuid = uuid
 
-    name = forms.CharField(label=_("Name"), max_length=NAME_MAX)
+    @classmethod
+    def for_storage(cls, uuid: str, values: dict) -> StorageEditForm:
+        """Unbound, prefilled with ZStack's values (services.editable_values) and their snapshot."""
+        return cls(initial={**values, "loaded": sign_snapshot(uuid, values)}, uuid=uuid)
+
+    name = forms.CharField(label=FIELD_LABELS["name"], max_length=NAME_MAX)
     description = forms.CharField(
-        label=_("Description"), max_length=DESCRIPTION_MAX, required=False,
+        label=FIELD_LABELS["description"], max_length=DESCRIPTION_MAX, required=False,
         widget=forms.Textarea(attrs={"rows": 3}),
     )
     hostname = forms.CharField(
-        label=_("Host name or IP address"), max_length=NAME_MAX, validators=[validate_host],
+        label=FIELD_LABELS["hostname"], max_length=NAME_MAX, validators=[validate_host],
         widget=forms.TextInput(attrs={"autocapitalize": "off", "spellcheck": "false"}),
     )
     username = forms.CharField(
-        label=_("SSH user name"), max_length=NAME_MAX,
+        label=FIELD_LABELS["username"], max_length=NAME_MAX,
         widget=forms.TextInput(attrs={"autocapitalize": "off", "spellcheck": "false", "autocomplete": "off"}),
     )
     # Write-only: blank keeps the current password, and it is never rendered back into the page.
     password = forms.CharField(
-        label=_("SSH password"), max_length=NAME_MAX, required=False, strip=False,
+        label=FIELD_LABELS["password"], max_length=NAME_MAX, required=False, strip=False,
         help_text=_("Leave blank to keep the current password."),
         widget=forms.PasswordInput(render_value=False, attrs={"autocomplete": "new-password"}),
     )
-    sshPort = forms.IntegerField(label=_("SSH port"), min_value=PORT_MIN, max_value=PORT_MAX)
-    systemTags = TagsField(label=_("System tags"), required=False, help_text=_("One tag per line."))
-    userTags = TagsField(label=_("User tags"), required=False, help_text=_("One tag per line."))
-    # The storage's lastOpDate when the form was loaded: the service refuses to overwrite newer changes.
-    last_op_date = forms.CharField(required=False, widget=forms.HiddenInput)
+    sshPort = forms.IntegerField(label=FIELD_LABELS["sshPort"], min_value=PORT_MIN, max_value=PORT_MAX)
+    systemTags = TagsField(label=FIELD_LABELS["systemTags"], required=False, help_text=_("One tag per line."))
+    userTags = TagsField(label=FIELD_LABELS["userTags"], required=False, help_text=_("One tag per line."))
+    loaded = forms.CharField(widget=forms.HiddenInput, error_messages={
+        "required": _("This form could not be verified. Reload the page and enter your changes again."),
+    })
 
     UPDATE_FIELDS = ("name", "description", "hostname", "username", "password", "sshPort", "systemTags", "userTags")
 
@@ -123,25 +142,38 @@ class StorageEditForm(forms.Form):
             raise ValidationError(_("The name must not be blank."), code="blank")
         return name
 
+    def clean_loaded(self) -> dict:
+        try:
+            snapshot = signing.loads(self.cleaned_data["loaded"], salt=_SNAPSHOT_SALT)
+        except signing.BadSignature:
+            snapshot = None
+        if not isinstance(snapshot, dict) or snapshot.get("uuid") != self.uuid \
+                or not isinstance(snapshot.get("values"), dict) or set(snapshot["values"]) != set(EDITABLE_FIELDS):
+            raise ValidationError(_("This form could not be verified. Reload the page and enter your changes again."),
+                                  code="bad_snapshot")
+        return snapshot["values"]
+
     @property
     def values(self) -> dict:
-        """The submitted update fields (cleaned), for the service to diff against ZStack."""
+        """The submitted update fields (cleaned), for the service to compare with ``loaded_values``."""
         return {name: self.cleaned_data.get(name) for name in self.UPDATE_FIELDS}
+
+    @property
+    def loaded_values(self) -> dict:
+        """The editable values when the form was loaded (from the verified snapshot)."""
+        return self.cleaned_data["loaded"]
 
 
 class StorageFilterForm(forms.Form):
     """The list's GET filters; any invalid value falls back to its default instead of failing the page."""
 
-    q = forms.CharField(label=_("Search by name or UUID"), max_length=NAME_MAX, required=False)
-    state = forms.ChoiceField(
-        label=_("State"), required=False,
-        choices=[("", _("Any state")), ("Enabled", _("Enabled")), ("Disabled", _("Disabled"))],
+    q = forms.CharField(
+        label=_("Search by name or UUID"), max_length=NAME_MAX, required=False,
+        # ZStack matches names with SQL LIKE and offers no escape (zstack-api.md §6.2).
+        help_text=_("Part of a name, or a full UUID. In a name, “%” matches any characters and “_” any one character."),
     )
-    status = forms.ChoiceField(
-        label=_("Status"), required=False,
-        choices=[("", _("Any status")), ("Connecting", _("Connecting")), ("Connected", _("Connected")),
-                 ("Disconnected", _("Disconnected"))],
-    )
+    state = forms.ChoiceField(label=FIELD_LABELS["state"], required=False, choices=[("", _("Any state")), *STATES])
+    status = forms.ChoiceField(label=_("Status"), required=False, choices=[("", _("Any status")), *STATUSES])
     zone = forms.RegexField(label=_("Zone"), regex=r"^[0-9A-Za-z_-]{1,64}$", required=False)
     sort = forms.ChoiceField(label=_("Sort by"), required=False, choices=())
     page = forms.IntegerField(label=_("Page"), min_value=1, required=False)
@@ -166,8 +198,8 @@ class StorageFilterForm(forms.Form):
 
     def clean_q(self):
         q = self.cleaned_data["q"].strip()
-        if any(breaker in q for breaker in _QUERY_BREAKERS):
-            raise ValidationError(_("The search cannot contain “!=”, “>=” or “<=”."), code="operator")
+        if any(breaker in q for breaker in QUERY_BREAKERS):
+            raise ValidationError(_("The search cannot contain “!=”, “>=”, “<=”, “!?=” or “!~=”."), code="operator")
         return q
 
     def filters(self) -> dict:

@@ -17,6 +17,11 @@ from dashboard.zstack.errors import ZStackError
 from dashboard.zstack.inventory import BackupStorage, ResourceTags, Zone
 
 _FULL_UUID = re.compile(r"^[0-9a-fA-F]{32}$")
+# ZStack finds a condition's operator by substring, in a fixed order, and splits at its first occurrence
+# (zstack-api.md §6.2). In ``name~=%text%`` every operator listed before ``~=`` that occurs in the text
+# would be taken as the operator instead: the search refuses them. Later ones (``~=``, ``?=``, ``=``) are
+# harmless there, as the first ``~=`` wins.
+QUERY_BREAKERS = ("!=", ">=", "<=", "!?=", "!~=")
 
 
 @dataclass(frozen=True, slots=True)
@@ -79,13 +84,17 @@ def redact(storage: BackupStorage) -> BackupStorage:
 
 
 def search_conditions(*, q: str = "", state: str = "", status: str = "", zone: str = "") -> list[str]:
-    """ZStack query conditions (zstack-api.md §6.2). ``q`` is a full UUID or part of a name."""
+    """ZStack query conditions (zstack-api.md §6.2). ``q`` is a full UUID or part of a name, in which
+    ``%`` and ``_`` stay LIKE wildcards: ZStack offers no escape for them. ValueError if ``q`` holds an
+    operator that would be mis-parsed (QUERY_BREAKERS; the filter form refuses those first)."""
     conditions = []
     q = q.strip()
     if q:
         compact = q.replace("-", "")
         if _FULL_UUID.match(compact):
             conditions.append(f"uuid={compact.lower()}")
+        elif any(breaker in q for breaker in QUERY_BREAKERS):
+            raise ValueError("the search text holds a query operator ZStack would mis-parse")
         else:
             conditions.append(f"name~=%{q}%")
     if state:
@@ -99,9 +108,10 @@ def search_conditions(*, q: str = "", state: str = "", status: str = "", zone: s
 
 def storage_list(
     *, q: str = "", state: str = "", status: str = "", zone: str = "", sort: str = "name",
-    page: int = 1, page_size: int = 25, with_details: bool = False,
+    page: int = 1, page_size: int = 25,
 ) -> StorageListPage:
-    """One page of storages: ONE image-store query and ONE zone query, whatever the page size."""
+    """One page of storages: ONE image-store query and ONE zone query, whatever the page size. The list
+    shows no connection details to anyone, so every row is redacted."""
     client = get_client()
     direction, field = ("-", sort[1:]) if sort.startswith("-") else ("+", sort)
     try:
@@ -116,7 +126,7 @@ def storage_list(
     names = {z.uuid: z.name or z.uuid for z in zones}
     rows = tuple(
         StorageRow(
-            storage=storage if with_details else redact(storage),
+            storage=redact(storage),
             zones=tuple(ZoneRef(u, names.get(u, u)) for u in storage.attached_zone_uuids),
         )
         for storage in result.items
@@ -126,16 +136,32 @@ def storage_list(
                            zones=tuple(sorted(zones, key=lambda z: (z.name or z.uuid).lower())))
 
 
-def storage_detail(*, uuid: str, with_details: bool, storage: BackupStorage | None = None) -> StorageCard:
+def storage_detail(*, uuid: str, with_details: bool, storage: BackupStorage | None = None,
+                   tags: ResourceTags | None = None) -> StorageCard:
     """The card's data; raises ResourceNotFound for an unknown uuid, ZStackError when unreachable.
-    ``storage``: an inventory the caller just re-read (after a write), to save one call."""
+    ``storage`` / ``tags``: what a write just got from ZStack (its job's inventory, the tags it re-read),
+    to save those calls."""
     client = get_client()
     storage = storage if storage is not None and storage.uuid == uuid else client.get_image_store(uuid)
     zones = client.zones_by_uuid(list(storage.attached_zone_uuids)) if storage.attached_zone_uuids else {}
-    tags = client.get_tags(uuid) if with_details else None
+    if with_details:
+        tags = tags if tags is not None else client.get_tags(uuid)
+    else:
+        tags = None
     return StorageCard(
         storage=storage if with_details else redact(storage),
         zones=tuple(ZoneRef(u, (zones[u].name or u) if u in zones else u) for u in storage.attached_zone_uuids),
         tags=tags,
         fetched_at=timezone.now(),
     )
+
+
+def storage_for_edit(*, uuid: str) -> tuple[BackupStorage, ResourceTags]:
+    """What the edit form shows: the storage and its tags (no zones). Raises like storage_detail."""
+    client = get_client()
+    return client.get_image_store(uuid), client.get_tags(uuid)
+
+
+def storage_get(*, uuid: str) -> BackupStorage:
+    """The storage alone (the disable confirmation names it), redacted. Raises like storage_detail."""
+    return redact(get_client().get_image_store(uuid))

@@ -3,8 +3,11 @@ command, a task), so every attempt is audited alike.
 
 Each write: read the storage fresh, compute the change, record the attempt (if that fails, ZStack is
 not called), call ZStack with a job uuid generated first (the audit correlation id), record the
-outcome, and return the re-read inventory. Attempts that never reach ZStack (refused, invalid, stale)
-are recorded here too.
+outcome, and return the job's result inventory. Attempts that never reach ZStack (refused, invalid,
+stale) are recorded here too.
+
+Once ZStack has made a change, nothing after it (a re-read, a tag deletion) turns it into an error:
+the caller gets a StorageWriteOutcome that says what took effect and what did not.
 """
 
 from __future__ import annotations
@@ -14,12 +17,14 @@ import time
 from dataclasses import dataclass
 from typing import Any
 
+from django.views.decorators.debug import sensitive_variables
+
 from dashboard.accounts.actor import Actor
 from dashboard.audit import log as audit
 from dashboard.audit.log import Action, FieldChange, Outcome
 from dashboard.zstack.client import get_client, new_job_uuid
-from dashboard.zstack.errors import ZStackError, ZStackTimeout
-from dashboard.zstack.inventory import BackupStorage, ResourceTags
+from dashboard.zstack.errors import OutcomeUnknown, ZStackError
+from dashboard.zstack.inventory import BackupStorage, ResourceTags, WriteResult
 
 PLAIN_FIELDS = {  # form / API field name -> BackupStorage attribute
     "name": "name",
@@ -29,10 +34,12 @@ PLAIN_FIELDS = {  # form / API field name -> BackupStorage attribute
     "sshPort": "ssh_port",
 }
 TAG_FIELDS = ("systemTags", "userTags")
+EDITABLE_FIELDS = (*PLAIN_FIELDS, *TAG_FIELDS)  # what the edit form shows and snapshots (never the password)
+TAGS_NOT_STORED = "console.tags-not-stored"  # our audit code: ZStack took added tags without storing them
 logger = logging.getLogger(__name__)
 
 
-# --- what callers can catch -----------------------------------------------------------------
+# --- what callers get and can catch ------------------------------------------------------------
 
 
 class StorageWriteError(Exception):
@@ -41,23 +48,27 @@ class StorageWriteError(Exception):
 
 @dataclass(frozen=True, slots=True)
 class Conflict:
+    """A field the user edited that someone else changed in ZStack, to another value, meanwhile."""
+
     field: str
-    yours: Any
-    current: Any
+    loaded: Any  # when the form was loaded
+    current: Any  # in ZStack now
+    yours: Any  # what the user submitted
 
 
 class StaleForm(StorageWriteError):
-    """The storage changed in ZStack since the form was loaded; nothing was written."""
+    """Someone else changed fields the user edited since the form was loaded; nothing was written.
+    ``current_values``: ZStack's editable values now (the re-rendered form's fresh snapshot)."""
 
-    def __init__(self, *, current: BackupStorage, current_tags: ResourceTags, conflicts: tuple[Conflict, ...]):
+    def __init__(self, *, current_values: dict[str, Any], conflicts: tuple[Conflict, ...]):
         super().__init__("stale form")
-        self.current = current
-        self.current_tags = current_tags
+        self.current_values = current_values
         self.conflicts = conflicts
 
 
 class WriteFailed(StorageWriteError):
-    """ZStack refused, failed, timed out or could not be reached. ``correlation_id`` is the X-Job-UUID."""
+    """Nothing was changed, or whether it was is unknown (``outcome_unknown``: the request was sent but
+    its answer lost, it timed out or its job vanished). ``correlation_id`` is the X-Job-UUID."""
 
     def __init__(self, error: ZStackError, correlation_id: str | None):
         super().__init__(str(error))
@@ -65,7 +76,7 @@ class WriteFailed(StorageWriteError):
         self.correlation_id = correlation_id
         self.code = error.code
         self.message = error.user_message
-        self.timed_out = isinstance(error, ZStackTimeout)
+        self.outcome_unknown = isinstance(error, OutcomeUnknown)
 
 
 class AuditUnavailable(StorageWriteError):
@@ -73,91 +84,187 @@ class AuditUnavailable(StorageWriteError):
 
 
 @dataclass(frozen=True, slots=True)
-class WriteResult:
-    storage: BackupStorage  # re-read from ZStack after the write
-    changes: tuple[FieldChange, ...]  # empty: nothing to change, no upstream call was made
+class PartFailed:
+    """One part of an edit that did not take effect although the rest did: a tag ZStack did not remove
+    (``kind`` "not-removed": its DeleteTag failed) or added tags it did not store ("not-stored", §4.2)."""
+
+    field: str  # systemTags | userTags
+    tags: tuple[str, ...]
+    kind: str
+    code: str
+    message: str  # ZStack's error, for "not-removed"
     correlation_id: str | None
+    outcome_unknown: bool = False
+
+    @property
+    def change(self) -> FieldChange:
+        if self.kind == "not-stored":
+            return FieldChange(field=self.field, added=self.tags)
+        return FieldChange(field=self.field, removed=self.tags)
+
+    @property
+    def audit_message(self) -> str:
+        tags = ", ".join(self.tags)
+        if self.kind == "not-stored":
+            return f"ZStack accepted the update but did not store these tags: {tags}"
+        return f"Removing the tag {tags} failed: {self.message}"
+
+
+@dataclass(frozen=True, slots=True)
+class StorageWriteOutcome:
+    storage: BackupStorage | None  # the job's result inventory (or a re-read); None: could not be refreshed
+    tags: ResourceTags | None  # the tags as last read here, when this write read them
+    changes: tuple[FieldChange, ...]  # what took effect; empty with no failed_parts: nothing to change, no call
+    correlation_id: str | None
+    failed_parts: tuple[PartFailed, ...] = ()
+    refresh_error: str | None = None  # the write succeeded, but re-reading the storage or its tags failed
 
     @property
     def changed(self) -> bool:
         return bool(self.changes)
 
 
+@dataclass(frozen=True, slots=True)
+class _Applied:
+    """What one audited write did upstream (internal to this module)."""
+
+    correlation_id: str
+    inventory: BackupStorage | None
+    changes: tuple[FieldChange, ...]
+    tags: ResourceTags | None = None
+    failed: tuple[PartFailed, ...] = ()
+    tags_error: str | None = None
+
+    @classmethod
+    def of(cls, result: WriteResult, changes: tuple[FieldChange, ...] = ()) -> _Applied:
+        return cls(correlation_id=result.job_uuid, inventory=result.inventory, changes=changes)
+
+
 # --- the writes --------------------------------------------------------------------------------
 
 
-def storage_update(*, actor: Actor, uuid: str, changes: dict[str, Any], loaded_last_op_date: str) -> WriteResult:
-    """Apply the submitted form values (``changes``: API field name -> wanted value) to the storage.
+# A debug error page shows each frame's variables: the submitted password stays hidden (changes, password).
+@sensitive_variables("changes", "password")
+def storage_update(*, actor: Actor, uuid: str, changes: dict[str, Any],
+                   loaded: dict[str, Any]) -> StorageWriteOutcome:
+    """Apply the user's edits. ``changes``: API field name -> submitted value (password included, blank
+    keeps it); ``loaded``: the editable values when the form was loaded (its signed snapshot).
 
-    Only fields that differ from ZStack's current values are sent; a blank password keeps the current
-    one; added tags go in the update itself, removed tags are deleted by their Tag uuid.
+    The user's edits are the fields that differ from ``loaded``; only those are sent, and only where
+    ZStack does not already hold the value, so what someone else changed in other fields is kept. An
+    edited field that someone else changed meanwhile to another value is a conflict: nothing is sent.
+    Added tags go in the update itself, removed tags are deleted by their Tag uuid.
     """
     client = get_client()
-    current = client.get_image_store(uuid)
-    tags = client.get_tags(uuid)
-    if loaded_last_op_date != last_op_stamp(current):
-        conflicts = _conflicts(current, tags, changes)
+    current, tags = client.get_image_store(uuid), client.get_tags(uuid)
+    now = editable_values(current, tags)
+    edited = {field: changes[field] for field in EDITABLE_FIELDS
+              if _is_given(field, changes) and not _same(field, loaded.get(field), changes[field])}
+    password = changes.get("password") or None
+    diff = _diff(current, tags, {**edited, "password": password})
+    conflicts = tuple(Conflict(field=field, loaded=loaded.get(field), current=now[field], yours=value)
+                      for field, value in edited.items()
+                      if not _same(field, now[field], loaded.get(field)) and not _same(field, now[field], value))
+    if conflicts:
         _record_safely(actor=actor, action=Action.UPDATE, storage_uuid=uuid, storage_name=current.name or "",
-                       outcome=Outcome.CONFLICT, changes=list(_diff(current, tags, changes)),
-                       error_message="The storage changed in ZStack since the form was loaded.")
-        raise StaleForm(current=current, current_tags=tags, conflicts=conflicts)
-
-    diff = _diff(current, tags, changes)
+                       outcome=Outcome.CONFLICT, changes=list(diff),
+                       error_message="Changed in ZStack since the form was loaded: "
+                                     + ", ".join(c.field for c in conflicts))
+        raise StaleForm(current_values=now, conflicts=conflicts)
     if not diff:
-        return WriteResult(storage=current, changes=(), correlation_id=None)
-
-    def call(job_uuid: str) -> str:
-        return _send_update(client, uuid, diff, password=changes.get("password") or None, tags=tags,
-                            job_uuid=job_uuid)
-
-    correlation_id = _audited_write(actor, Action.UPDATE, current, diff, call)
-    return WriteResult(storage=client.get_image_store(uuid), changes=diff, correlation_id=correlation_id)
+        return StorageWriteOutcome(storage=current, tags=tags, changes=(), correlation_id=None)
+    applied = _audited_write(actor, Action.UPDATE, current, diff,
+                             lambda job_uuid: _send_update(client, current, tags, diff, password, job_uuid))
+    return _outcome(client, uuid, applied)
 
 
-def storage_reconnect(*, actor: Actor, uuid: str) -> WriteResult:
+def storage_reconnect(*, actor: Actor, uuid: str) -> StorageWriteOutcome:
     client = get_client()
     current = client.get_image_store(uuid)
-    correlation_id = _audited_write(
-        actor, Action.RECONNECT, current, (),
-        lambda job_uuid: client.reconnect_image_store(uuid, job_uuid=job_uuid).job_uuid,
-    )
-    return WriteResult(storage=client.get_image_store(uuid), changes=(), correlation_id=correlation_id)
+    applied = _audited_write(actor, Action.RECONNECT, current, (),
+                             lambda job_uuid: _Applied.of(client.reconnect_image_store(uuid, job_uuid=job_uuid)))
+    return _outcome(client, uuid, applied)
 
 
-def storage_set_state(*, actor: Actor, uuid: str, enabled: bool) -> WriteResult:
+def storage_set_state(*, actor: Actor, uuid: str, enabled: bool) -> StorageWriteOutcome:
     client = get_client()
     current = client.get_image_store(uuid)
     action, event = (Action.ENABLE, "enable") if enabled else (Action.DISABLE, "disable")
     change = FieldChange(field="state", before=current.state, after="Enabled" if enabled else "Disabled")
-    correlation_id = _audited_write(
+    applied = _audited_write(
         actor, action, current, (change,),
-        lambda job_uuid: client.change_state(uuid, event, job_uuid=job_uuid).job_uuid,
+        lambda job_uuid: _Applied.of(client.change_state(uuid, event, job_uuid=job_uuid), (change,)),
     )
-    return WriteResult(storage=client.get_image_store(uuid), changes=(change,), correlation_id=correlation_id)
+    return _outcome(client, uuid, applied)
 
 
-def _send_update(client, uuid: str, diff, *, password: str | None, tags: ResourceTags, job_uuid: str) -> str:
-    """The upstream calls for one edit: the update (changed fields, added tags at the top level), then
-    one DeleteTag per removed tag. Returns the job uuid of the first call (the correlation id)."""
-    update = {c.field: c.after for c in diff if c.field in PLAIN_FIELDS}
-    added = {c.field: list(c.added) for c in diff if c.field in TAG_FIELDS and c.added}
-    removed_texts = {c.field: set(c.removed) for c in diff if c.field in TAG_FIELDS}
-    removed = [t.uuid for t in tags.system if t.tag in removed_texts.get("systemTags", ())]
-    removed += [t.uuid for t in tags.user if t.tag in removed_texts.get("userTags", ())]
+@sensitive_variables("password")
+def _send_update(client, current: BackupStorage, tags: ResourceTags, diff: tuple[FieldChange, ...],
+                 password: str | None, job_uuid: str) -> _Applied:
+    """The upstream calls of one edit: the update (changed fields, added tags at the top level), one
+    DeleteTag per removed tag, then a re-read of the tags if they changed: ZStack may accept added tags
+    on an update without storing them (zstack-api.md §4.2). Raises only if nothing took effect."""
+    plain = {c.field: c.after for c in diff if c.field in PLAIN_FIELDS}
     sends_password = any(c.field == "password" for c in diff)
-    accepted = None
-    if update or added or sends_password:
-        accepted = client.update_image_store(
-            uuid, job_uuid=job_uuid, name=update.get("name"), description=update.get("description"),
-            hostname=update.get("hostname"), username=update.get("username"),
-            password=password if sends_password else None, ssh_port=update.get("sshPort"),
+    tag_changes = {c.field: c for c in diff if c.field in TAG_FIELDS}
+    added = {field: c.added for field, c in tag_changes.items() if c.added}
+    done = [c for c in diff if c.field not in TAG_FIELDS]
+    correlation_id, inventory = None, current  # DeleteTag leaves the storage's inventory as it is
+    if plain or added or sends_password:
+        result = client.update_image_store(
+            current.uuid, job_uuid=job_uuid, name=plain.get("name"), description=plain.get("description"),
+            hostname=plain.get("hostname"), username=plain.get("username"),
+            password=password if sends_password else None, ssh_port=plain.get("sshPort"),
             system_tags=added.get("systemTags"), user_tags=added.get("userTags"),
-        ).job_uuid
-    for tag_uuid in removed:
-        # Every write needs its own X-Job-UUID: ZStack rejects a reused one (zstack-api.md §1).
-        result = client.delete_tag(tag_uuid, job_uuid=job_uuid if accepted is None else new_job_uuid())
-        accepted = accepted or result.job_uuid
-    return accepted or job_uuid
+        )
+        correlation_id, inventory = result.job_uuid, result.inventory
+    removed, failed, first_error = _delete_tags(client, tags, tag_changes, job_uuid, correlation_id is None)
+    if correlation_id is None and not any(removed.values()):
+        raise first_error  # nothing took effect: the whole write failed
+    correlation_id = correlation_id or next(job for texts in removed.values() for _, job in texts)
+    fresh_tags, tags_error = tags, None
+    if tag_changes:
+        try:
+            fresh_tags = client.get_tags(current.uuid)
+        except ZStackError as error:
+            fresh_tags, tags_error = None, error.user_message
+    for field, texts in added.items():
+        stored = () if fresh_tags is None else _tag_texts(fresh_tags, field)
+        missing = tuple(t for t in texts if t not in stored) if fresh_tags is not None else ()
+        if missing:
+            failed.append(PartFailed(field=field, tags=missing, kind="not-stored", code=TAGS_NOT_STORED,
+                                     message="", correlation_id=correlation_id))
+        added[field] = tuple(t for t in texts if t not in missing)
+    for field, change in tag_changes.items():
+        gone = tuple(text for text, _ in removed[field])
+        if added.get(field) or gone:
+            done.append(FieldChange(field=field, before=change.before, after=change.after,
+                                    added=added.get(field, ()), removed=gone))
+    return _Applied(correlation_id=correlation_id, inventory=inventory, changes=tuple(done), tags=fresh_tags,
+                    failed=tuple(failed), tags_error=tags_error)
+
+
+def _delete_tags(client, tags: ResourceTags, tag_changes: dict[str, FieldChange], job_uuid: str,
+                 job_uuid_unused: bool):
+    """One DeleteTag per removed tag, each tried even if another failed (they are independent).
+    Returns ({field: [(text, job uuid)] removed}, [PartFailed], the first error or None)."""
+    uuids = {"systemTags": {t.tag: t.uuid for t in tags.system}, "userTags": {t.tag: t.uuid for t in tags.user}}
+    removed: dict[str, list[tuple[str, str]]] = {field: [] for field in TAG_FIELDS}
+    failed: list[PartFailed] = []
+    first_error = None
+    for field, change in tag_changes.items():
+        for text in change.removed:
+            # Every write needs its own X-Job-UUID: ZStack rejects a reused one (zstack-api.md §1).
+            this_job = job_uuid if job_uuid_unused else new_job_uuid()
+            job_uuid_unused = False
+            try:
+                removed[field].append((text, client.delete_tag(uuids[field][text], job_uuid=this_job).job_uuid))
+            except ZStackError as error:
+                first_error = first_error or error
+                failed.append(PartFailed(field=field, tags=(text,), kind="not-removed", code=error.code,
+                                         message=error.user_message, correlation_id=error.job_uuid or this_job,
+                                         outcome_unknown=isinstance(error, OutcomeUnknown)))
+    return removed, failed, first_error
 
 
 def write_refused(*, actor: Actor, action: Action, uuid: str) -> None:
@@ -177,13 +284,19 @@ def storage_update_invalid(*, actor: Actor, uuid: str, errors: dict[str, list[st
 # --- helpers -----------------------------------------------------------------------------------
 
 
-def last_op_stamp(storage: BackupStorage) -> str:
-    """The value the edit form carries in ``last_op_date`` to detect concurrent changes."""
-    return storage.last_op_date.isoformat() if storage.last_op_date else ""
+def editable_values(storage: BackupStorage, tags: ResourceTags) -> dict[str, Any]:
+    """The edit form's values as ZStack holds them: its initial data and its signed snapshot."""
+    return {
+        "name": storage.name or "", "description": storage.description or "", "hostname": storage.hostname or "",
+        "username": storage.username or "", "sshPort": storage.ssh_port,
+        "systemTags": list(tags.system_texts), "userTags": list(tags.user_texts),
+    }
 
 
-def _audited_write(actor: Actor, action: Action, current: BackupStorage, changes, call) -> str:
-    """Record the attempt, run ``call(job_uuid)`` (returns the job uuid ZStack accepted), record the outcome."""
+def _audited_write(actor: Actor, action: Action, current: BackupStorage, changes, call) -> _Applied:
+    """Record the attempt, run ``call(job_uuid)``, record the outcome: one SUCCEEDED row for what took
+    effect and one FAILED (or TIMED_OUT) row per part that did not, each literally true. If nothing
+    took effect, the error is recorded and raised as WriteFailed."""
     job_uuid = new_job_uuid()
     try:
         attempt = audit.record(actor=actor, action=action, storage_uuid=current.uuid,
@@ -192,19 +305,42 @@ def _audited_write(actor: Actor, action: Action, current: BackupStorage, changes
     except audit.AuditUnavailable as error:
         raise AuditUnavailable(str(error)) from error
     started = time.monotonic()
+    row = dict(actor=actor, action=action, storage_uuid=current.uuid, storage_name=current.name or "",
+               attempt=attempt)
     try:
-        accepted = call(job_uuid)
+        applied = call(job_uuid)
     except ZStackError as error:
         correlation_id = error.job_uuid or job_uuid
-        outcome = Outcome.TIMED_OUT if isinstance(error, ZStackTimeout) else Outcome.FAILED
-        _record_safely(actor=actor, action=action, storage_uuid=current.uuid, storage_name=current.name or "",
-                       outcome=outcome, changes=list(changes), correlation_id=correlation_id, attempt=attempt,
+        outcome = Outcome.TIMED_OUT if isinstance(error, OutcomeUnknown) else Outcome.FAILED
+        _record_safely(**row, outcome=outcome, changes=list(changes), correlation_id=correlation_id,
                        duration_ms=_ms_since(started), error_code=error.code, error_message=error.user_message)
         raise WriteFailed(error, correlation_id) from error
-    _record_safely(actor=actor, action=action, storage_uuid=current.uuid, storage_name=current.name or "",
-                   outcome=Outcome.SUCCEEDED, changes=list(changes), correlation_id=accepted, attempt=attempt,
-                   duration_ms=_ms_since(started))
-    return accepted
+    duration_ms = _ms_since(started)
+    if applied.changes or not applied.failed:
+        unchecked = any(c.added for c in applied.changes) and applied.tags_error
+        note = f"The added tags could not be checked: {applied.tags_error}" if unchecked else None
+        _record_safely(**row, outcome=Outcome.SUCCEEDED, changes=list(applied.changes),
+                       correlation_id=applied.correlation_id, duration_ms=duration_ms, error_message=note)
+    for part in applied.failed:
+        _record_safely(**row, outcome=Outcome.TIMED_OUT if part.outcome_unknown else Outcome.FAILED,
+                       changes=[part.change], correlation_id=part.correlation_id, duration_ms=duration_ms,
+                       error_code=part.code, error_message=part.audit_message)
+    return applied
+
+
+def _outcome(client, uuid: str, applied: _Applied) -> StorageWriteOutcome:
+    """The write succeeded (at least in part): its result, never an error. The job's inventory is used
+    when it has the ImageStore fields (a generic BackupStorageInventory lacks them, §4.4); else one
+    re-read, whose failure is only a note."""
+    storage, refresh_error = applied.inventory, None
+    if storage is None or storage.hostname is None:
+        try:
+            storage = client.get_image_store(uuid)
+        except ZStackError as error:
+            storage, refresh_error = None, error.user_message
+    return StorageWriteOutcome(storage=storage, tags=applied.tags, changes=applied.changes,
+                               correlation_id=applied.correlation_id, failed_parts=applied.failed,
+                               refresh_error=refresh_error or applied.tags_error)
 
 
 def _record_safely(**kwargs) -> None:
@@ -220,33 +356,42 @@ def _ms_since(started: float) -> int:
     return int((time.monotonic() - started) * 1000)
 
 
+def _tag_texts(tags: ResourceTags, field: str) -> tuple[str, ...]:
+    return tags.system_texts if field == "systemTags" else tags.user_texts
+
+
 def _current_value(storage: BackupStorage, tags: ResourceTags, field: str):
-    if field == "systemTags":
-        return tags.system_texts
-    if field == "userTags":
-        return tags.user_texts
+    if field in TAG_FIELDS:
+        return _tag_texts(tags, field)
     return getattr(storage, PLAIN_FIELDS[field])
 
 
-def _same(field: str, current, wanted) -> bool:
-    if field == "description":  # ZStack omits a null description; blank and absent are the same
-        return (current or "") == (wanted or "")
-    return current == wanted
+def _is_given(field: str, changes: dict[str, Any]) -> bool:
+    """Absent (or None, except a blanked description) means "keep ZStack's value"."""
+    return field in changes and (changes[field] is not None or field == "description")
+
+
+def _same(field: str, a, b) -> bool:
+    if field in TAG_FIELDS:  # a set of texts: ZStack keeps no order
+        return set(a or ()) == set(b or ())
+    if field in ("name", "description", "hostname", "username"):  # ZStack omits null strings: blank = absent
+        return (a or "") == (b or "")
+    return a == b
 
 
 def _diff(storage: BackupStorage, tags: ResourceTags, changes: dict[str, Any]) -> tuple[FieldChange, ...]:
+    """What sending ``changes`` would change in ZStack now (the password only as "changed")."""
     diff: list[FieldChange] = []
     for field in PLAIN_FIELDS:
-        wanted = changes.get(field)
-        if field not in changes or wanted is None and field != "description":  # absent: keep ZStack's value
+        if not _is_given(field, changes):
             continue
-        current = _current_value(storage, tags, field)
+        current, wanted = _current_value(storage, tags, field), changes[field]
         if not _same(field, current, wanted):
             diff.append(FieldChange(field=field, before=current, after=wanted or ""))
     if changes.get("password"):
         diff.append(FieldChange(field="password", changed=True))  # the fact only, never the value
     for field in TAG_FIELDS:
-        if field not in changes or changes[field] is None:
+        if not _is_given(field, changes):
             continue
         current, wanted = _current_value(storage, tags, field), tuple(changes[field])
         added = tuple(t for t in wanted if t not in current)
@@ -254,17 +399,3 @@ def _diff(storage: BackupStorage, tags: ResourceTags, changes: dict[str, Any]) -
         if added or removed:
             diff.append(FieldChange(field=field, before=current, after=wanted, added=added, removed=removed))
     return tuple(diff)
-
-
-def _conflicts(storage: BackupStorage, tags: ResourceTags, changes: dict[str, Any]) -> tuple[Conflict, ...]:
-    """Fields where the submitted value differs from ZStack's current one (what the user must review)."""
-    conflicts = []
-    for field in (*PLAIN_FIELDS, *TAG_FIELDS):
-        if field not in changes:
-            continue
-        current, wanted = _current_value(storage, tags, field), changes[field]
-        if field in TAG_FIELDS:
-            wanted = tuple(wanted or ())
-        if not _same(field, current, wanted):
-            conflicts.append(Conflict(field=field, yours=wanted, current=current))
-    return tuple(conflicts)

@@ -10,9 +10,10 @@ from django.contrib import messages
 from django.core.exceptions import PermissionDenied
 from django.http import Http404
 from django.shortcuts import redirect, render
-from django.utils.cache import patch_vary_headers
 from django.utils.translation import gettext as _
+from django.views.decorators.debug import sensitive_post_parameters
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
+from django.views.decorators.vary import vary_on_headers
 
 from dashboard.accounts.actor import Actor
 from dashboard.accounts.roles import CHANGE_STORAGE, VIEW_AUDIT, VIEW_STORAGE, VIEW_STORAGE_DETAILS
@@ -21,12 +22,17 @@ from dashboard.audit.log import Action
 from dashboard.zstack.errors import ResourceNotFound, ZStackError
 
 from . import selectors, services
+from .debug import SecretsHiddenExceptionReporterFilter
 from .forms import StorageEditForm, StorageFilterForm
+from .templatetags.storage_tags import field_label
 
 CARD = "storages/detail.html#storage-card"
+# Pages that answer a fragment to htmx and the whole page otherwise, from the same URL: caches must
+# keep both apart.
+varies_on_htmx = vary_on_headers("HX-Request")
 
 
-def permission_required(perm: str, *, audit_action: Action | None = None):
+def requires_permission(perm: str, *, audit_action: Action | None = None):
     """403 unless the user has ``perm``; a refused POST is audited as ``audit_action``."""
 
     def decorator(view):
@@ -44,6 +50,20 @@ def permission_required(perm: str, *, audit_action: Action | None = None):
     return decorator
 
 
+def hides_secrets_on_error_pages(view):
+    """The SSH password never reaches an error report, not even Django's debug page (``make run`` has
+    DEBUG on, where Django's own filter stands aside): the POST parameter is hidden, and so are the
+    variables the service and client mark sensitive."""
+
+    @sensitive_post_parameters("password")
+    @wraps(view)
+    def wrapped(request, *args, **kwargs):
+        request.exception_reporter_filter = SecretsHiddenExceptionReporterFilter()
+        return view(request, *args, **kwargs)
+
+    return wrapped
+
+
 def _partial(request) -> bool:
     """htmx asked for a fragment (a history restore needs the whole page)."""
     return bool(request.htmx) and not request.htmx.history_restore_request
@@ -53,38 +73,36 @@ def _status(request, status: int) -> int:
     return 200 if request.htmx else status  # htmx 2 swaps only 2xx: errors are rendered deliberately
 
 
-def _vary(response):
-    patch_vary_headers(response, ("HX-Request",))
-    return response
-
-
 # --- reads ---------------------------------------------------------------------------------------
 
 
 @require_GET
-@permission_required(VIEW_STORAGE)
+@requires_permission(VIEW_STORAGE)
+@varies_on_htmx
 def storage_list(request):
     form = StorageFilterForm(request.GET)
     page = selectors.storage_list(**form.filters())
     template = "storages/list.html#storage-table" if _partial(request) else "storages/list.html"
     status = 503 if page.error and not _partial(request) else 200
-    return _vary(render(request, template, {"form": form, "page": page}, status=status))
+    return render(request, template, {"form": form, "page": page}, status=status)
 
 
 @require_GET
-@permission_required(VIEW_STORAGE)
+@requires_permission(VIEW_STORAGE)
+@varies_on_htmx
 def storage_detail(request, uuid):
     context = _card_context(request, uuid)
     if _partial(request):
-        return _vary(render(request, CARD, context))
+        return render(request, CARD, context)
     if context["card"] is not None and request.user.has_perm(VIEW_AUDIT):
         context["history"] = audit_selectors.recent_for(uuid, limit=10)
     status = 503 if context["load_error"] else 200
-    return _vary(render(request, "storages/detail.html", context, status=status))
+    return render(request, "storages/detail.html", context, status=status)
 
 
 @require_GET
-@permission_required(VIEW_STORAGE)
+@requires_permission(VIEW_STORAGE)
+@varies_on_htmx
 def storage_card(request, uuid):
     return render(request, CARD, _card_context(request, uuid))
 
@@ -92,46 +110,50 @@ def storage_card(request, uuid):
 # --- edit ----------------------------------------------------------------------------------------
 
 
+@hides_secrets_on_error_pages
 @require_http_methods(["GET", "POST"])
-@permission_required(CHANGE_STORAGE, audit_action=Action.UPDATE)
+@requires_permission(CHANGE_STORAGE, audit_action=Action.UPDATE)
+@varies_on_htmx
 def storage_edit(request, uuid):
     if request.method == "POST":
         return _edit_post(request, uuid)
-    context = _card_context(request, uuid)
-    card = context["card"]
-    if card is None:
-        return _render_edit(request, uuid, StorageEditForm(), load_error=context["load_error"], status=503)
-    storage = card.storage
-    form = StorageEditForm(initial={
-        "name": storage.name, "description": storage.description or "", "hostname": storage.hostname,
-        "username": storage.username, "sshPort": storage.ssh_port, "systemTags": card.tags.system_texts,
-        "userTags": card.tags.user_texts, "last_op_date": services.last_op_stamp(storage),
-    })
+    try:
+        storage, tags = selectors.storage_for_edit(uuid=uuid)
+    except ResourceNotFound:
+        raise Http404(_("No backup storage with this UUID.")) from None
+    except ZStackError as error:
+        return _render_edit(request, uuid, StorageEditForm(uuid=uuid), load_error=error, status=503)
+    form = StorageEditForm.for_storage(uuid, services.editable_values(storage, tags))
     return _render_edit(request, uuid, form, storage_name=storage.name)
 
 
 def _edit_post(request, uuid):
     actor = Actor.from_request(request)
-    form = StorageEditForm(request.POST)
+    form = StorageEditForm(request.POST, uuid=uuid)
     if not form.is_valid():
         services.storage_update_invalid(actor=actor, uuid=uuid, errors=form.errors)
         return _render_edit(request, uuid, form, status=422)
     try:
-        result = services.storage_update(actor=actor, uuid=uuid, changes=form.values,
-                                         loaded_last_op_date=form.cleaned_data["last_op_date"])
+        result = services.storage_update(actor=actor, uuid=uuid, changes=form.values, loaded=form.loaded_values)
     except ResourceNotFound:
         raise Http404(_("No backup storage with this UUID.")) from None
     except services.StaleForm as stale:
+        # The user's input stays for review, with a fresh snapshot: saving it again goes through.
         data = request.POST.copy()
-        data["last_op_date"] = services.last_op_stamp(stale.current)
-        return _render_edit(request, uuid, StorageEditForm(data), stale=stale, status=409)
+        data["loaded"] = StorageEditForm.for_storage(uuid, stale.current_values).initial["loaded"]
+        return _render_edit(request, uuid, StorageEditForm(data, uuid=uuid), stale=stale, status=409)
     except (ZStackError, services.StorageWriteError) as error:
         return _render_edit(request, uuid, form, write_error=_write_error(error), status=_error_status(error))
     if result.changed:
         notice = _("Saved. ZStack accepted the change (job %(job)s).") % {"job": result.correlation_id}
+        if result.failed_parts:
+            notice = _("Saved %(fields)s (job %(job)s).") % {
+                "fields": ", ".join(field_label(c.field) for c in result.changes), "job": result.correlation_id}
+    elif result.failed_parts:
+        notice = None
     else:
         notice = _("Nothing changed, so nothing was sent to ZStack.")
-    return _after_write(request, uuid, notice, storage=result.storage)
+    return _after_write(request, uuid, notice, result=result)
 
 
 def _render_edit(request, uuid, form, *, status=200, **extra):
@@ -144,30 +166,39 @@ def _render_edit(request, uuid, form, *, status=200, **extra):
 
 
 @require_POST
-@permission_required(CHANGE_STORAGE, audit_action=Action.RECONNECT)
+@requires_permission(CHANGE_STORAGE, audit_action=Action.RECONNECT)
+@varies_on_htmx
 def storage_reconnect(request, uuid):
     return _action(request, uuid, lambda actor: services.storage_reconnect(actor=actor, uuid=uuid),
                    _("Reconnected."))
 
 
 @require_POST
-@permission_required(CHANGE_STORAGE, audit_action=Action.ENABLE)
+@requires_permission(CHANGE_STORAGE, audit_action=Action.ENABLE)
+@varies_on_htmx
 def storage_enable(request, uuid):
     return _action(request, uuid, lambda actor: services.storage_set_state(actor=actor, uuid=uuid, enabled=True),
                    _("Enabled."))
 
 
 @require_http_methods(["GET", "POST"])
-@permission_required(CHANGE_STORAGE, audit_action=Action.DISABLE)
+@requires_permission(CHANGE_STORAGE, audit_action=Action.DISABLE)
+@varies_on_htmx
 def storage_disable(request, uuid):
     """GET asks for confirmation (works without JavaScript); POST disables."""
     if request.method == "POST":
         return _action(request, uuid,
                        lambda actor: services.storage_set_state(actor=actor, uuid=uuid, enabled=False),
                        _("Disabled."))
-    context = _card_context(request, uuid)
+    try:
+        storage, load_error = selectors.storage_get(uuid=uuid), None
+    except ResourceNotFound:
+        raise Http404(_("No backup storage with this UUID.")) from None
+    except ZStackError as error:
+        storage, load_error = None, error
     template = "storages/confirm_disable.html#confirm-disable" if _partial(request) else "storages/confirm_disable.html"
-    return render(request, template, context, status=503 if context["load_error"] and not request.htmx else 200)
+    context = {"uuid": uuid, "storage": storage, "load_error": load_error}
+    return render(request, template, context, status=503 if load_error and not request.htmx else 200)
 
 
 def _action(request, uuid, run, success: str):
@@ -178,50 +209,76 @@ def _action(request, uuid, run, success: str):
     except (ZStackError, services.StorageWriteError) as error:
         return _after_write(request, uuid, write_error=_write_error(error), status=_error_status(error))
     notice = success + " " + _("ZStack job %(job)s.") % {"job": result.correlation_id}
-    return _after_write(request, uuid, notice, storage=result.storage)
+    return _after_write(request, uuid, notice, result=result)
 
 
-def _after_write(request, uuid, notice=None, *, storage=None, write_error=None, status=200):
-    """htmx: the refreshed card in place. Plain form post: redirect to the detail page with a message."""
+def _after_write(request, uuid, notice=None, *, result=None, write_error=None, status=200):
+    """htmx: the refreshed card in place, built from what the write got back from ZStack. Plain form
+    post: redirect to the detail page with messages."""
+    warnings = _warnings(result) if result is not None else []
     if request.htmx:
-        context = _card_context(request, uuid, storage=storage, notice=notice, write_error=write_error)
+        context = _card_context(request, uuid, storage=result.storage if result else None,
+                                tags=result.tags if result else None, notice=notice, warnings=warnings,
+                                write_error=write_error)
         if context["card"] is not None and request.user.has_perm(VIEW_AUDIT):
             # The detail page's "Recent changes" now has a new entry: send it out of band with the card.
             context.update(history=audit_selectors.recent_for(uuid, limit=10), history_oob=True)
         return render(request, CARD, context)
     if write_error:
         messages.error(request, _write_error_text(write_error))
-    else:
+    elif notice:
         messages.success(request, notice)
+    for warning in warnings:
+        messages.warning(request, _write_error_text(warning))
     return redirect("storages:detail", uuid=uuid)
 
 
 # --- helpers -------------------------------------------------------------------------------------
 
 
-def _card_context(request, uuid, *, storage=None, **extra) -> dict:
+def _card_context(request, uuid, *, storage=None, tags=None, **extra) -> dict:
     """The card partial's context: ``uuid``, ``card`` (None when ZStack failed), ``load_error``, and
-    ``last_change``; unknown uuid -> 404."""
+    ``last_change`` for those who may read the audit trail; unknown uuid -> 404."""
     try:
         card = selectors.storage_detail(uuid=uuid, with_details=request.user.has_perm(VIEW_STORAGE_DETAILS),
-                                        storage=storage)
+                                        storage=storage, tags=tags)
         load_error = None
     except ResourceNotFound:
         raise Http404(_("No backup storage with this UUID.")) from None
     except ZStackError as error:
         card, load_error = None, error
-    last_change = audit_selectors.last_change_for(uuid) if card is not None else None
+    # Who changed what is the audit trail's to tell: a viewer sees neither it nor its database query.
+    last_change = None
+    if card is not None and request.user.has_perm(VIEW_AUDIT):
+        last_change = audit_selectors.last_change_for(uuid)
     return {"uuid": uuid, "card": card, "load_error": load_error, "last_change": last_change, **extra}
+
+
+def _warnings(result: services.StorageWriteOutcome) -> list[dict]:
+    """The parts of a write that did not take effect although the rest did."""
+    warnings = []
+    for part in result.failed_parts:
+        tags = ", ".join(f"“{tag}”" for tag in part.tags)
+        if part.kind == "not-stored":
+            message = _("ZStack accepted the update but did not store these tags: %(tags)s.") % {"tags": tags}
+        elif part.outcome_unknown:
+            message = _("Removing the tag %(tag)s did not complete in time: %(error)s") % {
+                "tag": tags, "error": part.message}
+        else:
+            message = _("Removing the tag %(tag)s failed: %(error)s") % {"tag": tags, "error": part.message}
+        warnings.append({"message": message, "code": part.code, "correlation_id": part.correlation_id})
+    # result.refresh_error needs no words here: the card below is loaded again, and says so if it cannot be.
+    return warnings
 
 
 def _write_error(error: Exception) -> dict:
     if isinstance(error, services.WriteFailed):
         return {"code": error.code, "message": error.message, "correlation_id": error.correlation_id,
-                "timed_out": error.timed_out}
+                "outcome_unknown": error.outcome_unknown}
     if isinstance(error, ZStackError):
         return {"code": error.code, "message": error.user_message, "correlation_id": error.job_uuid,
-                "timed_out": False}
-    return {"code": None, "correlation_id": None, "timed_out": False,
+                "outcome_unknown": False}
+    return {"code": None, "correlation_id": None, "outcome_unknown": False,
             "message": _("The change was not made: the audit trail could not record it. Try again later.")}
 
 
@@ -235,7 +292,7 @@ def _write_error_text(error: dict) -> str:
 
 
 def _error_status(error: Exception) -> int:
-    if isinstance(error, services.WriteFailed) and error.timed_out:
+    if isinstance(error, services.WriteFailed) and error.outcome_unknown:
         return 504
     if isinstance(error, services.AuditUnavailable):
         return 503

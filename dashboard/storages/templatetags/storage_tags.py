@@ -8,6 +8,8 @@ from django.utils.formats import number_format
 from django.utils.translation import gettext_lazy as _
 from django.utils.translation import ngettext, pgettext_lazy
 
+from dashboard.audit.labels import FIELD_LABELS  # the one wording of the API fields' labels
+
 register = template.Library()
 
 _UNITS = (
@@ -29,19 +31,6 @@ _LABELS = {
 }
 # Badge tone by ZStack value; the text is always shown too (status is never colour alone).
 _TONES = {"Enabled": "ok", "Connected": "ok", "Connecting": "busy", "Disabled": "muted", "Disconnected": "bad"}
-
-FIELD_LABELS = {
-    "name": _("Name"),
-    "description": _("Description"),
-    "hostname": _("Host name or IP address"),
-    "username": _("SSH user name"),
-    "password": _("SSH password"),
-    "sshPort": _("SSH port"),
-    "systemTags": _("System tags"),
-    "userTags": _("User tags"),
-    "state": _("State"),
-}
-
 
 @register.filter
 def binary_size(value) -> str:
