@@ -23,7 +23,7 @@ from dashboard.zstack.errors import ResourceNotFound, ZStackError
 
 from . import selectors, services
 from .debug import SecretsHiddenExceptionReporterFilter
-from .forms import StorageEditForm, StorageFilterForm
+from .forms import StorageEditForm, StorageFilterForm, sign_snapshot
 from .templatetags.storage_tags import field_label
 
 CARD = "storages/detail.html#storage-card"
@@ -140,20 +140,23 @@ def _edit_post(request, uuid):
     except services.StaleForm as stale:
         # The user's input stays for review, with a fresh snapshot: saving it again goes through.
         data = request.POST.copy()
-        data["loaded"] = StorageEditForm.for_storage(uuid, stale.current_values).initial["loaded"]
+        data["loaded"] = sign_snapshot(uuid, stale.current_values)
         return _render_edit(request, uuid, StorageEditForm(data, uuid=uuid), stale=stale, status=409)
     except (ZStackError, services.StorageWriteError) as error:
         return _render_edit(request, uuid, form, write_error=_write_error(error), status=_error_status(error))
+    return _after_write(request, uuid, _save_notice(result), result=result)
+
+
+def _save_notice(result: services.StorageWriteOutcome) -> str | None:
+    """What a save did; with failed parts (shown as warnings) it names what was saved, if anything."""
+    if result.failed_parts:
+        if not result.changed:
+            return None
+        fields = ", ".join(field_label(c.field) for c in result.changes)
+        return _("Saved %(fields)s (job %(job)s).") % {"fields": fields, "job": result.correlation_id}
     if result.changed:
-        notice = _("Saved. ZStack accepted the change (job %(job)s).") % {"job": result.correlation_id}
-        if result.failed_parts:
-            notice = _("Saved %(fields)s (job %(job)s).") % {
-                "fields": ", ".join(field_label(c.field) for c in result.changes), "job": result.correlation_id}
-    elif result.failed_parts:
-        notice = None
-    else:
-        notice = _("Nothing changed, so nothing was sent to ZStack.")
-    return _after_write(request, uuid, notice, result=result)
+        return _("Saved. ZStack accepted the change (job %(job)s).") % {"job": result.correlation_id}
+    return _("Nothing changed, so nothing was sent to ZStack.")
 
 
 def _render_edit(request, uuid, form, *, status=200, **extra):
