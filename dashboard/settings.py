@@ -192,6 +192,10 @@ ZSTACK_TIME_ZONE = os.environ.get("ZSTACK_TIME_ZONE", "Asia/Shanghai")
 ZSTACK_TIMEOUT = float(os.environ.get("ZSTACK_TIMEOUT", "10"))  # seconds, each HTTP call
 ZSTACK_JOB_DEADLINE = float(os.environ.get("ZSTACK_JOB_DEADLINE", "120"))  # seconds, one async job
 
+# Error reports hide sensitive_post_parameters / sensitive_variables even with DEBUG on (make run):
+# Django's own filter stands aside under DEBUG, and the debug page would show the SSH password.
+DEFAULT_EXCEPTION_REPORTER_FILTER = "dashboard.storages.debug.SecretsHiddenExceptionReporterFilter"
+
 LOGGING = {
     "version": 1,
     "disable_existing_loggers": False,

@@ -3,8 +3,7 @@
 Django's SafeExceptionReporterFilter honours ``sensitive_post_parameters`` and ``sensitive_variables``
 only while DEBUG is off ("if DEBUG is True then your site is not safe anyway"). ``make run`` serves with
 DEBUG on, and its debug page would show the SSH password an administrator just typed. This filter is
-always active; views that handle secrets set it on their request (Django's per-request hook), and the
-project may make it the default (DEFAULT_EXCEPTION_REPORTER_FILTER).
+always active; settings.DEFAULT_EXCEPTION_REPORTER_FILTER makes it the project's.
 """
 
 from __future__ import annotations

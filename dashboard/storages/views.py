@@ -22,7 +22,6 @@ from dashboard.audit.log import Action
 from dashboard.zstack.errors import ResourceNotFound, ZStackError
 
 from . import selectors, services
-from .debug import SecretsHiddenExceptionReporterFilter
 from .forms import StorageEditForm, StorageFilterForm, sign_snapshot
 from .templatetags.storage_tags import field_label
 
@@ -48,20 +47,6 @@ def requires_permission(perm: str, *, audit_action: Action | None = None):
         return wrapped
 
     return decorator
-
-
-def hides_secrets_on_error_pages(view):
-    """The SSH password never reaches an error report, not even Django's debug page (``make run`` has
-    DEBUG on, where Django's own filter stands aside): the POST parameter is hidden, and so are the
-    variables the service and client mark sensitive."""
-
-    @sensitive_post_parameters("password")
-    @wraps(view)
-    def wrapped(request, *args, **kwargs):
-        request.exception_reporter_filter = SecretsHiddenExceptionReporterFilter()
-        return view(request, *args, **kwargs)
-
-    return wrapped
 
 
 def _partial(request) -> bool:
@@ -110,7 +95,7 @@ def storage_card(request, uuid):
 # --- edit ----------------------------------------------------------------------------------------
 
 
-@hides_secrets_on_error_pages
+@sensitive_post_parameters("password")
 @require_http_methods(["GET", "POST"])
 @requires_permission(CHANGE_STORAGE, audit_action=Action.UPDATE)
 @varies_on_htmx
