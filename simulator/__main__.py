@@ -32,6 +32,9 @@ def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
     parser.add_argument("--password", default="password", help="account password (default password)")
     parser.add_argument("--time-zone", default="Asia/Shanghai",
                         help="the management node's zone, used for dates (default Asia/Shanghai)")
+    parser.add_argument("--control", action="store_true",
+                        help="serve the /_sim/ control endpoints (fault injection, request log; test use: "
+                             "they expose stored SSH passwords)")
     parser.add_argument("--quiet", action="store_true", help="do not log one line per request")
     return parser.parse_args(argv)
 
@@ -39,13 +42,14 @@ def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
 def main(argv: list[str] | None = None) -> int:
     args = parse_args(argv)
     simulator = SimulatorServer(
-        args.host, args.port, log_requests=not args.quiet, storages=args.storages, seed=args.seed,
+        args.host, args.port, log_requests=not args.quiet, control_endpoints=args.control, storages=args.storages, seed=args.seed,
         job_polls=args.job_polls, session_timeout=args.session_timeout, latency_ms=args.latency_ms,
         foreign_location=args.foreign_location, jobs_never_finish=args.jobs_never_finish,
         reconnect_result=args.reconnect_result, update_tags=args.update_tags, account=args.account,
         password=args.password, time_zone=args.time_zone)
+    control = f"control endpoints under {simulator.url}/_sim/" if args.control else "no control endpoints"
     print(f"ZStack simulator: {simulator.url}/zstack/v1 ({args.storages} storages, "
-          f"account {args.account}); control endpoints under {simulator.url}/_sim/", file=sys.stderr)
+          f"account {args.account}); {control}", file=sys.stderr)
     try:
         simulator.serve_forever()
     except KeyboardInterrupt:

@@ -33,12 +33,14 @@ _SESSION_IN_PATH = re.compile(r"(/accounts/sessions/)[^/]+")
 
 class SimulatorServer:
     def __init__(self, host: str = "127.0.0.1", port: int = 0, *, log_requests: bool = True,
-                 **options: Any) -> None:
+                 control_endpoints: bool = True, **options: Any) -> None:
         self.options = Options(**options)  # unknown keywords fail loudly here
         self.state = State(self.options)
         self.log_requests = log_requests
         self.api = ZStackApi(self.state, lambda: self.url)
         self.control = control.Control(self)
+        # /_sim/ can read stored SSH passwords and rewrite state: on for in-process tests, opt-in on the CLI.
+        self.control_endpoints = control_endpoints
         self._httpd = _HttpServer((host, port), self)
         self._thread: threading.Thread | None = None
 
@@ -78,7 +80,7 @@ class SimulatorServer:
     # -- request handling -------------------------------------------------------------------
 
     def handle(self, request: Request) -> Response:
-        if request.path.startswith("/_sim/"):
+        if request.path.startswith("/_sim/") and self.control_endpoints:
             return self.control.handle(request)
         if request.path == "/zstack" or request.path.startswith("/zstack/"):
             return self._handle_zstack(request)

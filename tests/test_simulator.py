@@ -14,6 +14,8 @@ import subprocess
 import sys
 import threading
 import time
+import urllib.error
+import urllib.request
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -21,6 +23,7 @@ from urllib.parse import urlencode, urlsplit
 
 import pytest
 
+from simulator.__main__ import parse_args
 from simulator.server import SimulatorServer
 
 API = "/zstack/v1"
@@ -1043,3 +1046,12 @@ def test_the_command_line_serves_the_api_and_logs_one_line_per_request_without_s
     assert re.search(r"GET /zstack/v1/api-jobs/[0-9a-f]{32} 200", log)
     for secret in ("cli-secret", "ssh-canary", hashlib.sha512(b"cli-secret").hexdigest(), zs.session):
         assert secret not in log
+
+
+def test_the_control_endpoints_are_off_unless_asked_for():
+    """They can read stored SSH passwords: the command line serves them only with --control."""
+    assert parse_args([]).control is False and parse_args(["--control"]).control is True
+    with SimulatorServer(port=0, log_requests=False, control_endpoints=False) as closed:
+        with pytest.raises(urllib.error.HTTPError) as refused:
+            urllib.request.urlopen(f"{closed.url}/_sim/storages", timeout=5)
+        assert refused.value.code == 404
