@@ -8,7 +8,7 @@ import pytest
 from django.contrib.auth import get_user_model
 
 from dashboard.accounts.roles import Role, assign_role
-from dashboard.storages import services
+from dashboard.storages import changes
 from dashboard.storages.forms import sign_snapshot
 from dashboard.zstack.client import get_client
 
@@ -69,7 +69,7 @@ def form_data(uuid: str, **overrides) -> dict:
         "name": storage.name, "description": storage.description or "", "hostname": storage.hostname,
         "username": storage.username, "password": "", "sshPort": str(storage.ssh_port),
         "systemTags": "\n".join(tags.system_texts), "userTags": "\r\n".join(tags.user_texts),
-        "loaded": sign_snapshot(uuid, services.editable_values(storage, tags)),
+        "loaded": sign_snapshot(uuid, changes.editable_values(storage, tags)),
     }
     data.update(overrides)
     return data

@@ -11,7 +11,7 @@ from dashboard.accounts.roles import Role
 from dashboard.audit import log as audit
 from dashboard.audit.log import Action, Outcome
 from dashboard.audit.models import AuditEvent
-from dashboard.storages import services
+from dashboard.storages import changes, services
 from dashboard.zstack.client import get_client
 from tests.storage_helpers import body_of, header, storage_named, zstack_requests
 
@@ -28,7 +28,7 @@ def uuid(zstack_settings) -> str:
 def current_values(uuid: str, **overrides) -> tuple[dict, dict]:
     """(the form's submitted values with ``overrides``, the snapshot of the values as loaded)."""
     client = get_client()
-    loaded = services.editable_values(client.get_image_store(uuid), client.get_tags(uuid))
+    loaded = changes.editable_values(client.get_image_store(uuid), client.get_tags(uuid))
     values = {**loaded, "systemTags": tuple(loaded["systemTags"]), "userTags": tuple(loaded["userTags"]),
               "password": ""}
     values.update(overrides)

@@ -13,7 +13,7 @@ from django.utils.translation import gettext_lazy as _
 from dashboard.audit.labels import FIELD_LABELS
 
 from .selectors import QUERY_BREAKERS
-from .services import EDITABLE_FIELDS
+from .changes import EDITABLE_FIELDS
 
 NAME_MAX = 255  # name, hostname, username, password (UpdateImageStoreBackupStorageAction @Param)
 DESCRIPTION_MAX = 2048
@@ -105,7 +105,7 @@ class StorageEditForm(forms.Form):
 
     @classmethod
     def for_storage(cls, uuid: str, values: dict) -> StorageEditForm:
-        """Unbound, prefilled with ZStack's values (services.editable_values) and their snapshot."""
+        """Unbound, prefilled with ZStack's values (changes.editable_values) and their snapshot."""
         return cls(initial={**values, "loaded": sign_snapshot(uuid, values)}, uuid=uuid)
 
     name = forms.CharField(label=FIELD_LABELS["name"], max_length=NAME_MAX)

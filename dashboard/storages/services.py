@@ -26,15 +26,10 @@ from dashboard.zstack.client import get_client, new_job_uuid
 from dashboard.zstack.errors import OutcomeUnknown, ZStackError
 from dashboard.zstack.inventory import BackupStorage, ResourceTags, WriteResult
 
-PLAIN_FIELDS = {  # form / API field name -> BackupStorage attribute
-    "name": "name",
-    "description": "description",
-    "hostname": "hostname",
-    "username": "username",
-    "sshPort": "ssh_port",
-}
-TAG_FIELDS = ("systemTags", "userTags")
-EDITABLE_FIELDS = (*PLAIN_FIELDS, *TAG_FIELDS)  # what the edit form shows and snapshots (never the password)
+from .changes import (
+    PLAIN_FIELDS, TAG_FIELDS, Conflict, edited_fields, editable_values, find_conflicts, storage_diff, tag_texts,
+)
+
 TAGS_NOT_STORED = "console.tags-not-stored"  # our audit code: ZStack took added tags without storing them
 logger = logging.getLogger(__name__)
 
@@ -44,16 +39,6 @@ logger = logging.getLogger(__name__)
 
 class StorageWriteError(Exception):
     """Base of the service's errors; views show ``message``."""
-
-
-@dataclass(frozen=True, slots=True)
-class Conflict:
-    """A field the user edited that someone else changed in ZStack, to another value, meanwhile."""
-
-    field: str
-    loaded: Any  # when the form was loaded
-    current: Any  # in ZStack now
-    yours: Any  # what the user submitted
 
 
 class StaleForm(StorageWriteError):
@@ -158,13 +143,10 @@ def storage_update(*, actor: Actor, uuid: str, changes: dict[str, Any],
     client = get_client()
     current, tags = client.get_image_store(uuid), client.get_tags(uuid)
     now = editable_values(current, tags)
-    edited = {field: changes[field] for field in EDITABLE_FIELDS
-              if _is_given(field, changes) and not _same(field, loaded.get(field), changes[field])}
+    edited = edited_fields(loaded, changes)
     password = changes.get("password") or None
-    diff = _diff(current, tags, {**edited, "password": password})
-    conflicts = tuple(Conflict(field=field, loaded=loaded.get(field), current=now[field], yours=value)
-                      for field, value in edited.items()
-                      if not _same(field, now[field], loaded.get(field)) and not _same(field, now[field], value))
+    diff = storage_diff(current, tags, {**edited, "password": password})
+    conflicts = find_conflicts(loaded=loaded, now=now, edited=edited)
     if conflicts:
         _record_safely(actor=actor, action=Action.UPDATE, storage_uuid=uuid, storage_name=current.name or "",
                        outcome=Outcome.CONFLICT, changes=list(diff),
@@ -229,7 +211,7 @@ def _send_update(client, current: BackupStorage, tags: ResourceTags, diff: tuple
         except ZStackError as error:
             fresh_tags, tags_error = None, error.user_message
     for field, texts in added.items():
-        stored = () if fresh_tags is None else _tag_texts(fresh_tags, field)
+        stored = () if fresh_tags is None else tag_texts(fresh_tags, field)
         missing = tuple(t for t in texts if t not in stored) if fresh_tags is not None else ()
         if missing:
             failed.append(PartFailed(field=field, tags=missing, kind="not-stored", code=TAGS_NOT_STORED,
@@ -282,15 +264,6 @@ def storage_update_invalid(*, actor: Actor, uuid: str, errors: dict[str, list[st
 
 
 # --- helpers -----------------------------------------------------------------------------------
-
-
-def editable_values(storage: BackupStorage, tags: ResourceTags) -> dict[str, Any]:
-    """The edit form's values as ZStack holds them: its initial data and its signed snapshot."""
-    return {
-        "name": storage.name or "", "description": storage.description or "", "hostname": storage.hostname or "",
-        "username": storage.username or "", "sshPort": storage.ssh_port,
-        "systemTags": list(tags.system_texts), "userTags": list(tags.user_texts),
-    }
 
 
 def _audited_write(actor: Actor, action: Action, current: BackupStorage, changes, call) -> _Applied:
@@ -354,48 +327,3 @@ def _record_safely(**kwargs) -> None:
 
 def _ms_since(started: float) -> int:
     return int((time.monotonic() - started) * 1000)
-
-
-def _tag_texts(tags: ResourceTags, field: str) -> tuple[str, ...]:
-    return tags.system_texts if field == "systemTags" else tags.user_texts
-
-
-def _current_value(storage: BackupStorage, tags: ResourceTags, field: str):
-    if field in TAG_FIELDS:
-        return _tag_texts(tags, field)
-    return getattr(storage, PLAIN_FIELDS[field])
-
-
-def _is_given(field: str, changes: dict[str, Any]) -> bool:
-    """Absent (or None, except a blanked description) means "keep ZStack's value"."""
-    return field in changes and (changes[field] is not None or field == "description")
-
-
-def _same(field: str, a, b) -> bool:
-    if field in TAG_FIELDS:  # a set of texts: ZStack keeps no order
-        return set(a or ()) == set(b or ())
-    if field in ("name", "description", "hostname", "username"):  # ZStack omits null strings: blank = absent
-        return (a or "") == (b or "")
-    return a == b
-
-
-def _diff(storage: BackupStorage, tags: ResourceTags, changes: dict[str, Any]) -> tuple[FieldChange, ...]:
-    """What sending ``changes`` would change in ZStack now (the password only as "changed")."""
-    diff: list[FieldChange] = []
-    for field in PLAIN_FIELDS:
-        if not _is_given(field, changes):
-            continue
-        current, wanted = _current_value(storage, tags, field), changes[field]
-        if not _same(field, current, wanted):
-            diff.append(FieldChange(field=field, before=current, after=wanted or ""))
-    if changes.get("password"):
-        diff.append(FieldChange(field="password", changed=True))  # the fact only, never the value
-    for field in TAG_FIELDS:
-        if not _is_given(field, changes):
-            continue
-        current, wanted = _current_value(storage, tags, field), tuple(changes[field])
-        added = tuple(t for t in wanted if t not in current)
-        removed = tuple(t for t in current if t not in wanted)
-        if added or removed:
-            diff.append(FieldChange(field=field, before=current, after=wanted, added=added, removed=removed))
-    return tuple(diff)

@@ -21,7 +21,7 @@ from dashboard.audit import selectors as audit_selectors
 from dashboard.audit.log import Action
 from dashboard.zstack.errors import ResourceNotFound, ZStackError
 
-from . import selectors, services
+from . import changes, selectors, services
 from .forms import StorageEditForm, StorageFilterForm, sign_snapshot
 from .templatetags.storage_tags import field_label
 
@@ -108,7 +108,7 @@ def storage_edit(request, uuid):
         raise Http404(_("No backup storage with this UUID.")) from None
     except ZStackError as error:
         return _render_edit(request, uuid, StorageEditForm(uuid=uuid), load_error=error, status=503)
-    form = StorageEditForm.for_storage(uuid, services.editable_values(storage, tags))
+    form = StorageEditForm.for_storage(uuid, changes.editable_values(storage, tags))
     return _render_edit(request, uuid, form, storage_name=storage.name)
 
 
