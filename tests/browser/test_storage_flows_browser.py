@@ -227,6 +227,10 @@ def test_saving_the_edit_form_swaps_the_refreshed_card_in_place_without_a_reload
     assert_no_reload(page)
     expect(card).to_be_focused()
     expect(page.locator("#live-region")).to_contain_text("Saved")
+    # The heading, the breadcrumb and the page's recent changes follow the card (out-of-band swaps).
+    expect(page.locator("#storage-title")).to_have_text("bs-prod-bj-02-renamed")
+    expect(page.locator("#storage-crumb")).to_have_text("bs-prod-bj-02-renamed")
+    expect(page.locator("#storage-history")).to_contain_text("Moved to the new rack")
     # ZStack really has the new values
     stored = next(s for s in sim.storages() if s["uuid"] == uuid)
     assert (stored["name"], stored["description"], stored["sshPort"]) == (
