@@ -22,12 +22,23 @@ def env_bool(name: str, default: bool = False) -> bool:
 
 DEBUG = env_bool("DJANGO_DEBUG")
 
+
+def _demo_secret_key() -> str:
+    """The local demo's key (DEBUG only), kept beside its database in the git-ignored var/, readable by
+    its owner alone, so sessions and signed audit checkpoints stay valid across runs and commands."""
+    path = BASE_DIR / "var" / "demo-secret-key"
+    if not path.exists():
+        path.parent.mkdir(exist_ok=True)
+        path.touch(mode=0o600)
+        path.write_text(secrets.token_urlsafe(50))
+    return path.read_text().strip()
+
+
 SECRET_KEY = os.environ.get("DJANGO_SECRET_KEY", "")
 if not SECRET_KEY:
     if not DEBUG:
         raise ImproperlyConfigured("Set DJANGO_SECRET_KEY (or DJANGO_DEBUG=1 for a local demo).")
-    # A throwaway key for the local demo only; never a committed one.
-    SECRET_KEY = secrets.token_urlsafe(50)
+    SECRET_KEY = _demo_secret_key()
 
 # Old keys after a rotation: sessions signed with them stay valid, and audit checkpoints still verify.
 SECRET_KEY_FALLBACKS = [k for k in os.environ.get("DJANGO_SECRET_KEY_FALLBACKS", "").split(",") if k]
@@ -182,11 +193,9 @@ if TRUSTED_PROXIES:
 # --- ZStack -------------------------------------------------------------------------------------
 ZSTACK_URL = os.environ.get("ZSTACK_URL", "http://127.0.0.1:8080").rstrip("/")
 ZSTACK_ACCOUNT = os.environ.get("ZSTACK_ACCOUNT", "admin")
-ZSTACK_PASSWORD = os.environ.get("ZSTACK_PASSWORD", "")
-if not ZSTACK_PASSWORD:
-    if not DEBUG:
-        raise ImproperlyConfigured("Set ZSTACK_PASSWORD, the password of the ZStack account the console uses.")
-    ZSTACK_PASSWORD = "password"  # the bundled simulator's demo account
+# No default outside DEBUG (then "password", the bundled simulator's demo account). Commands that
+# never call ZStack (migrate, adduser, verify_audit) run without it; pages say it is missing.
+ZSTACK_PASSWORD = os.environ.get("ZSTACK_PASSWORD") or ("password" if DEBUG else "")
 # ZStack sends dates without a zone, in the management node's local time (zstack-api.md §8).
 ZSTACK_TIME_ZONE = os.environ.get("ZSTACK_TIME_ZONE", "Asia/Shanghai")
 ZSTACK_TIMEOUT = float(os.environ.get("ZSTACK_TIMEOUT", "10"))  # seconds, each HTTP call

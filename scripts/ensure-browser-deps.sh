@@ -8,7 +8,9 @@ cd "$(dirname "$0")/.."
 
 need_apt=()
 command -v chromium >/dev/null 2>&1 || need_apt+=(chromium)
-command -v npm >/dev/null 2>&1 || need_apt+=(npm)
+# npm only when axe-core must be (re)installed: lock file changed since the last install, or none yet.
+axe_current() { [ -f node_modules/axe-core/axe.min.js ] && cmp -s package-lock.json node_modules/.installed-lock.json; }
+axe_current || command -v npm >/dev/null 2>&1 || need_apt+=(npm)
 # grep without -q reads all input: with pipefail, -q would SIGPIPE fc-list and read as "missing".
 fc-list : family 2>/dev/null | grep -i "noto sans cjk" >/dev/null || need_apt+=(fonts-noto-cjk)
 if [ ${#need_apt[@]} -gt 0 ]; then
@@ -21,8 +23,7 @@ if [ ${#need_apt[@]} -gt 0 ]; then
   DEBIAN_FRONTEND=noninteractive apt-get install -y -qq "${need_apt[@]}" >/dev/null
 fi
 
-# Reinstall only when the lock file changed since the last install (a copy of it is the stamp).
-if [ ! -f node_modules/axe-core/axe.min.js ] || ! cmp -s package-lock.json node_modules/.installed-lock.json; then
+if ! axe_current; then
   npm ci --no-audit --no-fund --silent
   cp package-lock.json node_modules/.installed-lock.json
 fi

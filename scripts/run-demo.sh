@@ -6,8 +6,6 @@ cd "$(dirname "$0")/.."
 PY=.venv/bin/python
 
 export DJANGO_DEBUG="${DJANGO_DEBUG:-1}"
-# A fresh key per demo run: nothing secret is committed, and demo sessions end with the demo.
-export DJANGO_SECRET_KEY="${DJANGO_SECRET_KEY:-$($PY -c 'import secrets; print(secrets.token_urlsafe(50))')}"
 mkdir -p var/staticfiles  # whitenoise serves collected files from here, and warns when it is missing
 
 $PY manage.py migrate --noinput

@@ -10,6 +10,7 @@ from django.urls import reverse
 from dashboard.audit import log as audit
 from dashboard.accounts.actor import Actor
 from dashboard.accounts.roles import Role, assign_role
+from tests.storage_helpers import login_as  # noqa: F401
 
 
 def test_healthz_answers_without_login(client):
@@ -62,9 +63,18 @@ def test_production_settings_refuse_to_start_without_a_secret_key():
     assert result.returncode != 0 and "DJANGO_SECRET_KEY" in result.stderr
 
 
-def test_production_settings_refuse_to_start_without_the_zstack_password():
+def test_production_settings_need_no_zstack_password_for_commands_that_never_call_zstack():
     result = _import_settings(DJANGO_SECRET_KEY="k" * 50)
-    assert result.returncode != 0 and "ZSTACK_PASSWORD" in result.stderr
+    assert result.returncode == 0, result.stderr
+
+
+@pytest.mark.django_db
+def test_without_a_zstack_password_pages_say_so_and_zstack_is_not_asked(login_as, zstack_settings, settings):
+    settings.ZSTACK_PASSWORD = ""
+    response = login_as(Role.VIEWER).get("/storages/")
+    assert response.status_code == 503
+    assert "ZSTACK_PASSWORD" in response.content.decode()
+    assert [r for r in zstack_settings.requests() if r["path"].endswith("/accounts/login")] == []
 
 
 def test_production_settings_start_with_both_and_debug_stays_off():

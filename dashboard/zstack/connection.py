@@ -21,7 +21,7 @@ import requests
 from django.views.decorators.debug import sensitive_variables
 
 from . import jobs, transport
-from .errors import JobLost, OutcomeUnknown, ProtocolError, SessionExpired, ZStackError, ZStackUnavailable
+from .errors import AuthenticationFailed, JobLost, OutcomeUnknown, ProtocolError, SessionExpired, ZStackError, ZStackUnavailable
 from .inventory import Session
 
 logger = logging.getLogger("dashboard.zstack.client")
@@ -58,6 +58,7 @@ class Connection:
         self.account = account
         # ZStack compares the lowercase hex SHA-512 verbatim (§2.1); the plain password is not kept.
         self._password_hash = hashlib.sha512(password.encode("utf-8")).hexdigest()
+        self._has_password = bool(password)
         self.tz = ZoneInfo(time_zone) if isinstance(time_zone, str) else time_zone
         self.timeout = timeout
         self.job_deadline = job_deadline
@@ -91,6 +92,8 @@ class Connection:
     # credential) and request bodies are hidden (ARCHITECTURE.md §3, "never echo a password").
     @sensitive_variables()
     def _login_locked(self) -> Session:
+        if not self._has_password:  # don't ask ZStack to reject an empty password: say what is missing
+            raise AuthenticationFailed("no password is configured for the ZStack account (ZSTACK_PASSWORD)")
         body = {"logInByAccount": {"accountName": self.account, "password": self._password_hash}}
         # Logging in changes nothing: a lost answer is "unreachable", never an unknown outcome.
         _, reply = self._request("PUT", "/accounts/login", body=body, write=False)
