@@ -457,6 +457,120 @@ def test_a_dropped_connection_on_a_put_is_never_retried_and_its_outcome_is_unkno
     assert storage_named(sim, "bs-prod-bj-01")["uuid"] == target["uuid"]  # unchanged, never re-sent
 
 
+# Each kind of lost or unreadable answer to a write, over real HTTP (the fake-session tests in
+# test_zstack_errors.py pin the pure mapping; these prove it holds for real sockets and real bodies).
+
+UPDATE_PUT = f"PUT {API}/backup-storage/image-store/"
+JOB_POLL = f"GET {API}/api-jobs/"
+
+
+def polls(sim):
+    return calls(sim, "GET", f"{API}/api-jobs/")
+
+
+@pytest.mark.parametrize("status", [502, 504])
+def test_a_proxy_error_answering_an_update_leaves_its_outcome_unknown_and_it_is_sent_once(sim, client, status):
+    target = storage_named(sim, "bs-prod-bj-01")
+    client.login()
+    sim.clear_requests()
+    sim.set_faults(fail_next=[{"status": status, "raw_body": "<html>Bad Gateway</html>", "match": UPDATE_PUT}])
+    with pytest.raises(errors.OutcomeUnknown) as caught:
+        client.update_image_store(target["uuid"], name="maybe")
+    error = caught.value
+    assert type(error) is errors.OutcomeUnknown
+    assert (error.code, error.http_status) == ("sdk.outcome-unknown", status)
+    [put] = calls(sim, "PUT")
+    assert error.job_uuid == put["headers"]["X-Job-UUID"]
+    assert polls(sim) == []  # no job location to follow
+
+
+@pytest.mark.parametrize("status", [502, 504])
+def test_a_proxy_error_answering_a_query_means_unreachable_and_is_retried(sim, client, status):
+    client.login()
+    sim.clear_requests()
+    sim.set_faults(fail_next=[{"status": status, "raw_body": "Bad Gateway", "match": f"GET {API}/zones"}] * 3)
+    with pytest.raises(errors.ZStackUnavailable) as caught:
+        client.query_zones()
+    assert (caught.value.code, caught.value.http_status) == ("sdk.unreachable", status)
+    assert len(calls(sim, "GET")) == 3
+
+
+@pytest.mark.parametrize("status, body", [(202, ""), (202, "{\"location\": "), (200, "<html>ok</html>"),
+                                          (200, "[]")])
+def test_an_unreadable_success_answering_a_write_leaves_its_outcome_unknown_and_it_is_sent_once(
+        sim, client, status, body):
+    target = storage_named(sim, "bs-prod-bj-02")
+    client.login()
+    sim.clear_requests()
+    sim.set_faults(fail_next=[{"status": status, "raw_body": body, "match": f"PUT {API}/backup-storage/"}])
+    with pytest.raises(errors.OutcomeUnknown) as caught:
+        client.change_state(target["uuid"], "disable")
+    error = caught.value
+    assert type(error) is errors.OutcomeUnknown
+    assert (error.code, error.http_status) == ("sdk.outcome-unknown", status)
+    [put] = calls(sim, "PUT")
+    assert error.job_uuid == put["headers"]["X-Job-UUID"]
+    assert polls(sim) == []
+
+
+def test_a_job_whose_polls_lose_the_connection_after_the_202_leaves_the_outcome_unknown(sim, client):
+    target = storage_named(sim, "bs-prod-bj-01")
+    client.login()
+    sim.clear_requests()
+    # Polls are reads, retried twice: all three attempts lose the connection.
+    sim.set_faults(fail_next=[{"drop": True, "match": JOB_POLL}] * 3)
+    with pytest.raises(errors.OutcomeUnknown) as caught:
+        client.update_image_store(target["uuid"], description="maybe")
+    error = caught.value
+    assert type(error) is errors.OutcomeUnknown
+    assert error.code == "sdk.outcome-unknown"
+    [put] = calls(sim, "PUT")
+    assert error.job_uuid == put["headers"]["X-Job-UUID"]
+    assert [p["path"] for p in polls(sim)] == [f"{API}/api-jobs/{error.job_uuid}"] * 3
+    assert sim.faults()["fail_next"] == []  # every injected drop was met
+
+
+def test_a_job_poll_losing_the_connection_once_is_retried_and_the_write_completes_sent_once(sim, client):
+    target = storage_named(sim, "bs-prod-bj-01")
+    client.login()
+    sim.clear_requests()
+    sim.set_faults(fail_next=[{"drop": True, "match": JOB_POLL}])
+    result = client.update_image_store(target["uuid"], description="after a lost poll")
+    assert result.inventory.description == "after a lost poll"
+    [put] = calls(sim, "PUT")
+    assert put["headers"]["X-Job-UUID"] == result.job_uuid
+    assert len(polls(sim)) >= 2
+
+
+def test_a_job_poll_answered_with_sys_1010_is_unavailable_not_an_unknown_outcome(sim, client):
+    target = storage_named(sim, "bs-prod-bj-01")
+    client.login()
+    sim.clear_requests()
+    sim.set_faults(fail_next=[{"status": 503, "code": "SYS.1010", "details": "mn starting", "match": JOB_POLL}] * 3)
+    with pytest.raises(errors.ZStackUnavailable) as caught:
+        client.reconnect_image_store(target["uuid"])
+    error = caught.value
+    assert not isinstance(error, errors.OutcomeUnknown)
+    assert (error.code, error.details, error.http_status) == ("SYS.1010", "mn starting", 503)
+    assert error.description == "Management server is not ready to serve"
+    [put] = calls(sim, "PUT")
+    assert error.job_uuid == put["headers"]["X-Job-UUID"]
+    assert len(polls(sim)) == 3  # polls are reads: retried, then the answer stands
+
+
+def test_a_job_ending_with_sys_1010_is_unavailable_with_the_job_uuid(sim, client):
+    target = storage_named(sim, "bs-prod-bj-01")
+    sim.set_faults(fail_next_jobs=[{"code": "SYS.1010", "details": "mn not ready"}])
+    with pytest.raises(errors.ZStackUnavailable) as caught:
+        client.change_state(target["uuid"], "disable")
+    error = caught.value
+    assert not isinstance(error, errors.OutcomeUnknown)
+    assert (error.code, error.details, error.http_status) == ("SYS.1010", "mn not ready", 503)
+    assert len(action_puts(sim)) == 1
+    assert error.job_uuid == action_puts(sim)[0]["headers"]["X-Job-UUID"]
+    assert storage_named(sim, "bs-prod-bj-01")["state"] == "Enabled"  # the failed job did nothing
+
+
 def test_a_refused_port_raises_unavailable(sim):
     with pytest.raises(errors.ZStackUnavailable) as caught:
         ZStackClient(refused_url(), "admin", "password", timeout=1.0).query_zones()
