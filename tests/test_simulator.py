@@ -1048,10 +1048,32 @@ def test_the_command_line_serves_the_api_and_logs_one_line_per_request_without_s
         assert secret not in log
 
 
+def control_status(url: str) -> int:
+    try:
+        with urllib.request.urlopen(f"{url}/_sim/storages", timeout=5) as response:
+            return response.status
+    except urllib.error.HTTPError as error:
+        return error.code
+
+
 def test_the_control_endpoints_are_off_unless_asked_for():
     """They can read stored SSH passwords: the command line serves them only with --control."""
     assert parse_args([]).control is False and parse_args(["--control"]).control is True
     with SimulatorServer(port=0, log_requests=False, control_endpoints=False) as closed:
-        with pytest.raises(urllib.error.HTTPError) as refused:
-            urllib.request.urlopen(f"{closed.url}/_sim/storages", timeout=5)
-        assert refused.value.code == 404
+        assert control_status(closed.url) == 404
+
+
+@pytest.mark.parametrize(("options", "expected"), [([], 404), (["--control"], 200)])
+def test_the_command_line_serves_the_control_endpoints_only_with_control(options, expected) -> None:
+    """`python -m simulator` itself, not just parse_args: the in-process default is to serve them."""
+    root = Path(__file__).resolve().parents[1]
+    process = subprocess.Popen([sys.executable, "-m", "simulator", "--port", "0", "--storages", "2", "--quiet",
+                                *options], cwd=root, stderr=subprocess.PIPE, text=True)
+    try:
+        banner = process.stderr.readline()
+        url = re.search(r"(http://127\.0\.0\.1:\d+)/zstack/v1", banner).group(1)
+        assert control_status(url) == expected
+        assert ZStack(url).get("/zones").status == 200  # the API itself is served either way
+    finally:
+        process.terminate()
+        process.communicate(timeout=10)
