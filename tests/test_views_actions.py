@@ -93,6 +93,24 @@ def test_plain_reconnect_failure_redirects_with_the_error_message(login_as, zsta
     assert "SYS.1006" in html and "host unreachable" in html and "correlation id" in html
 
 
+@pytest.mark.parametrize("fault", ["job fails", "job never finishes"])
+def test_a_failed_action_answers_htmx_with_the_card_at_200_and_a_plain_post_with_a_redirect(
+        login_as, zstack_settings, uuid, settings, fault):
+    """htmx 2 swaps only 2xx answers, and a plain post follows post/redirect/get, whatever the error."""
+    client = login_as(Role.ADMIN)
+    settings.ZSTACK_JOB_DEADLINE = 0.5
+    for headers in (HTMX, {}):
+        if fault == "job fails":
+            zstack_settings.set_faults(fail_next_jobs=[{"code": "SYS.1006", "details": "host unreachable"}])
+        else:
+            zstack_settings.set_faults(jobs_never_finish=True)
+        response = client.post(f"/storages/{uuid}/reconnect/", **headers)
+        if headers:
+            assert response.status_code == 200 and f'id="storage-card-{uuid}"' in response.content.decode()
+        else:
+            assert response.status_code == 302 and response["Location"] == f"/storages/{uuid}/"
+
+
 def test_disable_asks_for_confirmation_first_with_a_page_that_works_without_javascript(login_as, zstack_settings, uuid):
     client = login_as(Role.ADMIN)
     zstack_settings.clear_requests()

@@ -3,12 +3,14 @@
 from __future__ import annotations
 
 import re
+from html.parser import HTMLParser
 
 import pytest
 import requests
 
 from dashboard.audit.models import AuditEvent
 from dashboard.accounts.roles import Role
+from dashboard.zstack.client import get_client
 from tests.storage_helpers import (  # noqa: F401
     HTMX, body_of, form_data, header, login_as, storage_named, zstack_requests,
 )
@@ -25,6 +27,41 @@ def uuid(zstack_settings) -> str:
 
 def puts(sim) -> list[dict]:
     return zstack_requests(sim, "PUT")
+
+
+class _FormValues(HTMLParser):
+    """What a browser would submit from the rendered edit form: its inputs' values and textareas' texts."""
+
+    def __init__(self):
+        super().__init__(convert_charrefs=True)
+        self.values: dict[str, str] = {}
+        self._textarea: str | None = None
+
+    def handle_starttag(self, tag, attrs):
+        attrs = dict(attrs)
+        if tag == "input" and attrs.get("name") and attrs.get("type") != "submit":
+            self.values[attrs["name"]] = attrs.get("value") or ""
+        elif tag == "textarea":
+            self._textarea = attrs["name"]
+            self.values[self._textarea] = ""
+
+    def handle_endtag(self, tag):
+        if tag == "textarea":
+            self._textarea = None
+
+    def handle_data(self, data):
+        if self._textarea is not None:
+            self.values[self._textarea] += data
+
+
+def submitted_values(html: str) -> dict[str, str]:
+    parser = _FormValues()
+    parser.feed(html)
+    values = parser.values
+    for name in ("description", "systemTags", "userTags"):  # a browser drops the newline after <textarea>
+        if values.get(name, "").startswith("\n"):
+            values[name] = values[name][1:]
+    return values
 
 
 # --- permissions -------------------------------------------------------------------------------
@@ -346,6 +383,41 @@ def test_a_stale_form_is_not_written_shows_the_three_values_and_can_be_resubmitt
     resubmitted = client.post(f"/storages/{uuid}/edit/", {**data, "loaded": fresh}, **HTMX)
     assert "Saved." in resubmitted.content.decode()
     assert storage_named(zstack_settings, "my-name")["description"] == "my description"
+
+
+def test_saving_a_stale_form_again_keeps_a_colleagues_change_to_a_field_the_user_never_touched(
+        login_as, zstack_settings, uuid):
+    client = login_as(Role.ADMIN)
+    data = form_data(uuid, description="mine")  # the user edits only the description
+    zstack_settings.patch_storage(uuid, name="their-name", description="theirs")
+    stale = client.post(f"/storages/{uuid}/edit/", data, **HTMX)
+    assert "changed in ZStack since you opened the form" in stale.content.decode()
+    assert "Fields you did not edit now show their current values in ZStack." in stale.content.decode()
+    review = submitted_values(stale.content.decode())
+    assert review["name"] == "their-name"  # the untouched field now shows ZStack's value
+    assert review["description"] == "mine"  # the user's edit stays
+    zstack_settings.clear_requests()
+
+    saved = client.post(f"/storages/{uuid}/edit/", review, **HTMX)  # "Save anyway"
+    assert "Saved." in saved.content.decode()
+    [put] = puts(zstack_settings)
+    assert body_of(put) == {"updateImageStoreBackupStorage": {"description": "mine"}}
+    assert storage_named(zstack_settings, "their-name")["description"] == "mine"
+
+
+def test_the_stale_review_form_shows_zstacks_current_tags_for_tag_fields_the_user_left_alone(
+        login_as, zstack_settings, uuid):
+    client = login_as(Role.ADMIN)
+    data = form_data(uuid, name="my-name")
+    zstack_settings.patch_storage(uuid, name="their-name")
+    tag = next(t for t in zstack_settings.tags() if t["resourceUuid"] == uuid and t["tag"] == "owner::storage-team")
+    get_client().delete_tag(tag["uuid"])  # a colleague removed a tag meanwhile
+    review = submitted_values(client.post(f"/storages/{uuid}/edit/", data, **HTMX).content.decode())
+    assert (review["name"], review["userTags"]) == ("my-name", "env::prod")
+    zstack_settings.clear_requests()
+    client.post(f"/storages/{uuid}/edit/", review, **HTMX)
+    assert zstack_requests(zstack_settings, "DELETE") == [] and zstack_requests(zstack_settings, "PUT")
+    assert [t["tag"] for t in zstack_settings.tags() if t["resourceUuid"] == uuid and t["type"] == "User"] == ["env::prod"]
 
 
 def test_plain_stale_post_answers_409_with_the_review_form(login_as, zstack_settings, uuid):

@@ -22,7 +22,7 @@ from dashboard.audit.log import Action
 from dashboard.zstack.errors import ResourceNotFound, ZStackError
 
 from . import changes, selectors, services
-from .forms import StorageEditForm, StorageFilterForm, sign_snapshot
+from .forms import StorageEditForm, StorageFilterForm, join_tags, sign_snapshot
 from .templatetags.storage_tags import field_label
 
 CARD = "storages/detail.html#storage-card"
@@ -123,13 +123,23 @@ def _edit_post(request, uuid):
     except ResourceNotFound:
         raise Http404(_("No backup storage with this UUID.")) from None
     except services.StaleForm as stale:
-        # The user's input stays for review, with a fresh snapshot: saving it again goes through.
-        data = request.POST.copy()
-        data["loaded"] = sign_snapshot(uuid, stale.current_values)
-        return _render_edit(request, uuid, StorageEditForm(data, uuid=uuid), stale=stale, status=409)
+        return _render_edit(request, uuid, _review_form(request, uuid, form, stale), stale=stale, status=409)
     except (ZStackError, services.StorageWriteError) as error:
         return _render_edit(request, uuid, form, write_error=_write_error(error), status=_error_status(error))
     return _after_write(request, uuid, _save_notice(result), result=result)
+
+
+def _review_form(request, uuid, form, stale: services.StaleForm) -> StorageEditForm:
+    """The stale form for review: the user's edits stay, every field they left alone shows ZStack's
+    current value, and the snapshot is fresh. Saving it again sends only the user's edits; a field they
+    never touched still holding its old value would count as an edit and undo a colleague's change."""
+    data = request.POST.copy()
+    edited = changes.edited_fields(form.loaded_values, form.values)
+    for field, value in stale.current_values.items():
+        if field not in edited:
+            data[field] = join_tags(value) if field in changes.TAG_FIELDS else ("" if value is None else str(value))
+    data["loaded"] = sign_snapshot(uuid, stale.current_values)
+    return StorageEditForm(data, uuid=uuid)
 
 
 def _save_notice(result: services.StorageWriteOutcome) -> str | None:
@@ -195,14 +205,14 @@ def _action(request, uuid, run, success: str):
     except ResourceNotFound:
         raise Http404(_("No backup storage with this UUID.")) from None
     except (ZStackError, services.StorageWriteError) as error:
-        return _after_write(request, uuid, write_error=_write_error(error), status=_error_status(error))
+        return _after_write(request, uuid, write_error=_write_error(error))
     notice = success + " " + _("ZStack job %(job)s.") % {"job": result.correlation_id}
     return _after_write(request, uuid, notice, result=result)
 
 
-def _after_write(request, uuid, notice=None, *, result=None, write_error=None, status=200):
-    """htmx: the refreshed card in place, built from what the write got back from ZStack. Plain form
-    post: redirect to the detail page with messages."""
+def _after_write(request, uuid, notice=None, *, result=None, write_error=None):
+    """htmx: the refreshed card in place (200 even for an error, which the card shows), built from what
+    the write got back from ZStack. Plain form post: redirect to the detail page with messages (PRG)."""
     warnings = _warnings(result) if result is not None else []
     if request.htmx:
         context = _card_context(request, uuid, storage=result.storage if result else None,
