@@ -5,6 +5,7 @@ import io
 import json
 import unittest.mock as mock
 from datetime import timedelta
+from html.parser import HTMLParser
 
 import pytest
 from django.contrib.auth import get_user_model
@@ -17,7 +18,6 @@ from django.utils import timezone
 from dashboard.accounts.actor import Actor
 from dashboard.accounts.roles import Role, assign_role
 from dashboard.audit import exports, selectors
-from dashboard.audit.labels import FIELD_LABELS
 from dashboard.audit.log import Action, FieldChange, Outcome, record
 
 pytestmark = pytest.mark.django_db
@@ -143,17 +143,89 @@ def test_invalid_filters_do_not_count_or_read_the_audit_table(client):
     assert not [q["sql"] for q in queries if "audit_auditevent" in q["sql"]]
 
 
-def test_the_log_names_each_field_as_the_edit_form_labels_it():
-    from dashboard.storages.forms import StorageEditForm
+EDITED_FIELDS = ("name", "description", "hostname", "username", "password", "sshPort", "systemTags", "userTags")
 
-    form = StorageEditForm()
-    assert {name: str(FIELD_LABELS[name]) for name in form.UPDATE_FIELDS} == {
-        name: str(form.fields[name].label) for name in form.UPDATE_FIELDS
-    }
-    assert [str(label) for label in FIELD_LABELS.values()] == [
-        "Name", "Description", "Host name or IP address", "SSH user name", "SSH password", "SSH port",
-        "System tags", "User tags", "State",
-    ]  # fmt: skip
+
+class _PageText(HTMLParser):
+    """The visible <label> text per `for` id, the id of each form control, and the field names shown in
+    each audit row's diff (the <strong> of each item of its ul.tag-list), in page order."""
+
+    def __init__(self) -> None:
+        super().__init__()
+        self.labels: dict[str, str] = {}
+        self.controls: dict[str, str] = {}  # id -> name
+        self.diff_names: dict[str, list[str]] = {}  # audit row id -> field names shown
+        self._label_for: str | None = None
+        self._row: str | None = None
+        self._in_diff = False
+        self._strong: list[str] | None = None
+
+    def handle_starttag(self, tag, attrs):
+        attrs = dict(attrs)
+        if tag == "label":
+            self._label_for = attrs.get("for")
+            self.labels[self._label_for] = ""
+        elif tag in ("input", "textarea", "select") and attrs.get("id"):
+            self.controls[attrs["id"]] = attrs.get("name")
+        elif tag == "tr" and (attrs.get("id") or "").startswith("audit-event-"):
+            self._row = attrs["id"]
+            self.diff_names[self._row] = []
+        elif tag == "ul" and self._row and "tag-list" in (attrs.get("class") or "").split():
+            self._in_diff = True
+        elif tag == "strong" and self._in_diff:
+            self._strong = []
+
+    def handle_endtag(self, tag):
+        if tag == "label":
+            self._label_for = None
+        elif tag == "strong" and self._strong is not None:
+            self.diff_names[self._row].append("".join(self._strong).strip())
+            self._strong = None
+        elif tag == "ul":
+            self._in_diff = False
+        elif tag == "tr":
+            self._row = None
+
+    def handle_data(self, data):
+        if self._label_for is not None:
+            self.labels[self._label_for] += data
+        if self._strong is not None:
+            self._strong.append(data)
+
+
+def page_text(response) -> _PageText:
+    assert response.status_code == 200
+    parser = _PageText()
+    parser.feed(response.content.decode())
+    return parser
+
+
+@pytest.mark.parametrize("language", ["en", "zh-hans"])
+def test_the_audit_log_names_each_field_as_the_edit_form_labels_it(client, zstack_settings, language):
+    storage = zstack_settings.storages()[0]
+    admin = client_for(client, Role.ADMIN)  # may both edit and read the audit log
+    event = add_event(uuid=storage["uuid"], name=storage["name"], changes=(
+        FieldChange("name", before="old", after="new"),
+        FieldChange("description", before="", after="d"),
+        FieldChange("hostname", before="192.0.2.1", after="192.0.2.2"),
+        FieldChange("username", before="root", after="zs"),
+        FieldChange("password", changed=True),
+        FieldChange("sshPort", before=22, after=2222),
+        FieldChange("systemTags", added=("a::b",)),
+        FieldChange("userTags", removed=("c::d",)),
+    ))  # fmt: skip
+
+    form = page_text(admin.get(reverse("storages:edit", args=[storage["uuid"]]), HTTP_ACCEPT_LANGUAGE=language))
+    log = page_text(admin.get(reverse("audit:log"), HTTP_ACCEPT_LANGUAGE=language))
+
+    # each edit input has its visible label (label for= the input's id)
+    assert all(form.controls.get(f"id_{name}") == name for name in EDITED_FIELDS), form.controls
+    form_labels = [" ".join(form.labels.get(f"id_{name}", "").split()) for name in EDITED_FIELDS]
+    # the diff lists the changes in the order they were recorded
+    log_labels = log.diff_names[f"audit-event-{event.sequence}"]
+    assert log_labels == form_labels
+    assert all(label and label != name for label, name in zip(form_labels, EDITED_FIELDS))  # words, not API names
+    assert len(set(form_labels)) == len(EDITED_FIELDS)
 
 
 # --- filters (shared by page and exports) -------------------------------------------------------------------
