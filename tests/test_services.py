@@ -287,6 +287,65 @@ def test_tag_changes_add_in_the_update_and_delete_removed_tags_by_uuid(zstack_se
     assert tags.user_texts == ("env::prod", "team::red")
 
 
+def test_each_tag_removal_is_recorded_as_its_own_success_with_the_job_uuid_of_its_delete_tag(
+        zstack_settings, uuid):
+    values, loaded = current_values(uuid, name="bs-and-tags", userTags=("team::red",))  # drops two user tags
+    zstack_settings.clear_requests()
+    result = services.storage_update(actor=ACTOR, uuid=uuid, changes=values, loaded=loaded)
+    [put] = zstack_requests(zstack_settings, "PUT")
+    deletes = zstack_requests(zstack_settings, "DELETE")
+    assert len(deletes) == 2
+    attempt, *outcomes = events(uuid)
+    assert attempt.outcome == "attempted" and attempt.correlation_id == header(put, "X-Job-UUID")
+    assert [(e.outcome, e.attempt_id) for e in outcomes] == [("succeeded", attempt.sequence)] * 3
+    update, *removals = outcomes
+    assert update.correlation_id == header(put, "X-Job-UUID")
+    assert update.changes == [{"field": "name", "before": "bs-prod-bj-01", "after": "bs-and-tags"},
+                              {"field": "userTags", "added": ["team::red"], "removed": []}]
+    assert [(e.correlation_id, e.changes) for e in removals] == [
+        (header(delete, "X-Job-UUID"), [{"field": "userTags", "added": [], "removed": [text]}])
+        for delete, text in zip(deletes, ("env::prod", "owner::storage-team"))]
+    assert len({e.correlation_id for e in outcomes}) == 3  # three jobs, three ids
+    [change] = [c for c in result.changes if c.field == "userTags"]  # the caller still sees the whole field
+    assert (change.added, change.removed) == (("team::red",), ("env::prod", "owner::storage-team"))
+    assert result.correlation_id == header(put, "X-Job-UUID")
+
+
+def test_a_removal_alone_uses_the_attempts_job_uuid_for_its_delete_tag(zstack_settings, uuid):
+    values, loaded = current_values(uuid, userTags=("env::prod",))
+    zstack_settings.clear_requests()
+    services.storage_update(actor=ACTOR, uuid=uuid, changes=values, loaded=loaded)
+    [delete] = zstack_requests(zstack_settings, "DELETE")
+    attempt, removed = events(uuid)
+    assert attempt.correlation_id == removed.correlation_id == header(delete, "X-Job-UUID")
+    assert removed.changes == [{"field": "userTags", "added": [], "removed": ["owner::storage-team"]}]
+
+
+# --- without a form: management commands and tasks -----------------------------------------------
+
+
+def test_without_a_form_snapshot_only_the_given_fields_are_compared_and_sent(zstack_settings, uuid):
+    zstack_settings.patch_storage(uuid, name="renamed-elsewhere")  # no snapshot, so no stale check either
+    zstack_settings.clear_requests()
+    result = services.storage_update(actor=Actor.system(), uuid=uuid, changes={"description": "x"})
+    [put] = zstack_requests(zstack_settings, "PUT")
+    assert body_of(put) == {"updateImageStoreBackupStorage": {"description": "x"}}
+    assert (result.storage.name, result.storage.description) == ("renamed-elsewhere", "x")
+    attempt, succeeded = events(uuid)
+    assert (attempt.outcome, succeeded.outcome) == ("attempted", "succeeded")
+    assert succeeded.changes == [{"field": "description", "before": "Production images, Beijing",
+                                  "after": "x"}]
+    assert (succeeded.actor_user_id, succeeded.actor_username, succeeded.actor_role) == (None, "system", "")
+    assert succeeded.correlation_id == header(put, "X-Job-UUID")
+
+
+def test_without_a_form_snapshot_a_value_zstack_already_holds_sends_nothing(zstack_settings, uuid):
+    zstack_settings.clear_requests()
+    result = services.storage_update(actor=Actor.system(), uuid=uuid,
+                                     changes={"name": "bs-prod-bj-01", "userTags": ["owner::storage-team", "env::prod"]})
+    assert not result.changed and zstack_requests(zstack_settings, "PUT") == [] and events(uuid) == []
+
+
 # --- partial success: the update took effect, a tag part did not ---------------------------------
 
 

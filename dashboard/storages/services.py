@@ -14,7 +14,8 @@ from __future__ import annotations
 
 import logging
 import time
-from dataclasses import dataclass
+from collections.abc import Iterator
+from dataclasses import dataclass, replace
 from typing import Any
 
 from django.views.decorators.debug import sensitive_variables
@@ -27,7 +28,7 @@ from dashboard.zstack.errors import OutcomeUnknown, ZStackError
 from dashboard.zstack.inventory import BackupStorage, ResourceTags, WriteResult
 
 from .changes import (
-    PLAIN_FIELDS, TAG_FIELDS, Conflict, edited_fields, editable_values, find_conflicts, storage_diff, tag_texts,
+    TAG_FIELDS, Conflict, edited_fields, editable_values, find_conflicts, storage_diff, tag_texts,
 )
 
 TAGS_NOT_STORED = "console.tags-not-stored"  # our audit code: ZStack took added tags without storing them
@@ -110,19 +111,50 @@ class StorageWriteOutcome:
 
 
 @dataclass(frozen=True, slots=True)
+class _Done:
+    """One upstream job that took effect: recorded as its own SUCCEEDED row, under its own job uuid."""
+
+    correlation_id: str
+    changes: tuple[FieldChange, ...]
+    note: str | None = None
+
+
+@dataclass(frozen=True, slots=True)
 class _Applied:
     """What one audited write did upstream (internal to this module)."""
 
-    correlation_id: str
+    correlation_id: str  # the first job that took effect (the caller's reference)
     inventory: BackupStorage | None
-    changes: tuple[FieldChange, ...]
+    done: tuple[_Done, ...]  # what took effect, job by job
     tags: ResourceTags | None = None
     failed: tuple[PartFailed, ...] = ()
     tags_error: str | None = None
 
     @classmethod
     def of(cls, result: WriteResult, changes: tuple[FieldChange, ...] = ()) -> _Applied:
-        return cls(correlation_id=result.job_uuid, inventory=result.inventory, changes=changes)
+        return cls(correlation_id=result.job_uuid, inventory=result.inventory, done=(_Done(result.job_uuid, changes),))
+
+    @property
+    def changes(self) -> tuple[FieldChange, ...]:
+        """What took effect, one entry per field (a tag field's added and removed tags together)."""
+        merged: dict[str, FieldChange] = {}
+        for change in (change for done in self.done for change in done.changes):
+            if (earlier := merged.get(change.field)) is not None:
+                change = replace(earlier, added=earlier.added + change.added, removed=earlier.removed + change.removed)
+            merged[change.field] = change
+        return tuple(merged.values())
+
+
+@dataclass(frozen=True, slots=True)
+class _TagSync:
+    """What the tag part of an edit did (internal): each removed tag with its DeleteTag's job uuid, the
+    added tags ZStack stored, the parts that did not take effect, and the tags as re-read."""
+
+    tags: ResourceTags | None  # None: the re-read failed (``tags_error``)
+    removed: tuple[tuple[str, str, str], ...]  # (field, tag text, job uuid)
+    added: dict[str, tuple[str, ...]]  # field -> the added tags ZStack stored
+    failed: tuple[PartFailed, ...]
+    tags_error: str | None = None
 
 
 # --- the writes --------------------------------------------------------------------------------
@@ -131,22 +163,24 @@ class _Applied:
 # A debug error page shows each frame's variables: the submitted password stays hidden (changes, password).
 @sensitive_variables("changes", "password")
 def storage_update(*, actor: Actor, uuid: str, changes: dict[str, Any],
-                   loaded: dict[str, Any]) -> StorageWriteOutcome:
-    """Apply the user's edits. ``changes``: API field name -> submitted value (password included, blank
-    keeps it); ``loaded``: the editable values when the form was loaded (its signed snapshot).
+                   loaded: dict[str, Any] | None = None) -> StorageWriteOutcome:
+    """Apply the user's edits. ``changes``: API field name -> value (password included, blank keeps it;
+    absent fields are kept); ``loaded``: the editable values when the form was loaded (its signed
+    snapshot), or None without a form (a command, a task): then the given values are the intent.
 
-    The user's edits are the fields that differ from ``loaded``; only those are sent, and only where
-    ZStack does not already hold the value, so what someone else changed in other fields is kept. An
-    edited field that someone else changed meanwhile to another value is a conflict: nothing is sent.
+    The user's edits are the fields that differ from ``loaded`` (without it, from ZStack's current
+    values); only those are sent, and only where ZStack does not already hold the value, so what someone
+    else changed in other fields is kept. With a snapshot, an edited field that someone else changed
+    meanwhile to another value is a conflict: nothing is sent.
     Added tags go in the update itself, removed tags are deleted by their Tag uuid.
     """
     client = get_client()
     current, tags = client.get_image_store(uuid), client.get_tags(uuid)
     now = editable_values(current, tags)
-    edited = edited_fields(loaded, changes)
+    edited = edited_fields(now if loaded is None else loaded, changes)
     password = changes.get("password") or None
     diff = storage_diff(current, tags, {**edited, "password": password})
-    conflicts = find_conflicts(loaded=loaded, now=now, edited=edited)
+    conflicts = () if loaded is None else find_conflicts(loaded=loaded, now=now, edited=edited)
     if conflicts:
         _record_safely(actor=actor, action=Action.UPDATE, storage_uuid=uuid, storage_name=current.name or "",
                        outcome=Outcome.CONFLICT, changes=list(diff),
@@ -183,70 +217,79 @@ def storage_set_state(*, actor: Actor, uuid: str, enabled: bool) -> StorageWrite
 @sensitive_variables("password")
 def _send_update(client, current: BackupStorage, tags: ResourceTags, diff: tuple[FieldChange, ...],
                  password: str | None, job_uuid: str) -> _Applied:
-    """The upstream calls of one edit: the update (changed fields, added tags at the top level), one
-    DeleteTag per removed tag, then a re-read of the tags if they changed: ZStack may accept added tags
-    on an update without storing them (zstack-api.md §4.2). Raises only if nothing took effect."""
-    plain = {c.field: c.after for c in diff if c.field in PLAIN_FIELDS}
-    sends_password = any(c.field == "password" for c in diff)
-    tag_changes = {c.field: c for c in diff if c.field in TAG_FIELDS}
-    added = {field: c.added for field, c in tag_changes.items() if c.added}
-    done = [c for c in diff if c.field not in TAG_FIELDS]
-    correlation_id, inventory = None, current  # DeleteTag leaves the storage's inventory as it is
-    if plain or added or sends_password:
-        result = client.update_image_store(
-            current.uuid, job_uuid=job_uuid, name=plain.get("name"), description=plain.get("description"),
-            hostname=plain.get("hostname"), username=plain.get("username"),
-            password=password if sends_password else None, ssh_port=plain.get("sshPort"),
+    """The upstream calls of one edit, each a job of its own (the first under ``job_uuid``, the attempt's
+    correlation id): the update (changed fields, added tags at the top level), then the tag sync.
+    Raises only if nothing took effect."""
+    jobs = _job_uuids(job_uuid)
+    plain = tuple(c for c in diff if c.field not in TAG_FIELDS)  # the password as "changed" only
+    tag_changes = tuple(c for c in diff if c.field in TAG_FIELDS)
+    added = {c.field: c.added for c in tag_changes if c.added}
+    update = None
+    if plain or added:
+        values = {c.field: c.after for c in plain}
+        update = client.update_image_store(
+            current.uuid, job_uuid=next(jobs), name=values.get("name"), description=values.get("description"),
+            hostname=values.get("hostname"), username=values.get("username"),
+            password=password if "password" in values else None, ssh_port=values.get("sshPort"),
             system_tags=added.get("systemTags"), user_tags=added.get("userTags"),
         )
-        correlation_id, inventory = result.job_uuid, result.inventory
-    removed, failed, first_error = _delete_tags(client, tags, tag_changes, job_uuid, correlation_id is None)
-    if correlation_id is None and not any(removed.values()):
-        raise first_error  # nothing took effect: the whole write failed
-    correlation_id = correlation_id or next(job for texts in removed.values() for _, job in texts)
-    fresh_tags, tags_error = tags, None
-    if tag_changes:
-        try:
-            fresh_tags = client.get_tags(current.uuid)
-        except ZStackError as error:
-            fresh_tags, tags_error = None, error.user_message
-    for field, texts in added.items():
-        stored = () if fresh_tags is None else tag_texts(fresh_tags, field)
-        missing = tuple(t for t in texts if t not in stored) if fresh_tags is not None else ()
-        if missing:
-            failed.append(PartFailed(field=field, tags=missing, kind="not-stored", code=TAGS_NOT_STORED,
-                                     message="", correlation_id=correlation_id))
-        added[field] = tuple(t for t in texts if t not in missing)
-    for field, change in tag_changes.items():
-        gone = tuple(text for text, _ in removed[field])
-        if added.get(field) or gone:
-            done.append(FieldChange(field=field, before=change.before, after=change.after,
-                                    added=added.get(field, ()), removed=gone))
-    return _Applied(correlation_id=correlation_id, inventory=inventory, changes=tuple(done), tags=fresh_tags,
-                    failed=tuple(failed), tags_error=tags_error)
+    sync = _sync_tags(client, current.uuid, tags, tag_changes, jobs, update.job_uuid if update else None)
+    done = [_Done(job, (FieldChange(field=f, removed=(text,)),)) for f, text, job in sync.removed]
+    if update is not None:
+        updated = plain + tuple(FieldChange(field=f, added=sync.added[f]) for f in added if sync.added[f])
+        note = f"The added tags could not be checked: {sync.tags_error}" if added and sync.tags_error else None
+        if updated:  # else it carried only added tags, none stored: a failed part, no success
+            done.insert(0, _Done(update.job_uuid, updated, note))
+    return _Applied(correlation_id=update.job_uuid if update else sync.removed[0][2],
+                    inventory=update.inventory if update else current,  # DeleteTag leaves it as it was
+                    done=tuple(done), tags=sync.tags, failed=sync.failed, tags_error=sync.tags_error)
 
 
-def _delete_tags(client, tags: ResourceTags, tag_changes: dict[str, FieldChange], job_uuid: str,
-                 job_uuid_unused: bool):
-    """One DeleteTag per removed tag, each tried even if another failed (they are independent).
-    Returns ({field: [(text, job uuid)] removed}, [PartFailed], the first error or None)."""
+def _sync_tags(client, uuid: str, tags: ResourceTags, tag_changes: tuple[FieldChange, ...],
+               jobs: Iterator[str], update_job: str | None) -> _TagSync:
+    """After the update (``update_job``, None if none was sent), which carried the added tags: one
+    DeleteTag per removed tag, by its Tag uuid, each under the next job uuid and each tried even if
+    another failed (they are independent); then the tags re-read, as ZStack may accept added tags on
+    an update without storing them (zstack-api.md §4.2). Raises if nothing took effect at all."""
+    if not tag_changes:
+        return _TagSync(tags=tags, removed=(), added={}, failed=())
     uuids = {"systemTags": {t.tag: t.uuid for t in tags.system}, "userTags": {t.tag: t.uuid for t in tags.user}}
-    removed: dict[str, list[tuple[str, str]]] = {field: [] for field in TAG_FIELDS}
+    removed: list[tuple[str, str, str]] = []
     failed: list[PartFailed] = []
-    first_error = None
-    for field, change in tag_changes.items():
+    errors: list[ZStackError] = []
+    for change in tag_changes:
         for text in change.removed:
-            # Every write needs its own X-Job-UUID: ZStack rejects a reused one (zstack-api.md §1).
-            this_job = job_uuid if job_uuid_unused else new_job_uuid()
-            job_uuid_unused = False
+            job_uuid = next(jobs)
             try:
-                removed[field].append((text, client.delete_tag(uuids[field][text], job_uuid=this_job).job_uuid))
+                removed.append((change.field, text, client.delete_tag(uuids[change.field][text],
+                                                                      job_uuid=job_uuid).job_uuid))
             except ZStackError as error:
-                first_error = first_error or error
-                failed.append(PartFailed(field=field, tags=(text,), kind="not-removed", code=error.code,
-                                         message=error.user_message, correlation_id=error.job_uuid or this_job,
+                errors.append(error)
+                failed.append(PartFailed(field=change.field, tags=(text,), kind="not-removed", code=error.code,
+                                         message=error.user_message, correlation_id=error.job_uuid or job_uuid,
                                          outcome_unknown=isinstance(error, OutcomeUnknown)))
-    return removed, failed, first_error
+    if update_job is None and not removed:
+        raise errors[0]  # nothing took effect: the whole write failed
+    try:
+        fresh, tags_error = client.get_tags(uuid), None
+    except ZStackError as error:  # only a note: the write took effect
+        fresh, tags_error = None, error.user_message
+    added = {}
+    for change in tag_changes:
+        missing = () if fresh is None else tuple(t for t in change.added if t not in tag_texts(fresh, change.field))
+        if missing:
+            failed.append(PartFailed(field=change.field, tags=missing, kind="not-stored", code=TAGS_NOT_STORED,
+                                     message="", correlation_id=update_job))
+        added[change.field] = tuple(t for t in change.added if t not in missing)
+    return _TagSync(tags=fresh, removed=tuple(removed), added=added, failed=tuple(failed), tags_error=tags_error)
+
+
+def _job_uuids(first: str) -> Iterator[str]:
+    """The X-Job-UUIDs of one write's calls: ``first`` (recorded in the attempt), then a new one per
+    call, as ZStack rejects a reused one (zstack-api.md §1)."""
+    yield first
+    while True:
+        yield new_job_uuid()
 
 
 def write_refused(*, actor: Actor, action: Action, uuid: str) -> None:
@@ -267,9 +310,9 @@ def storage_update_invalid(*, actor: Actor, uuid: str, errors: dict[str, list[st
 
 
 def _audited_write(actor: Actor, action: Action, current: BackupStorage, changes, call) -> _Applied:
-    """Record the attempt, run ``call(job_uuid)``, record the outcome: one SUCCEEDED row for what took
-    effect and one FAILED (or TIMED_OUT) row per part that did not, each literally true. If nothing
-    took effect, the error is recorded and raised as WriteFailed."""
+    """Record the attempt, run ``call(job_uuid)``, record the outcome: one SUCCEEDED row per job that
+    took effect and one FAILED (or TIMED_OUT) row per part that did not, each literally true and linked
+    to the attempt. If nothing took effect, the error is recorded and raised as WriteFailed."""
     job_uuid = new_job_uuid()
     try:
         attempt = audit.record(actor=actor, action=action, storage_uuid=current.uuid,
@@ -289,11 +332,9 @@ def _audited_write(actor: Actor, action: Action, current: BackupStorage, changes
                        duration_ms=_ms_since(started), error_code=error.code, error_message=error.user_message)
         raise WriteFailed(error, correlation_id) from error
     duration_ms = _ms_since(started)
-    if applied.changes or not applied.failed:
-        unchecked = any(c.added for c in applied.changes) and applied.tags_error
-        note = f"The added tags could not be checked: {applied.tags_error}" if unchecked else None
-        _record_safely(**row, outcome=Outcome.SUCCEEDED, changes=list(applied.changes),
-                       correlation_id=applied.correlation_id, duration_ms=duration_ms, error_message=note)
+    for done in applied.done:
+        _record_safely(**row, outcome=Outcome.SUCCEEDED, changes=list(done.changes),
+                       correlation_id=done.correlation_id, duration_ms=duration_ms, error_message=done.note)
     for part in applied.failed:
         _record_safely(**row, outcome=Outcome.TIMED_OUT if part.outcome_unknown else Outcome.FAILED,
                        changes=[part.change], correlation_id=part.correlation_id, duration_ms=duration_ms,
