@@ -198,6 +198,10 @@ def test_a_connect_timeout_on_a_put_is_unavailable_because_nothing_was_sent():
         client.change_state(STORAGE, "disable")
 
 
+# The mappings below are also proven against the simulator over real HTTP (tests/test_zstack_client.py,
+# "Each kind of lost or unreadable answer to a write"); these pin the pure mapping.
+
+
 @pytest.mark.parametrize("status", [502, 504])
 def test_a_proxy_error_on_a_put_leaves_the_outcome_unknown_but_on_a_get_means_unreachable(status):
     client, _ = client_with(answer(status, b"Bad Gateway"))
