@@ -69,9 +69,12 @@ class AsyncApi:
             raise RestError(405, "only GET method is allowed for querying job status")
         with self.state.lock:
             result = self.state.jobs.poll(uuid, never_finish=self.state.faults.jobs_never_finish)
+            omit_inventory = self.state.faults.omit_job_inventory
         if result is None:
             raise RestError(404, "the job has been expired")
         if result.status == 200:
+            if omit_inventory:  # only the answer loses it; the job did its work (§9)
+                return ok(request, _without_inventory(result.body), _without_inventory(result.schema))
             return ok(request, result.body, result.schema)
         return json_response(result.status, result.body)
 
@@ -111,6 +114,10 @@ class AsyncApi:
             base = self.state.faults.foreign_location or self.job_base_url()
         return json_response(202, {"location": f"{base}/zstack/v1/api-jobs/{job_uuid}",
                                    "apiTimeout": _api_timeout_ms(request)})
+
+
+def _without_inventory(body: dict[str, Any]) -> dict[str, Any]:
+    return {key: value for key, value in body.items() if key != "inventory"}
 
 
 def _action_key(body: dict[str, Any], candidates: tuple[str, ...], path: str) -> str:

@@ -29,6 +29,9 @@ class Faults:
     # Tags given on an update: "store" them (the demo's behaviour) or "ignore" them, as the open-source
     # core does (zstack-api.md §4.2: accepted, not persisted; the premium handler is unconfirmed).
     update_tags: str = "store"
+    # Job results answer 200 without the `inventory` envelope, as the Go SDKs sometimes see them
+    # (zstack-api.md §9): a client must not need the envelope to know the write succeeded.
+    omit_job_inventory: bool = False
 
     def to_json(self) -> dict[str, Any]:
         return asdict(self)
@@ -80,9 +83,9 @@ def _check(name: str, value: Any) -> Any:
         if not isinstance(value, list) or not all(isinstance(entry, dict) for entry in value):
             raise ValueError(f"{name} must be a list of objects")
         return [dict(entry) for entry in value]
-    if name == "jobs_never_finish":
+    if name in ("jobs_never_finish", "omit_job_inventory"):
         if not isinstance(value, bool):
-            raise ValueError("jobs_never_finish must be true or false")
+            raise ValueError(f"{name} must be true or false")
         return value
     if name == "foreign_location":
         if value is not None and not isinstance(value, str):

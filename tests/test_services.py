@@ -2,9 +2,10 @@
 
 from __future__ import annotations
 
-import dataclasses
+from contextlib import contextmanager
 
 import pytest
+from django.db.models.signals import post_save
 
 from dashboard.accounts.actor import Actor
 from dashboard.accounts.roles import Role
@@ -209,19 +210,20 @@ def test_a_connection_dropped_after_the_put_was_sent_is_an_unknown_outcome(zstac
 # --- after a write succeeded, nothing turns it into an error --------------------------------------
 
 
-def lose_the_job_inventory(monkeypatch, method: str, then=None) -> None:
-    """Make the client's ``method`` return its job without the inventory, as some ZStack builds do (§9);
-    ``then()`` runs right after the job succeeded (to inject the next fault)."""
-    client = get_client()
-    real = getattr(client, method)
+@contextmanager
+def once_the_success_is_recorded(action):
+    """Run ``action()`` when the write's success is recorded: after ZStack's job, before any re-read."""
+    pending = [action]
 
-    def without_inventory(*args, **kwargs):
-        result = dataclasses.replace(real(*args, **kwargs), inventory=None)
-        if then is not None:
-            then()
-        return result
+    def run(sender, instance, **kwargs):
+        if instance.outcome == "succeeded" and pending:
+            pending.pop()()
 
-    monkeypatch.setattr(client, method, without_inventory)
+    post_save.connect(run, sender=AuditEvent, weak=False, dispatch_uid="once_the_success_is_recorded")
+    try:
+        yield
+    finally:
+        post_save.disconnect(sender=AuditEvent, dispatch_uid="once_the_success_is_recorded")
 
 
 def test_the_storage_comes_from_the_jobs_result_without_a_re_read(zstack_settings, uuid):
@@ -234,22 +236,33 @@ def test_the_storage_comes_from_the_jobs_result_without_a_re_read(zstack_setting
 
 
 @pytest.mark.parametrize("write", ["reconnect", "disable", "update"])
-def test_a_write_that_succeeded_is_reported_as_succeeded_even_if_the_re_read_fails(zstack_settings, uuid,
-                                                                                    monkeypatch, write):
-    method = {"reconnect": "reconnect_image_store", "disable": "change_state", "update": "update_image_store"}[write]
-    lose_the_job_inventory(monkeypatch, method, then=lambda: zstack_settings.set_faults(fail_next=[
-        {"status": 503, "code": "SYS.1006", "details": "busy",
-         "match": f"GET /zstack/v1/backup-storage/image-store/{uuid}"}]))
+def test_a_write_that_succeeded_is_reported_as_succeeded_even_if_the_re_read_fails(zstack_settings, uuid, write):
+    zstack_settings.set_faults(omit_job_inventory=True)  # the job's answer lacks the inventory (§9): a re-read
     values, loaded = current_values(uuid, name="bs-saved-anyway")
-    if write == "reconnect":
-        result = services.storage_reconnect(actor=ACTOR, uuid=uuid)
-    elif write == "disable":
-        result = services.storage_set_state(actor=ACTOR, uuid=uuid, enabled=False)
-    else:
-        result = services.storage_update(actor=ACTOR, uuid=uuid, changes=values, loaded=loaded)
+    busy = [{"status": 503, "code": "SYS.1006", "details": "busy",
+             "match": f"GET /zstack/v1/backup-storage/image-store/{uuid}"}]
+    with once_the_success_is_recorded(lambda: zstack_settings.set_faults(fail_next=busy)):
+        if write == "reconnect":
+            result = services.storage_reconnect(actor=ACTOR, uuid=uuid)
+        elif write == "disable":
+            result = services.storage_set_state(actor=ACTOR, uuid=uuid, enabled=False)
+        else:
+            result = services.storage_update(actor=ACTOR, uuid=uuid, changes=values, loaded=loaded)
     assert result.storage is None and result.refresh_error == "busy"
+    assert zstack_settings.faults()["fail_next"] == []  # the re-read did fail
     assert result.correlation_id
     assert [e.outcome for e in events(uuid)] == ["attempted", "succeeded"]
+
+
+def test_without_the_jobs_inventory_the_storage_is_read_again_once(zstack_settings, uuid):
+    zstack_settings.set_faults(omit_job_inventory=True)
+    values, loaded = current_values(uuid, name="bs-re-read")
+    zstack_settings.clear_requests()
+    result = services.storage_update(actor=ACTOR, uuid=uuid, changes=values, loaded=loaded)
+    assert result.storage.name == "bs-re-read" and result.refresh_error is None
+    after_job = [r["path"] for r in zstack_settings.requests()]
+    after_job = after_job[max(i for i, path in enumerate(after_job) if "/api-jobs/" in path) + 1:]
+    assert after_job == [f"/zstack/v1/backup-storage/image-store/{uuid}"]
 
 
 def test_set_state_records_enable_and_disable_with_the_state_change(zstack_settings, uuid):

@@ -752,6 +752,37 @@ def test_update_tags_defaults_to_store_and_accepts_only_store_or_ignore(sim: Sim
         ignoring.stop()
 
 
+def test_with_omit_job_inventory_a_finished_job_answers_200_empty_but_its_work_is_done(
+        sim: SimulatorServer, zs: ZStack) -> None:
+    uuid = storage(sim, "bs-prod-bj-01")["uuid"]
+    assert sim.faults()["omit_job_inventory"] is False
+    sim.set_faults(omit_job_inventory=True)  # zstack-api.md §9
+    submitted = zs.put(f"/backup-storage/image-store/{uuid}/actions",
+                       {"updateImageStoreBackupStorage": {"name": "no-envelope"}})
+    finished = zs.finish(submitted)
+    assert (finished.status, finished.json) == (200, {})
+    assert zs.finish(submitted, headers={"X-JSON-Schema": "true"}).json == {"schema": {}}
+    assert by_uuid(sim, uuid)["name"] == "no-envelope"
+    reconnected = zs.finish(zs.put(f"/backup-storage/image-store/{uuid}/actions",
+                                   {"reconnectImageStoreBackupStorage": {}}))
+    assert (reconnected.status, reconnected.json) == (200, {})
+    sim.set_faults(omit_job_inventory=False)  # the job's result was kept: the envelope is back
+    assert zs.finish(submitted).json["inventory"]["name"] == "no-envelope"
+
+
+def test_omit_job_inventory_leaves_failed_jobs_and_sync_answers_alone_and_accepts_only_booleans(
+        sim: SimulatorServer, zs: ZStack) -> None:
+    uuid = storage(sim, "bs-prod-bj-01")["uuid"]
+    sim.set_faults(omit_job_inventory=True, fail_next_jobs=[{"code": "SYS.1006", "details": "broken"}])
+    failed = zs.finish(zs.put(f"/backup-storage/image-store/{uuid}/actions",
+                              {"reconnectImageStoreBackupStorage": {}}))
+    assert error_of(failed)["details"] == "broken"
+    assert zs.query("/backup-storage/image-store", f"uuid={uuid}").json["inventories"][0]["uuid"] == uuid
+    assert control(zs, "POST", "/_sim/faults", {"omit_job_inventory": "yes"}).status == 400
+    sim.reset()
+    assert sim.faults()["omit_job_inventory"] is False
+
+
 def test_delete_tag_is_async_and_removes_the_tag_record(sim: SimulatorServer, zs: ZStack) -> None:
     uuid = storage(sim, "bs-prod-bj-01")["uuid"]
     tag = zs.query("/user-tags", f"resourceUuid={uuid}", "tag=env::prod").json["inventories"][0]

@@ -2,13 +2,11 @@
 
 from __future__ import annotations
 
-import dataclasses
-
 import pytest
+from django.db.models.signals import post_save
 
 from dashboard.accounts.roles import Role
 from dashboard.audit.models import AuditEvent
-from dashboard.zstack.client import get_client
 from tests.storage_helpers import HTMX, body_of, header, login_as, storage_named, zstack_requests  # noqa: F401
 
 pytestmark = pytest.mark.django_db
@@ -174,21 +172,24 @@ def test_the_disable_confirmation_varies_on_hx_request(login_as, uuid):
 
 
 def test_a_reconnect_that_succeeded_is_shown_as_done_even_if_zstack_fails_right_after(login_as, zstack_settings,
-                                                                                      uuid, monkeypatch):
+                                                                                      uuid):
     """The job's answer lacks the inventory and the re-reads fail: the card says Reconnected and that it
     could not load, never that ZStack did not make the change."""
     client = login_as(Role.ADMIN)
-    zstack = get_client()
-    real = zstack.reconnect_image_store
+    zstack_settings.set_faults(omit_job_inventory=True)  # zstack-api.md §9
+    busy = {"status": 503, "code": "SYS.1006", "details": "busy",
+            "match": f"GET /zstack/v1/backup-storage/image-store/{uuid}"}
 
-    def without_inventory(*args, **kwargs):
-        result = real(*args, **kwargs)
-        zstack_settings.set_faults(fail_next=[{"status": 503, "code": "SYS.1006", "details": "busy", "match": "GET"}
-                                              for _ in range(2)])
-        return dataclasses.replace(result, inventory=None)
+    def fail_the_re_reads(sender, instance, **kwargs):  # once ZStack's job succeeded and was recorded
+        if instance.outcome == "succeeded":
+            zstack_settings.set_faults(fail_next=[busy, busy])  # the service's re-read, then the card's
 
-    monkeypatch.setattr(zstack, "reconnect_image_store", without_inventory)
-    response = client.post(f"/storages/{uuid}/reconnect/", **HTMX)
+    post_save.connect(fail_the_re_reads, sender=AuditEvent, weak=False, dispatch_uid="fail_the_re_reads")
+    try:
+        response = client.post(f"/storages/{uuid}/reconnect/", **HTMX)
+    finally:
+        post_save.disconnect(sender=AuditEvent, dispatch_uid="fail_the_re_reads")
+    assert zstack_settings.faults()["fail_next"] == []
     html = response.content.decode()
     assert response.status_code == 200
     assert "Reconnected." in html and "could not be loaded" in html
