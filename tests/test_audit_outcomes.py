@@ -192,7 +192,7 @@ def test_an_invalid_edit_is_recorded_as_invalid_and_never_sent(zstack_settings, 
     [invalid] = events(uuid)
     assert recorded(invalid) == {
         **by(user, "admin"), "action": "storage.update", "outcome": "invalid", "storage_uuid": uuid,
-        "storage_name": "", "changes": [], "changed_fields": "", "error_code": "",
+        "storage_name": "bs-prod-bj-01", "changes": [], "changed_fields": "", "error_code": "",
         "error_message": "sshPort: Ensure this value is less than or equal to 65535.", "correlation_id": "",
     }
     assert invalid.attempt_id is None and invalid.duration_ms is None

@@ -298,11 +298,12 @@ def write_refused(*, actor: Actor, action: Action, uuid: str) -> None:
                    changes=[], error_message="Permission denied.")
 
 
-def storage_update_invalid(*, actor: Actor, uuid: str, errors: dict[str, list[str]]) -> None:
+def storage_update_invalid(*, actor: Actor, uuid: str, errors: dict[str, list[str]], storage_name: str = "") -> None:
     """An edit rejected by validation: recorded, never sent. ``errors`` maps field -> messages
-    (messages about the password are kept, its value never is: the form does not carry it here)."""
+    (messages about the password are kept, its value never is: the form does not carry it here);
+    ``storage_name``: the name the form was loaded with (no upstream read for a rejected edit)."""
     summary = "; ".join(f"{field}: {' '.join(str(m) for m in messages)}" for field, messages in errors.items())
-    _record_safely(actor=actor, action=Action.UPDATE, storage_uuid=uuid, storage_name="",
+    _record_safely(actor=actor, action=Action.UPDATE, storage_uuid=uuid, storage_name=storage_name,
                    outcome=Outcome.INVALID, changes=[], error_message=summary[:2000])
 
 

@@ -116,7 +116,8 @@ def _edit_post(request, uuid):
     actor = Actor.from_request(request)
     form = StorageEditForm(request.POST, uuid=uuid)
     if not form.is_valid():
-        services.storage_update_invalid(actor=actor, uuid=uuid, errors=form.errors)
+        loaded_name = (form.cleaned_data.get("loaded") or {}).get("name", "")  # from the verified snapshot
+        services.storage_update_invalid(actor=actor, uuid=uuid, errors=form.errors, storage_name=loaded_name)
         return _render_edit(request, uuid, form, status=422)
     try:
         result = services.storage_update(actor=actor, uuid=uuid, changes=form.values, loaded=form.loaded_values)
