@@ -9,7 +9,10 @@ from collections.abc import Iterator
 
 import pytest
 
+from dashboard.accounts.roles import Role
+
 from simulator.server import SimulatorServer
+from tests.storage_helpers import make_user
 
 
 @pytest.fixture(scope="session")
@@ -35,3 +38,14 @@ def zstack_settings(sim: SimulatorServer, settings) -> SimulatorServer:
     settings.ZSTACK_ACCOUNT = "admin"
     settings.ZSTACK_PASSWORD = "password"
     return sim
+
+
+@pytest.fixture
+def login_as(client, db):
+    """``login_as(Role.ADMIN)`` logs the test client in as a fresh user with that role; returns the client."""
+
+    def login(role: Role | None, username: str | None = None):
+        client.force_login(make_user(role, username))
+        return client
+
+    return login

@@ -3,11 +3,13 @@
 from __future__ import annotations
 
 import json
+from contextlib import contextmanager
 
-import pytest
 from django.contrib.auth import get_user_model
+from django.db.models.signals import post_save
 
 from dashboard.accounts.roles import Role, assign_role
+from dashboard.audit.models import AuditEvent
 from dashboard.storages import changes
 from dashboard.storages.forms import sign_snapshot
 from dashboard.zstack.client import get_client
@@ -21,17 +23,6 @@ def make_user(role: Role | None, username: str | None = None):
     if role is not None:
         assign_role(user, role)
     return user
-
-
-@pytest.fixture
-def login_as(client, db):
-    """``login_as(Role.ADMIN)`` logs the test client in as a fresh user with that role; returns the client."""
-
-    def login(role: Role | None, username: str | None = None):
-        client.force_login(make_user(role, username))
-        return client
-
-    return login
 
 
 def storage_named(sim, name: str) -> dict:
@@ -73,3 +64,19 @@ def form_data(uuid: str, **overrides) -> dict:
     }
     data.update(overrides)
     return data
+
+
+@contextmanager
+def once_the_success_is_recorded(action):
+    """Run ``action()`` when the write's success is recorded: after ZStack's job, before any re-read."""
+    pending = [action]
+
+    def run(sender, instance, **kwargs):
+        if instance.outcome == "succeeded" and pending:
+            pending.pop()()
+
+    post_save.connect(run, sender=AuditEvent, weak=False, dispatch_uid="once_the_success_is_recorded")
+    try:
+        yield
+    finally:
+        post_save.disconnect(sender=AuditEvent, dispatch_uid="once_the_success_is_recorded")

@@ -2,10 +2,8 @@
 
 from __future__ import annotations
 
-from contextlib import contextmanager
 
 import pytest
-from django.db.models.signals import post_save
 
 from dashboard.accounts.actor import Actor
 from dashboard.accounts.roles import Role
@@ -14,7 +12,7 @@ from dashboard.audit.log import Action, Outcome
 from dashboard.audit.models import AuditEvent
 from dashboard.storages import changes, services
 from dashboard.zstack.client import get_client
-from tests.storage_helpers import body_of, header, storage_named, zstack_requests
+from tests.storage_helpers import body_of, header, once_the_success_is_recorded, storage_named, zstack_requests
 
 pytestmark = pytest.mark.django_db
 
@@ -208,22 +206,6 @@ def test_a_connection_dropped_after_the_put_was_sent_is_an_unknown_outcome(zstac
 
 
 # --- after a write succeeded, nothing turns it into an error --------------------------------------
-
-
-@contextmanager
-def once_the_success_is_recorded(action):
-    """Run ``action()`` when the write's success is recorded: after ZStack's job, before any re-read."""
-    pending = [action]
-
-    def run(sender, instance, **kwargs):
-        if instance.outcome == "succeeded" and pending:
-            pending.pop()()
-
-    post_save.connect(run, sender=AuditEvent, weak=False, dispatch_uid="once_the_success_is_recorded")
-    try:
-        yield
-    finally:
-        post_save.disconnect(sender=AuditEvent, dispatch_uid="once_the_success_is_recorded")
 
 
 def test_the_storage_comes_from_the_jobs_result_without_a_re_read(zstack_settings, uuid):

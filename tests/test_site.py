@@ -10,7 +10,6 @@ from django.urls import reverse
 from dashboard.audit import log as audit
 from dashboard.accounts.actor import Actor
 from dashboard.accounts.roles import Role, assign_role
-from tests.storage_helpers import login_as  # noqa: F401
 
 
 def test_healthz_answers_without_login(client):

@@ -3,11 +3,12 @@
 from __future__ import annotations
 
 import pytest
-from django.db.models.signals import post_save
 
 from dashboard.accounts.roles import Role
 from dashboard.audit.models import AuditEvent
-from tests.storage_helpers import HTMX, body_of, header, login_as, storage_named, zstack_requests  # noqa: F401
+from tests.storage_helpers import (  # noqa: F401
+    HTMX, body_of, header, once_the_success_is_recorded, storage_named, zstack_requests,
+)
 
 pytestmark = pytest.mark.django_db
 
@@ -180,15 +181,9 @@ def test_a_reconnect_that_succeeded_is_shown_as_done_even_if_zstack_fails_right_
     busy = {"status": 503, "code": "SYS.1006", "details": "busy",
             "match": f"GET /zstack/v1/backup-storage/image-store/{uuid}"}
 
-    def fail_the_re_reads(sender, instance, **kwargs):  # once ZStack's job succeeded and was recorded
-        if instance.outcome == "succeeded":
-            zstack_settings.set_faults(fail_next=[busy, busy])  # the service's re-read, then the card's
-
-    post_save.connect(fail_the_re_reads, sender=AuditEvent, weak=False, dispatch_uid="fail_the_re_reads")
-    try:
+    # Once ZStack's job succeeded and was recorded: the service's re-read fails, then the card's.
+    with once_the_success_is_recorded(lambda: zstack_settings.set_faults(fail_next=[busy, busy])):
         response = client.post(f"/storages/{uuid}/reconnect/", **HTMX)
-    finally:
-        post_save.disconnect(sender=AuditEvent, dispatch_uid="fail_the_re_reads")
     assert zstack_settings.faults()["fail_next"] == []
     html = response.content.decode()
     assert response.status_code == 200

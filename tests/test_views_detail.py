@@ -10,7 +10,7 @@ from dashboard.accounts.actor import Actor
 from dashboard.accounts.roles import Role
 from dashboard.audit import log as audit
 from dashboard.audit.log import Action, FieldChange, Outcome
-from tests.storage_helpers import HTMX, login_as, storage_named, zstack_requests  # noqa: F401 (fixture)
+from tests.storage_helpers import HTMX, storage_named, zstack_requests
 
 pytestmark = pytest.mark.django_db
 

@@ -12,7 +12,7 @@ from dashboard.audit.models import AuditEvent
 from dashboard.accounts.roles import Role
 from dashboard.zstack.client import get_client
 from tests.storage_helpers import (  # noqa: F401
-    HTMX, body_of, form_data, header, login_as, storage_named, zstack_requests,
+    HTMX, body_of, form_data, header, storage_named, zstack_requests,
 )
 
 pytestmark = pytest.mark.django_db

@@ -9,7 +9,7 @@ import re
 import pytest
 
 from dashboard.accounts.roles import Role
-from tests.storage_helpers import HTMX, login_as, storage_named  # noqa: F401 (fixture)
+from tests.storage_helpers import HTMX, storage_named
 
 pytestmark = pytest.mark.django_db
 

@@ -7,7 +7,7 @@ from urllib.parse import parse_qsl
 import pytest
 
 from dashboard.accounts.roles import Role
-from tests.storage_helpers import HTMX, login_as, storage_named, zstack_requests  # noqa: F401 (fixture)
+from tests.storage_helpers import HTMX, storage_named, zstack_requests
 
 pytestmark = pytest.mark.django_db
 
