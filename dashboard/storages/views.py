@@ -49,6 +49,11 @@ def requires_permission(perm: str, *, audit_action: Action | None = None):
     return decorator
 
 
+def _no_such_storage() -> Http404:
+    """ZStack answered an empty list for the uuid (zstack-api.md §4.1): our 404 page."""
+    return Http404(_("No backup storage with this UUID."))
+
+
 def _partial(request) -> bool:
     """htmx asked for a fragment (a history restore needs the whole page)."""
     return bool(request.htmx) and not request.htmx.history_restore_request
@@ -105,7 +110,7 @@ def storage_edit(request, uuid):
     try:
         storage, tags = selectors.storage_for_edit(uuid=uuid)
     except ResourceNotFound:
-        raise Http404(_("No backup storage with this UUID.")) from None
+        raise _no_such_storage() from None
     except ZStackError as error:
         return _render_edit(request, uuid, StorageEditForm(uuid=uuid), load_error=error, status=503)
     form = StorageEditForm.for_storage(uuid, changes.editable_values(storage, tags))
@@ -122,7 +127,7 @@ def _edit_post(request, uuid):
     try:
         result = services.storage_update(actor=actor, uuid=uuid, changes=form.values, loaded=form.loaded_values)
     except ResourceNotFound:
-        raise Http404(_("No backup storage with this UUID.")) from None
+        raise _no_such_storage() from None
     except services.StaleForm as stale:
         return _render_edit(request, uuid, _review_form(request, uuid, form, stale), stale=stale, status=409)
     except (ZStackError, services.StorageWriteError) as error:
@@ -192,7 +197,7 @@ def storage_disable(request, uuid):
     try:
         storage, load_error = selectors.storage_get(uuid=uuid), None
     except ResourceNotFound:
-        raise Http404(_("No backup storage with this UUID.")) from None
+        raise _no_such_storage() from None
     except ZStackError as error:
         storage, load_error = None, error
     template = "storages/confirm_disable.html#confirm-disable" if _partial(request) else "storages/confirm_disable.html"
@@ -204,7 +209,7 @@ def _action(request, uuid, run, success: str):
     try:
         result = run(Actor.from_request(request))
     except ResourceNotFound:
-        raise Http404(_("No backup storage with this UUID.")) from None
+        raise _no_such_storage() from None
     except (ZStackError, services.StorageWriteError) as error:
         return _after_write(request, uuid, write_error=_write_error(error))
     notice = success + " " + _("ZStack job %(job)s.") % {"job": result.correlation_id}
@@ -243,7 +248,7 @@ def _card_context(request, uuid, *, storage=None, tags=None, **extra) -> dict:
                                         storage=storage, tags=tags)
         load_error = None
     except ResourceNotFound:
-        raise Http404(_("No backup storage with this UUID.")) from None
+        raise _no_such_storage() from None
     except ZStackError as error:
         card, load_error = None, error
     # Who changed what is the audit trail's to tell: a viewer sees neither it nor its database query.
