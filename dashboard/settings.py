@@ -10,6 +10,8 @@ from django.core.exceptions import ImproperlyConfigured
 from django.utils.csp import CSP
 from django.utils.translation import gettext_lazy as _
 
+from dashboard import limits
+
 BASE_DIR = Path(__file__).resolve().parent.parent
 
 
@@ -53,6 +55,7 @@ INSTALLED_APPS = [
     "django.contrib.staticfiles",
     "django.contrib.humanize",
     "django_htmx",
+    "django_tasks_db",
     "dashboard.accounts",
     "dashboard.storages",
     "dashboard.audit",
@@ -198,8 +201,16 @@ ZSTACK_ACCOUNT = os.environ.get("ZSTACK_ACCOUNT", "admin")
 ZSTACK_PASSWORD = os.environ.get("ZSTACK_PASSWORD") or ("password" if DEBUG else "")
 # ZStack sends dates without a zone, in the management node's local time (zstack-api.md §8).
 ZSTACK_TIME_ZONE = os.environ.get("ZSTACK_TIME_ZONE", "Asia/Shanghai")
-ZSTACK_TIMEOUT = float(os.environ.get("ZSTACK_TIMEOUT", "10"))  # seconds, each HTTP call
-ZSTACK_JOB_DEADLINE = float(os.environ.get("ZSTACK_JOB_DEADLINE", "120"))  # seconds, one async job
+# Time limits, chosen together in dashboard/limits.py (gunicorn.conf.py reads the same): seconds per HTTP
+# call, a write request's wait for its jobs, and the worker's deadline for one write's jobs.
+ZSTACK_TIMEOUT = limits.ZSTACK_TIMEOUT
+CONSOLE_WRITE_WAIT = limits.WRITE_WAIT
+ZSTACK_JOB_DEADLINE = limits.JOB_DEADLINE
+
+# Background work: Django's Tasks framework with the database backend (django-tasks-db). The submission
+# rows the tasks follow live in the same database, so no other service is needed, and any number of
+# workers (manage.py run_worker) share the queue, on one host or several.
+TASKS = {"default": {"BACKEND": "django_tasks_db.DatabaseBackend", "QUEUES": ["default"]}}
 
 # Error reports hide sensitive_post_parameters / sensitive_variables even with DEBUG on (make run):
 # Django's own filter stands aside under DEBUG, and the debug page would show the SSH password.

@@ -25,9 +25,11 @@ def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
     parser.add_argument("--jobs-never-finish", action="store_true", help="jobs stay at 202 forever")
     parser.add_argument("--reconnect-result", choices=("Connected", "Disconnected"), default="Connected",
                         help="status a reconnect ends with (Disconnected = the job fails)")
-    parser.add_argument("--update-tags", choices=("store", "ignore"), default="store",
-                        help="tags given on an update: store them (default) or ignore them as the "
-                             "open-source core does (zstack-api.md §4.2)")
+    parser.add_argument("--update-tags", choices=("store", "ignore"), default="ignore",
+                        help="tags given on an update: ignore them as ZStack's core does (default) or "
+                             "store them as tag records")
+    parser.add_argument("--job-seconds", type=float, default=0.0,
+                        help="seconds every async job runs before it completes (default 0)")
     parser.add_argument("--account", default="admin", help="account name (default admin)")
     parser.add_argument("--password", default="password", help="account password (default password)")
     parser.add_argument("--time-zone", default="Asia/Shanghai",
@@ -45,7 +47,8 @@ def main(argv: list[str] | None = None) -> int:
         args.host, args.port, log_requests=not args.quiet, control_endpoints=args.control, storages=args.storages, seed=args.seed,
         job_polls=args.job_polls, session_timeout=args.session_timeout, latency_ms=args.latency_ms,
         foreign_location=args.foreign_location, jobs_never_finish=args.jobs_never_finish,
-        reconnect_result=args.reconnect_result, update_tags=args.update_tags, account=args.account,
+        reconnect_result=args.reconnect_result, update_tags=args.update_tags, job_seconds=args.job_seconds,
+        account=args.account,
         password=args.password, time_zone=args.time_zone)
     control = f"control endpoints under {simulator.url}/_sim/" if args.control else "no control endpoints"
     print(f"ZStack simulator: {simulator.url}/zstack/v1 ({args.storages} storages, "

@@ -7,10 +7,11 @@ here, not at submit, because ZStack validates async messages after answering 202
 
 from __future__ import annotations
 
+import re
 from decimal import Decimal
 from typing import Any
 
-from simulator.query import IMAGE_STORE, to_inventory
+from simulator.query import IMAGE_STORE, SYSTEM_TAG, USER_TAG, to_inventory
 from simulator.state import State
 from simulator.wire import ApiError, invalid_argument
 
@@ -22,6 +23,16 @@ UPDATE_GENERIC_MSG = "org.zstack.header.storage.backup.APIUpdateBackupStorageMsg
 RECONNECT_GENERIC_MSG = "org.zstack.header.storage.backup.APIReconnectBackupStorageMsg"
 CHANGE_STATE_MSG = "org.zstack.header.storage.backup.APIChangeBackupStorageStateMsg"
 DELETE_TAG_MSG = "org.zstack.header.tag.APIDeleteTagMsg"
+CREATE_SYSTEM_TAG_MSG = "org.zstack.header.tag.APICreateSystemTagMsg"
+CREATE_USER_TAG_MSG = "org.zstack.header.tag.APICreateUserTagMsg"
+# The system tags a backup storage accepts. ZStack registers patterns per resource type and refuses any
+# other system tag; these few are the simulator's own (the seeded priority::… tags match them).
+STORAGE_RESOURCE_TYPES = ("BackupStorageVO", "ImageStoreBackupStorageVO")
+SYSTEM_TAG_PATTERNS = (
+    re.compile(r"priority::(high|normal|low)"),
+    re.compile(r"maintenance::window::[0-9]{2}:[0-9]{2}-[0-9]{2}:[0-9]{2}"),
+    re.compile(r"capacity::warning::[0-9]{1,2}"),
+)
 
 # @APIParam maxLength of the update messages ([SDK] UpdateImageStoreBackupStorageAction, §4.2).
 _MAX_LENGTH = {"name": 255, "description": 2048, "hostname": 255, "username": 255, "password": 255}
@@ -136,3 +147,22 @@ def delete_tag(state: State, tag_uuid: str) -> Result:
     # Deleting what is already gone succeeds: ZStack's delete APIs are idempotent (inferred).
     state.delete_tag(tag_uuid)
     return {}, {}
+
+
+def create_tag(state: State, params: dict[str, Any], tag_type: str) -> Result:
+    """A tag record on a storage (§4.7). System tags must match a registered pattern: SYS.1007."""
+    message = CREATE_SYSTEM_TAG_MSG if tag_type == "System" else CREATE_USER_TAG_MSG
+    for name in ("resourceType", "resourceUuid", "tag"):
+        if not isinstance(params.get(name), str) or not params[name]:
+            raise invalid_argument(f"field[{name}] of message[{message}] is mandatory, can not be null")
+    resource_type, resource_uuid, text = params["resourceType"], params["resourceUuid"], params["tag"]
+    if resource_type not in STORAGE_RESOURCE_TYPES:
+        raise invalid_argument(f"no resource type[{resource_type}] found for tag")
+    if resource_uuid not in state.storage_by_uuid:
+        raise ApiError("SYS.1003", f"invalid field[resourceUuid], resource[uuid:{resource_uuid}, "
+                                   f"type:{resource_type}] not found")
+    if tag_type == "System" and not any(p.fullmatch(text) for p in SYSTEM_TAG_PATTERNS):
+        raise invalid_argument(f"no system tag matches[{text}] for resourceType[{resource_type}]")
+    tag = state.add_tag(resource_uuid, text, tag_type, resource_type=resource_type)
+    resource = SYSTEM_TAG if tag_type == "System" else USER_TAG
+    return {"inventory": to_inventory(resource, tag, state.tz)}, {"inventory": resource.inventory_class}

@@ -44,8 +44,9 @@ class ZStackApi:
             (r"/backup-storage", {"GET": self.query_backup_storages}),
             (rf"/backup-storage/{_UUID}", {"GET": self.query_backup_storages}),
             (rf"/backup-storage/{_UUID}/actions", {"PUT": self.actions.backup_storage_action}),
-            (r"/system-tags", {"GET": self.query_system_tags}),
-            (r"/user-tags", {"GET": self.query_user_tags}),
+            # Shared with the create APIs: [RS] picks the API by method (§4.7).
+            (r"/system-tags", {"GET": self.query_system_tags, "POST": self.actions.create_system_tag}),
+            (r"/user-tags", {"GET": self.query_user_tags, "POST": self.actions.create_user_tag}),
             (rf"/tags/{_UUID}", {"DELETE": self.actions.delete_tag}),
             (rf"/api-jobs/{_UUID}", {"*": self.actions.poll_job}),
             (r"/zwatch/audits", {"GET": self.get_audits}),

@@ -59,6 +59,20 @@ class AsyncApi:
                             lambda: actions.finish_reconnect(self.state, uuid, generic=True),
                             start=lambda: actions.start_reconnect(self.state, uuid))
 
+    def create_system_tag(self, request: Request) -> Response:
+        return self._create_tag(request, "System")
+
+    def create_user_tag(self, request: Request) -> Response:
+        return self._create_tag(request, "User")
+
+    def _create_tag(self, request: Request, tag_type: str) -> Response:
+        """CreateSystemTag / CreateUserTag: POST on the query path, body key ``params`` (§4.7)."""
+        params = _action_params(json_object(request), "params")
+        message = actions.CREATE_SYSTEM_TAG_MSG if tag_type == "System" else actions.CREATE_USER_TAG_MSG
+        resource_uuid = params.get("resourceUuid")
+        return self._submit(request, message, resource_uuid if isinstance(resource_uuid, str) else "",
+                            f"{tag_type}TagVO", lambda: actions.create_tag(self.state, params, tag_type))
+
     def delete_tag(self, request: Request, uuid: str) -> Response:
         return self._submit(request, actions.DELETE_TAG_MSG, uuid, "TagVO",
                             lambda: actions.delete_tag(self.state, uuid))
@@ -110,7 +124,8 @@ class AsyncApi:
                 error = self.state.faults.take_job_fault()
             if error is None and start is not None:
                 start()
-            self.state.jobs.add(Job(uuid=job_uuid, run=finish, polls_left=self.state.faults.job_polls))
+            self.state.jobs.add(Job(uuid=job_uuid, run=finish, polls_left=self.state.faults.job_polls,
+                                    ready_at=time.monotonic() + self.state.faults.job_seconds))
             base = self.state.faults.foreign_location or self.job_base_url()
         return json_response(202, {"location": f"{base}/zstack/v1/api-jobs/{job_uuid}",
                                    "apiTimeout": _api_timeout_ms(request)})

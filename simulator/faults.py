@@ -26,9 +26,12 @@ class Faults:
     foreign_location: str | None = None  # base URL advertised in job locations (§5.1)
     reconnect_result: str = "Connected"
     session_timeout: float = 7200.0  # identity.session.timeout (§2.3)
-    # Tags given on an update: "store" them (the demo's behaviour) or "ignore" them, as the open-source
-    # core does (zstack-api.md §4.2: accepted, not persisted; the premium handler is unconfirmed).
-    update_tags: str = "store"
+    # Tags given on an update: "ignore" them, as ZStack's core does (accepted, not persisted: only create
+    # messages persist request tags, docs/zstack-protocol.md), or "store" them as tag records.
+    update_tags: str = "ignore"
+    # Seconds a job stays processing after its submission (on top of job_polls): a slow management
+    # node, or a reconnect redeploying the agent over SSH, which takes minutes on real clouds.
+    job_seconds: float = 0.0
     # Job results answer 200 without the `inventory` envelope, as the Go SDKs sometimes see them
     # (zstack-api.md §9): a client must not need the envelope to know the write succeeded.
     omit_job_inventory: bool = False
@@ -99,6 +102,10 @@ def _check(name: str, value: Any) -> Any:
         if value not in UPDATE_TAGS:
             raise ValueError(f"update_tags must be one of {list(UPDATE_TAGS)}")
         return value
+    if name == "job_seconds":
+        if not isinstance(value, (int, float)) or isinstance(value, bool) or value < 0:
+            raise ValueError("job_seconds must be a non-negative number of seconds")
+        return float(value)
     if name == "session_timeout":
         if not isinstance(value, (int, float)) or isinstance(value, bool) or value <= 0:
             raise ValueError("session_timeout must be a positive number of seconds")

@@ -6,6 +6,7 @@ exactly when an update lands; a job that never finishes never changes anything.
 
 from __future__ import annotations
 
+import time
 from collections import OrderedDict
 from dataclasses import dataclass
 from typing import Any, Callable
@@ -26,6 +27,7 @@ class Job:
     uuid: str
     run: Callable[[], JobResult]
     polls_left: int
+    ready_at: float = 0.0  # time.monotonic() before which the job is still processing (job_seconds)
     result: JobResult | None = None
 
 
@@ -53,6 +55,8 @@ class JobStore:
             return None
         if job.result is None:
             if never_finish:
+                return PROCESSING
+            if time.monotonic() < job.ready_at:
                 return PROCESSING
             if job.polls_left > 0:
                 job.polls_left -= 1

@@ -120,10 +120,11 @@ def _add_storage(data: DemoData, rng: random.Random, spec: tuple) -> None:
             data.tags.append(new_tag(_uuid(rng), storage["uuid"], text, kind, changed))
 
 
-def new_tag(tag_uuid: str, resource_uuid: str, text: str, kind: str, now: float) -> dict[str, Any]:
+def new_tag(tag_uuid: str, resource_uuid: str, text: str, kind: str, now: float,
+            resource_type: str = STORAGE_RESOURCE_TYPE) -> dict[str, Any]:
     """A SystemTagInventory or UserTagInventory record (zstack-api.md §6.5)."""
     tag: dict[str, Any] = {"uuid": tag_uuid, "resourceUuid": resource_uuid,
-                           "resourceType": STORAGE_RESOURCE_TYPE, "tag": text, "type": kind,
+                           "resourceType": resource_type, "tag": text, "type": kind,
                            "createDate": now, "lastOpDate": now}
     if kind == "System":
         tag["inherent"] = False

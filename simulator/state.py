@@ -36,7 +36,8 @@ class Options:
     foreign_location: str | None = None
     jobs_never_finish: bool = False
     reconnect_result: str = "Connected"
-    update_tags: str = "store"
+    update_tags: str = "ignore"
+    job_seconds: float = 0.0
     account: str = "admin"
     password: str = "password"
     time_zone: str = "Asia/Shanghai"
@@ -46,7 +47,8 @@ class Options:
         faults.merge({"job_polls": self.job_polls, "session_timeout": self.session_timeout,
                       "latency_ms": self.latency_ms, "foreign_location": self.foreign_location,
                       "jobs_never_finish": self.jobs_never_finish,
-                      "reconnect_result": self.reconnect_result, "update_tags": self.update_tags})
+                      "reconnect_result": self.reconnect_result, "update_tags": self.update_tags,
+                      "job_seconds": self.job_seconds})
         return faults
 
 
@@ -92,8 +94,9 @@ class State:
             self._tag_index = index
         return self._tag_index.get((resource_uuid, tag_type), [])
 
-    def add_tag(self, resource_uuid: str, text: str, tag_type: str) -> dict[str, Any]:
-        tag = seed.new_tag(new_uuid(), resource_uuid, text, tag_type, time.time())
+    def add_tag(self, resource_uuid: str, text: str, tag_type: str,
+                resource_type: str = seed.STORAGE_RESOURCE_TYPE) -> dict[str, Any]:
+        tag = seed.new_tag(new_uuid(), resource_uuid, text, tag_type, time.time(), resource_type)
         self.tags.append(tag)
         self._tag_index = None
         return tag

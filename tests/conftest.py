@@ -5,9 +5,14 @@ test starts from fresh demo data.
 
 from __future__ import annotations
 
+import os
+import subprocess
+import sys
 from collections.abc import Iterator
+from pathlib import Path
 
 import pytest
+from django.db import connection, connections
 
 from dashboard.accounts.roles import Role
 
@@ -49,3 +54,28 @@ def login_as(client, db):
         return client
 
     return login
+
+
+ROOT = Path(__file__).resolve().parents[1]
+
+
+@pytest.fixture
+def threads_database(tmp_path, transactional_db):
+    """A database real threads can write at once: on SQLite a migrated file (in pytest-django's shared-cache
+    in-memory database a second writer fails at once, "database table is locked", instead of waiting)."""
+    if connection.vendor != "sqlite":
+        yield
+        return
+    path = tmp_path / "threads.sqlite3"
+    env = {**os.environ, "DJANGO_SETTINGS_MODULE": "tests.settings", "DATABASE_URL": f"sqlite:///{path}"}
+    migrated = subprocess.run([sys.executable, "manage.py", "migrate", "--verbosity", "0"], cwd=ROOT, env=env,
+                              capture_output=True, text=True, timeout=120)
+    assert migrated.returncode == 0, migrated.stderr
+    in_memory, name = connections["default"], connection.settings_dict["NAME"]
+    connection.settings_dict["NAME"] = str(path)  # the dict every thread's new connection is made from
+    connections["default"] = connections.create_connection("default")
+    try:
+        yield
+    finally:
+        connections["default"].close()
+        connections["default"], in_memory.settings_dict["NAME"] = in_memory, name

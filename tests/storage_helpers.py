@@ -12,6 +12,7 @@ from dashboard.accounts.roles import Role, assign_role
 from dashboard.audit.models import AuditEvent
 from dashboard.storages import changes
 from dashboard.storages.forms import sign_snapshot
+from dashboard.storages.submissions import new_token
 from dashboard.zstack.client import get_client
 
 PASSWORD = "Sturdy-Test-Pass-81"
@@ -61,9 +62,15 @@ def form_data(uuid: str, **overrides) -> dict:
         "username": storage.username, "password": "", "sshPort": str(storage.ssh_port),
         "systemTags": "\n".join(tags.system_texts), "userTags": "\r\n".join(tags.user_texts),
         "loaded": sign_snapshot(uuid, changes.editable_values(storage, tags)),
+        "submission": new_token(uuid, "storage.update"),
     }
     data.update(overrides)
     return data
+
+
+def action_data(uuid: str, path: str) -> dict:
+    """What a card action's form posts: its one-time submission token (path: reconnect, enable, disable)."""
+    return {"submission": new_token(uuid, f"storage.{path}")}
 
 
 @contextmanager

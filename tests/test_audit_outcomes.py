@@ -12,7 +12,7 @@ from django.test import Client
 
 from dashboard.accounts.roles import Role
 from dashboard.audit.models import AuditEvent
-from tests.storage_helpers import HTMX, form_data, header, make_user, storage_named, zstack_requests
+from tests.storage_helpers import HTMX, action_data, form_data, header, make_user, storage_named, zstack_requests
 
 pytestmark = pytest.mark.django_db
 
@@ -66,7 +66,12 @@ def assert_attempt_then_outcomes(attempt: AuditEvent, *outcomes: AuditEvent) -> 
 # --- one test per outcome ------------------------------------------------------------------------
 
 
-def test_a_succeeded_edit_records_the_attempt_and_one_success_per_zstack_job(zstack_settings, uuid):
+def part(change: dict, request: dict, result: str = "succeeded", **error) -> dict:
+    """A change as an outcome row lists it: with the job that made it and how that job ended."""
+    return {**change, "job": header(request, "X-Job-UUID"), "result": result, **error}
+
+
+def test_one_save_of_several_changes_records_one_attempt_and_one_outcome_listing_every_part(zstack_settings, uuid):
     client, user = browser(Role.ADMIN, "alice-admin")
     data = form_data(uuid, name="bs-audited", description="", sshPort="2222", password="Outcome-Pw-1",
                      userTags="env::prod\nteam::blue")  # adds team::blue, removes owner::storage-team
@@ -75,8 +80,9 @@ def test_a_succeeded_edit_records_the_attempt_and_one_success_per_zstack_job(zst
     assert response.status_code == 200 and "Saved" in response.content.decode()
     [put] = zstack_requests(zstack_settings, "PUT")
     [delete] = zstack_requests(zstack_settings, "DELETE")
+    [create] = zstack_requests(zstack_settings, "POST", "/user-tags")
 
-    attempt, update, removal = events(uuid)
+    attempt, outcome = events(uuid)
     who = {**by(user, "admin"), "action": "storage.update", "storage_uuid": uuid, "storage_name": "bs-prod-bj-01",
            "error_code": "", "error_message": ""}
     name = {"field": "name", "before": "bs-prod-bj-01", "after": "bs-audited"}
@@ -88,15 +94,14 @@ def test_a_succeeded_edit_records_the_attempt_and_one_success_per_zstack_job(zst
     assert recorded(attempt) == {**who, "outcome": "attempted", "changes": everything,
                                  "changed_fields": ",name,description,sshPort,password,userTags,",
                                  "correlation_id": header(put, "X-Job-UUID")}
-    in_the_update = [name, description, port, password, {"field": "userTags", "added": ["team::blue"], "removed": []}]
-    assert recorded(update) == {**who, "outcome": "succeeded", "changes": in_the_update,
-                                "changed_fields": ",name,description,sshPort,password,userTags,",
-                                "correlation_id": header(put, "X-Job-UUID")}
-    by_delete_tag = [{"field": "userTags", "added": [], "removed": ["owner::storage-team"]}]
-    assert recorded(removal) == {**who, "outcome": "succeeded", "changes": by_delete_tag,
-                                 "changed_fields": ",userTags,", "correlation_id": header(delete, "X-Job-UUID")}
-    assert header(put, "X-Job-UUID") != header(delete, "X-Job-UUID")
-    assert_attempt_then_outcomes(attempt, update, removal)
+    parts = [part(name, put), part(description, put), part(port, put), part(password, put),
+             part({"field": "userTags", "added": ["team::blue"], "removed": []}, create),
+             part({"field": "userTags", "added": [], "removed": ["owner::storage-team"]}, delete)]
+    assert recorded(outcome) == {**who, "outcome": "succeeded", "changes": parts,
+                                 "changed_fields": ",name,description,sshPort,password,userTags,userTags,",
+                                 "correlation_id": header(put, "X-Job-UUID")}
+    assert len({header(r, "X-Job-UUID") for r in (put, create, delete)}) == 3
+    assert_attempt_then_outcomes(attempt, outcome)
     assert "Outcome-Pw-1" not in repr([recorded(e) for e in events(uuid)])
 
 
@@ -114,8 +119,9 @@ def test_a_job_that_fails_upstream_records_zstacks_code_and_message(zstack_setti
               "storage_name": "bs-prod-bj-01", "changes": changes, "changed_fields": ",description,",
               "correlation_id": header(put, "X-Job-UUID")}
     assert recorded(attempt) == {**common, "outcome": "attempted", "error_code": "", "error_message": ""}
-    assert recorded(failed) == {**common, "outcome": "failed", "error_code": "SYS.1006",
-                                "error_message": "the image store is out of space"}
+    error = {"error_code": "SYS.1006", "error": "the image store is out of space"}
+    assert recorded(failed) == {**common, "changes": [part(changes[0], put, "failed", **error)], "outcome": "failed",
+                                "error_code": "SYS.1006", "error_message": "the image store is out of space"}
     assert_attempt_then_outcomes(attempt, failed)
     assert storage_named(zstack_settings, "bs-prod-bj-01")["description"] == "Production images, Beijing"
 
@@ -125,7 +131,7 @@ def test_a_job_that_never_finishes_records_timed_out(zstack_settings, uuid, sett
     client, user = browser(Role.ADMIN, "carol-admin")
     zstack_settings.set_faults(jobs_never_finish=True)
     zstack_settings.clear_requests()
-    response = client.post(f"/storages/{uuid}/reconnect/", **HTMX)
+    response = client.post(f"/storages/{uuid}/reconnect/", action_data(uuid, "reconnect"), **HTMX)
     assert response.status_code == 200
     [put] = zstack_requests(zstack_settings, "PUT")
 
@@ -136,7 +142,7 @@ def test_a_job_that_never_finishes_records_timed_out(zstack_settings, uuid, sett
     assert recorded(attempt) == {**common, "outcome": "attempted", "error_code": "", "error_message": ""}
     assert recorded(timed_out) == {
         **common, "outcome": "timed_out", "error_code": "sdk.1001",
-        "error_message": "ZStack did not answer in time; the change may still complete. Reload to see the current state.",
+        "error_message": "Still running at the console's deadline; ZStack may yet complete it.",
     }
     assert_attempt_then_outcomes(attempt, timed_out)
     assert timed_out.duration_ms >= 500  # it waited for the job deadline
@@ -168,7 +174,7 @@ def test_a_stale_form_records_a_conflict_and_calls_nothing(zstack_settings, uuid
 def test_a_viewers_write_is_refused_and_recorded_with_its_action(zstack_settings, uuid, path, action):
     client, user = browser(Role.VIEWER, "erin-viewer")
     zstack_settings.clear_requests()
-    data = form_data(uuid, name="viewer-was-here") if path == "edit" else {}
+    data = form_data(uuid, name="viewer-was-here") if path == "edit" else action_data(uuid, path)
     assert client.post(f"/storages/{uuid}/{path}/", data).status_code == 403
     assert [r for r in zstack_requests(zstack_settings) if r["method"] != "GET"] == []
 
@@ -211,7 +217,7 @@ def test_each_card_action_is_recorded_with_its_action_code(zstack_settings, name
     uuid = storage_named(zstack_settings, name)["uuid"]
     client, user = browser(Role.ADMIN, "grace-admin")
     zstack_settings.clear_requests()
-    response = client.post(f"/storages/{uuid}/{path}/")
+    response = client.post(f"/storages/{uuid}/{path}/", action_data(uuid, path))
     assert response.status_code == 302
     [put] = zstack_requests(zstack_settings, "PUT")
 
@@ -220,5 +226,5 @@ def test_each_card_action_is_recorded_with_its_action_code(zstack_settings, name
               "changes": changes, "changed_fields": changed_fields(changes), "error_code": "",
               "error_message": "", "correlation_id": header(put, "X-Job-UUID")}
     assert recorded(attempt) == {**common, "outcome": "attempted"}
-    assert recorded(succeeded) == {**common, "outcome": "succeeded"}
+    assert recorded(succeeded) == {**common, "outcome": "succeeded", "changes": [part(c, put) for c in changes]}
     assert_attempt_then_outcomes(attempt, succeeded)

@@ -7,13 +7,15 @@ import pytest
 from django.core import signing
 
 from dashboard.storages import selectors
+from dashboard.storages.submissions import new_token
 from dashboard.storages.forms import StorageEditForm, StorageFilterForm, sign_snapshot, split_tags, validate_host
 
 UUID = "b5" * 16
 LOADED = {"name": "bs-1", "description": "", "hostname": "192.0.2.1", "username": "root", "sshPort": 22,
           "systemTags": [], "userTags": []}
 VALID = {"name": "bs-1", "description": "", "hostname": "192.0.2.1", "username": "root", "password": "",
-         "sshPort": "22", "systemTags": "", "userTags": "", "loaded": sign_snapshot(UUID, LOADED)}
+         "sshPort": "22", "systemTags": "", "userTags": "", "loaded": sign_snapshot(UUID, LOADED),
+         "submission": new_token(UUID, "storage.update")}
 
 
 def form(**overrides) -> StorageEditForm:
@@ -22,7 +24,7 @@ def form(**overrides) -> StorageEditForm:
 
 def test_the_form_has_exactly_the_documented_fields_named_as_the_api_names_them():
     assert list(StorageEditForm().fields) == ["name", "description", "hostname", "username", "password", "sshPort",
-                                              "systemTags", "userTags", "loaded"]
+                                              "systemTags", "userTags", "loaded", "submission"]
 
 
 def test_the_loaded_snapshot_round_trips_and_never_holds_the_password():

@@ -279,6 +279,7 @@ def test_an_empty_or_non_json_body_on_the_shared_path_is_a_500(
 def test_tags_are_accepted_inside_the_action_or_beside_it_and_top_level_wins(
         sim: SimulatorServer, zs: ZStack) -> None:
     uuid = storage(sim, "bs-prod-bj-02")["uuid"]
+    sim.set_faults(update_tags="store")  # so what the update read can be seen
     assert zs.update(uuid, {"userTags": ["inside"], "systemTags": ["sys::inside"]},
                      userTags=["outside"]).status == 200
     user = [t["tag"] for t in zs.query("/user-tags", f"resourceUuid={uuid}").json["inventories"]]
@@ -719,8 +720,10 @@ def test_the_ssh_password_is_stored_but_never_returned(sim: SimulatorServer, zs:
     assert by_uuid(sim, uuid)["_password"] == canary
 
 
-def test_tags_given_on_an_update_are_stored_once_as_tag_records(sim: SimulatorServer, zs: ZStack) -> None:
+def test_with_update_tags_store_tags_given_on_an_update_are_stored_once_as_tag_records(
+        sim: SimulatorServer, zs: ZStack) -> None:
     uuid = storage(sim, "bs-prod-bj-01")["uuid"]
+    sim.set_faults(update_tags="store")
     for _ in range(2):
         assert zs.update(uuid, {}, systemTags=["priority::high", "new::system"],
                          userTags=["env::prod", "新标签"]).status == 200
@@ -730,10 +733,9 @@ def test_tags_given_on_an_update_are_stored_once_as_tag_records(sim: SimulatorSe
     assert system == ["new::system", "priority::high"]
 
 
-def test_with_update_tags_ignore_an_update_accepts_tags_but_stores_none_like_the_open_source_core(
+def test_by_default_an_update_accepts_tags_but_stores_none_like_zstack_core(
         sim: SimulatorServer, zs: ZStack) -> None:
     uuid = storage(sim, "bs-prod-bj-01")["uuid"]
-    sim.set_faults(update_tags="ignore")  # zstack-api.md §4.2
     assert zs.update(uuid, {"description": "still applied"}, systemTags=["new::system"],
                      userTags=["team::blue"]).status == 200
     user = sorted(t["tag"] for t in zs.query("/user-tags", f"resourceUuid={uuid}").json["inventories"])
@@ -742,14 +744,63 @@ def test_with_update_tags_ignore_an_update_accepts_tags_but_stores_none_like_the
     assert by_uuid(sim, uuid)["description"] == "still applied"
 
 
-def test_update_tags_defaults_to_store_and_accepts_only_store_or_ignore(sim: SimulatorServer, zs: ZStack) -> None:
-    assert sim.faults()["update_tags"] == "store"
+def test_update_tags_defaults_to_ignore_and_accepts_only_store_or_ignore(sim: SimulatorServer, zs: ZStack) -> None:
+    assert sim.faults()["update_tags"] == "ignore"
     assert control(zs, "POST", "/_sim/faults", {"update_tags": "drop"}).status == 400
-    ignoring = SimulatorServer(port=0, update_tags="ignore")
+    storing = SimulatorServer(port=0, update_tags="store")
     try:
-        assert ignoring.faults()["update_tags"] == "ignore"
+        assert storing.faults()["update_tags"] == "store"
     finally:
-        ignoring.stop()
+        storing.stop()
+
+
+def create_tag(zs: ZStack, kind: str, params: dict[str, Any]) -> Reply:
+    """POST /system-tags or /user-tags with the body key ``params`` (CreateSystemTag/CreateUserTag)."""
+    return zs.finish(zs.request("POST", f"{API}/{kind}-tags", {"params": params}, headers=zs.auth()))
+
+
+def test_create_user_tag_adds_a_tag_record_through_a_job(sim: SimulatorServer, zs: ZStack) -> None:
+    uuid = storage(sim, "bs-prod-bj-01")["uuid"]
+    reply = create_tag(zs, "user", {"resourceType": "BackupStorageVO", "resourceUuid": uuid, "tag": "团队::蓝"})
+    assert reply.status == 200, reply.text
+    inventory = reply.json["inventory"]
+    assert (inventory["tag"], inventory["resourceUuid"], inventory["resourceType"], inventory["type"]) == \
+        ("团队::蓝", uuid, "BackupStorageVO", "User")
+    user = [t["tag"] for t in zs.query("/user-tags", f"resourceUuid={uuid}").json["inventories"]]
+    assert "团队::蓝" in user
+
+
+def test_create_system_tag_accepts_a_registered_pattern_and_refuses_others_through_the_job(
+        sim: SimulatorServer, zs: ZStack) -> None:
+    uuid = storage(sim, "bs-prod-bj-02")["uuid"]
+    params = {"resourceType": "ImageStoreBackupStorageVO", "resourceUuid": uuid}
+    assert create_tag(zs, "system", {**params, "tag": "priority::low"}).status == 200
+    refused = zs.request("POST", f"{API}/system-tags", {"params": {**params, "tag": "free text"}}, headers=zs.auth())
+    assert refused.status == 202  # validated after the 202, like every async API
+    error = error_of(zs.finish(refused))
+    assert error["code"] == "SYS.1007"
+    assert error["details"] == "no system tag matches[free text] for resourceType[ImageStoreBackupStorageVO]"
+    system = [t["tag"] for t in zs.query("/system-tags", f"resourceUuid={uuid}").json["inventories"]]
+    assert system == ["priority::low"]
+
+
+def test_create_tag_on_an_unknown_resource_fails_with_sys_1003(sim: SimulatorServer, zs: ZStack) -> None:
+    error = error_of(create_tag(zs, "user", {"resourceType": "BackupStorageVO", "resourceUuid": "0" * 32,
+                                             "tag": "x"}))
+    assert error["code"] == "SYS.1003"
+
+
+def test_with_job_seconds_a_job_answers_202_until_that_time_has_passed(sim: SimulatorServer, zs: ZStack) -> None:
+    uuid = storage(sim, "bs-prod-bj-01")["uuid"]
+    sim.set_faults(job_seconds=0.6, job_polls=0)
+    path = zs.job_path(zs.put(f"/backup-storage/image-store/{uuid}/actions",
+                              {"updateImageStoreBackupStorage": {"name": "slow"}}))
+    assert zs.request("GET", path).status == 202
+    assert by_uuid(sim, uuid)["name"] == "bs-prod-bj-01"  # nothing happens while the job runs
+    time.sleep(0.7)
+    assert zs.request("GET", path).status == 200
+    assert by_uuid(sim, uuid)["name"] == "slow"
+    assert control(zs, "POST", "/_sim/faults", {"job_seconds": -1}).status == 400
 
 
 def test_with_omit_job_inventory_a_finished_job_answers_200_empty_but_its_work_is_done(

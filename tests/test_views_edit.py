@@ -126,7 +126,8 @@ def test_edit_of_an_unknown_uuid_gives_404(login_as, zstack_settings):
 # --- the PUT ZStack receives -------------------------------------------------------------------
 
 
-def test_the_put_carries_only_changed_fields_no_blank_password_and_tags_at_top_level(login_as, zstack_settings, uuid):
+def test_the_put_carries_only_changed_fields_and_added_tags_go_through_create_user_tag(login_as, zstack_settings,
+                                                                                       uuid):
     client = login_as(Role.ADMIN)
     data = form_data(uuid, name="bs-renamed", userTags="env::prod\nowner::storage-team\nteam::blue")
     zstack_settings.clear_requests()
@@ -134,9 +135,14 @@ def test_the_put_carries_only_changed_fields_no_blank_password_and_tags_at_top_l
     assert response.status_code == 200
     [put] = puts(zstack_settings)
     assert put["path"] == f"/zstack/v1/backup-storage/image-store/{uuid}/actions"
-    assert body_of(put) == {"updateImageStoreBackupStorage": {"name": "bs-renamed"}, "userTags": ["team::blue"]}
+    assert body_of(put) == {"updateImageStoreBackupStorage": {"name": "bs-renamed"}}  # no tags: ZStack drops them
     assert re.fullmatch(r"[0-9a-f]{32}", header(put, "X-Job-UUID"))
+    [create] = zstack_requests(zstack_settings, "POST", "/user-tags")
+    assert body_of(create) == {"params": {"resourceType": "ImageStoreBackupStorageVO", "resourceUuid": uuid,
+                                          "tag": "team::blue"}}
     assert storage_named(zstack_settings, "bs-renamed")["uuid"] == uuid
+    held = sorted(t["tag"] for t in zstack_settings.tags() if t["resourceUuid"] == uuid and t["type"] == "User")
+    assert held == ["env::prod", "owner::storage-team", "team::blue"]
 
 
 def test_a_new_password_is_sent_but_never_rendered_back(login_as, zstack_settings, uuid):
@@ -271,7 +277,7 @@ def test_a_job_that_never_finishes_is_reported_as_timed_out(login_as, zstack_set
     zstack_settings.set_faults(jobs_never_finish=True)
     response = client.post(f"/storages/{uuid}/edit/", data, **HTMX)
     html = response.content.decode()
-    assert "did not answer in time" in html and 'value="bs-slow"' in html
+    assert "not confirmed by ZStack in time" in html and 'value="bs-slow"' in html
     assert AuditEvent.objects.filter(storage_uuid=uuid, outcome="timed_out").exists()
 
 
@@ -303,58 +309,56 @@ def test_a_connection_lost_after_the_put_was_sent_says_the_change_may_still_comp
 # --- partial success -----------------------------------------------------------------------------
 
 
-def test_a_save_whose_tag_removal_fails_shows_the_card_with_what_was_saved_and_what_failed(login_as,
-                                                                                             zstack_settings, uuid):
+def test_a_save_whose_tag_removal_fails_shows_the_form_with_what_was_saved_and_sends_only_the_rest_again(
+        login_as, zstack_settings, uuid):
     client = login_as(Role.ADMIN)
     data = form_data(uuid, name="bs-half", userTags="env::prod")
     zstack_settings.set_faults(fail_next=[{"status": 503, "code": "SYS.1006", "details": "the tag is locked",
                                            "match": "DELETE /zstack/v1/tags/"}])
     zstack_settings.clear_requests()
     html = client.post(f"/storages/{uuid}/edit/", data, **HTMX).content.decode()
-    [put] = puts(zstack_settings)
     [delete] = zstack_requests(zstack_settings, "DELETE")
-    assert html.lstrip().startswith(f'<section id="storage-card-{uuid}"')
-    assert f"Saved Name (job {header(put, 'X-Job-UUID')})." in html
-    warnings = html[html.index(f'id="storage-card-{uuid}-warnings"'):]
-    assert "Removing the tag “owner::storage-team” failed: the tag is locked" in warnings
-    assert "SYS.1006" in warnings and header(delete, "X-Job-UUID") in warnings
-    assert "ZStack could not be reached" not in html and "did not make the change" not in html
+    assert html.lstrip().startswith(f'<form id="storage-edit-{uuid}"')
+    assert "ZStack saved part of the change" in html and "Saved: Name." in html
+    assert "Removing the tag “owner::storage-team” did not take effect: the tag is locked" in html
+    assert "SYS.1006" in html and header(delete, "X-Job-UUID") in html
+    assert 'value="bs-half"' in html and "\nenv::prod</textarea>" in html  # the input is kept
+    assert [e.outcome for e in AuditEvent.objects.filter(storage_uuid=uuid).order_by("sequence")] == \
+        ["attempted", "partial"]
+
+    # The form again holds a fresh snapshot and token: saving it sends only what is still to do.
+    again = {name: value for name, value in re.findall(r'name="(loaded|submission)" value="([^"]*)"', html)}
+    zstack_settings.clear_requests()
+    html = client.post(f"/storages/{uuid}/edit/", {**data, **again}, **HTMX).content.decode()
+    assert puts(zstack_settings) == [] and len(zstack_requests(zstack_settings, "DELETE")) == 1
+    assert html.lstrip().startswith(f'<section id="storage-card-{uuid}"') and "Saved." in html
 
 
-def test_a_plain_post_with_a_partial_success_redirects_with_a_success_and_a_warning(login_as, zstack_settings, uuid):
+def test_a_plain_post_with_a_partial_success_answers_502_with_the_form_and_what_was_saved(login_as, zstack_settings,
+                                                                                          uuid):
     client = login_as(Role.ADMIN)
     data = form_data(uuid, name="bs-half-plain", userTags="env::prod")
     zstack_settings.set_faults(fail_next=[{"status": 503, "code": "SYS.1006", "details": "the tag is locked",
                                            "match": "DELETE /zstack/v1/tags/"}])
     response = client.post(f"/storages/{uuid}/edit/", data)
-    assert response.status_code == 302
-    page = client.get(response["Location"]).content.decode()
-    assert "Saved Name" in page and "the tag is locked" in page and "message--warning" in page
+    assert response.status_code == 502
+    page = response.content.decode()
+    assert "<html" in page and "Saved: Name." in page and "the tag is locked" in page
 
 
-def test_tags_zstack_accepted_but_did_not_store_are_named_on_the_card(login_as, zstack_settings, uuid):
-    zstack_settings.set_faults(update_tags="ignore")
+def test_an_invalid_system_tag_shows_zstacks_error_on_the_form_with_the_input_kept(login_as, zstack_settings, uuid):
     client = login_as(Role.ADMIN)
-    data = form_data(uuid, userTags="env::prod\nowner::storage-team\nteam::blue")
-    html = client.post(f"/storages/{uuid}/edit/", data, **HTMX).content.decode()
-    assert "ZStack accepted the update but did not store these tags: “team::blue”." in html
-    assert "console.tags-not-stored" in html
-    assert "Nothing changed" not in html
-    failed = AuditEvent.objects.get(storage_uuid=uuid, outcome="failed")
-    assert failed.error_code == "console.tags-not-stored"
-
-
-def test_after_a_save_the_card_is_built_from_the_jobs_inventory_without_re_reading_the_storage(
-        login_as, zstack_settings, uuid):
-    client = login_as(Role.ADMIN)
-    data = form_data(uuid, description="from the job")
-    zstack_settings.clear_requests()
-    html = client.post(f"/storages/{uuid}/edit/", data, **HTMX).content.decode()
-    assert "from the job" in html
-    paths = [r["path"] for r in zstack_requests(zstack_settings)]
-    after_put = paths[paths.index(f"/zstack/v1/backup-storage/image-store/{uuid}/actions") + 1:]
-    assert f"/zstack/v1/backup-storage/image-store/{uuid}" not in after_put
-    assert not any(p.endswith("-tags") for p in after_put)  # the tags did not change: read once, before
+    data = form_data(uuid, systemTags="priority::high\nfree text tag", description="kept words")
+    response = client.post(f"/storages/{uuid}/edit/", data, **HTMX)
+    html = response.content.decode()
+    assert html.lstrip().startswith(f'<form id="storage-edit-{uuid}"')
+    assert "no system tag matches[free text tag]" in html and "SYS.1007" in html
+    field = html[html.index('name="systemTags"'):]
+    assert "free text tag" in field[:field.index("</textarea>")]  # the user's lines are still there
+    assert 'aria-invalid="true"' in html  # the field is marked
+    assert storage_named(zstack_settings, "bs-prod-bj-01")["description"] == "kept words"  # the rest was saved
+    system = [t["tag"] for t in zstack_settings.tags() if t["resourceUuid"] == uuid and t["type"] == "System"]
+    assert system == ["priority::high"]
 
 
 # --- stale form ----------------------------------------------------------------------------------
@@ -494,6 +498,6 @@ def test_the_debug_error_page_of_a_failing_save_never_shows_the_ssh_password(log
     html = response.content.decode()
     assert response.status_code == 500
     assert "unexpected failure inside the HTTP stack" in html  # it is Django's technical 500 page
-    assert "storage_update" in html and "update_image_store" in html and "_request" in html  # with those frames
+    assert "storage_update" in html and "submit_update" in html and "_request" in html  # with those frames
     assert CANARY_PASSWORD not in html
     assert "password" in html and "********************" in html  # the POST parameter, hidden

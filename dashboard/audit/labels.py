@@ -19,6 +19,7 @@ ACTION_LABELS = {
 OUTCOME_LABELS = {
     Outcome.ATTEMPTED: _("Attempted"),
     Outcome.SUCCEEDED: _("Succeeded"),
+    Outcome.PARTIAL: _("Partly succeeded"),
     Outcome.FAILED: _("Failed"),
     Outcome.TIMED_OUT: _("Timed out"),
     Outcome.CONFLICT: _("Conflict"),
@@ -29,6 +30,7 @@ OUTCOME_LABELS = {
 OUTCOME_TONES = {
     Outcome.ATTEMPTED: "busy",
     Outcome.SUCCEEDED: "ok",
+    Outcome.PARTIAL: "bad",
     Outcome.FAILED: "bad",
     Outcome.TIMED_OUT: "bad",
     Outcome.REFUSED: "bad",
@@ -69,17 +71,33 @@ class DiffRow:
     after: object = None
     added: tuple = ()
     removed: tuple = ()
+    job: str = ""  # outcome rows: the ZStack job of this part, its result and error
+    result: str = ""
+    result_label: object = ""
+    result_tone: str = ""
+    error_code: str = ""
+    error: str = ""
+
+
+PART_RESULT_LABELS = {"succeeded": _("done"), "failed": _("failed"), "timed_out": _("not confirmed")}
+PART_RESULT_TONES = {"succeeded": "ok", "failed": "bad", "timed_out": "bad"}
 
 
 def diff_rows(changes: list[dict]) -> list[DiffRow]:
     rows = []
     for change in changes or ():
         name = str(change.get("field", ""))
+        result = str(change.get("result") or "")
+        part = {"job": str(change.get("job") or ""), "result": result,
+                "result_label": label(PART_RESULT_LABELS, result) if result else "",
+                "result_tone": PART_RESULT_TONES.get(result, ""),
+                "error_code": str(change.get("error_code") or ""), "error": str(change.get("error") or "")}
         if "changed" in change and "before" not in change:
-            rows.append(DiffRow(name, label(FIELD_LABELS, name), "secret"))
+            rows.append(DiffRow(name, label(FIELD_LABELS, name), "secret", **part))
         elif "added" in change or "removed" in change:
-            rows.append(DiffRow(name, label(FIELD_LABELS, name), "tags",
-                                added=tuple(change.get("added") or ()), removed=tuple(change.get("removed") or ())))  # fmt: skip
+            rows.append(DiffRow(name, label(FIELD_LABELS, name), "tags", added=tuple(change.get("added") or ()),
+                                removed=tuple(change.get("removed") or ()), **part))
         else:
-            rows.append(DiffRow(name, label(FIELD_LABELS, name), "value", change.get("before"), change.get("after")))
+            rows.append(DiffRow(name, label(FIELD_LABELS, name), "value", change.get("before"), change.get("after"),
+                                **part))
     return rows

@@ -52,6 +52,7 @@ class Action(StrEnum):
 class Outcome(StrEnum):
     ATTEMPTED = "attempted"
     SUCCEEDED = "succeeded"
+    PARTIAL = "partial"  # some parts of one submission took effect, others did not (each part says which)
     FAILED = "failed"  # upstream error, with ZStack's code and description
     TIMED_OUT = "timed_out"
     CONFLICT = "conflict"  # stale form: the storage changed since the form was loaded
@@ -67,6 +68,12 @@ class FieldChange:
     changed: bool = True  # the password's only recorded fact
     added: tuple[str, ...] = field(default_factory=tuple)  # tags
     removed: tuple[str, ...] = field(default_factory=tuple)  # tags
+    # On an outcome row, the ZStack job that made this change and how it ended: "succeeded", "failed" or
+    # "timed_out" (outcome unknown), with ZStack's error for the last two.
+    job: str | None = None
+    result: str | None = None
+    error_code: str | None = None
+    error_message: str | None = None
 
 
 class AuditUnavailable(Exception):
@@ -135,10 +142,26 @@ def change_to_json(change: FieldChange) -> dict:
     """The stored form of one change. A secret keeps only ``changed``, whatever the caller put in it."""
     name = _text(change.field, 64)
     if name in SECRET_FIELDS:
-        return {"field": name, "changed": bool(change.changed)}
-    if name in TAG_FIELDS or change.added or change.removed:
-        return {"field": name, "added": [_jsonable(t) for t in change.added], "removed": [_jsonable(t) for t in change.removed]}
-    return {"field": name, "before": _jsonable(change.before), "after": _jsonable(change.after)}
+        stored = {"field": name, "changed": bool(change.changed)}
+    elif name in TAG_FIELDS or change.added or change.removed:
+        stored = {"field": name, "added": [_jsonable(t) for t in change.added],
+                  "removed": [_jsonable(t) for t in change.removed]}
+    else:
+        stored = {"field": name, "before": _jsonable(change.before), "after": _jsonable(change.after)}
+    if change.result:
+        stored.update(job=_text(change.job, 64), result=_text(change.result, 16))
+        if change.error_code or change.error_message:
+            stored.update(error_code=_text(change.error_code, 64), error=_text(change.error_message, 2000))
+    return stored
+
+
+def change_from_json(stored: dict) -> FieldChange:
+    """The inverse of change_to_json, for a change kept between the attempt and its outcome."""
+    return FieldChange(field=stored["field"], before=stored.get("before"), after=stored.get("after"),
+                       changed=bool(stored.get("changed", True)), added=tuple(stored.get("added") or ()),
+                       removed=tuple(stored.get("removed") or ()), job=stored.get("job"),
+                       result=stored.get("result"), error_code=stored.get("error_code"),
+                       error_message=stored.get("error"))
 
 
 def _jsonable(value: object) -> object:

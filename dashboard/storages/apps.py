@@ -4,3 +4,6 @@ from django.apps import AppConfig
 class StoragesConfig(AppConfig):
     name = "dashboard.storages"
     label = "storages"
+
+    def ready(self) -> None:
+        from . import checks  # noqa: F401 - registers the system checks

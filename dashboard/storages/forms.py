@@ -12,7 +12,10 @@ from django.utils.translation import gettext_lazy as _
 
 from dashboard.audit.labels import FIELD_LABELS
 
+from dashboard.audit.log import Action
+
 from .selectors import QUERY_BREAKERS
+from .submissions import new_token, read_token
 from .changes import EDITABLE_FIELDS
 
 NAME_MAX = 255  # name, hostname, username, password (UpdateImageStoreBackupStorageAction @Param)
@@ -106,7 +109,8 @@ class StorageEditForm(forms.Form):
     @classmethod
     def for_storage(cls, uuid: str, values: dict) -> StorageEditForm:
         """Unbound, prefilled with ZStack's values (changes.editable_values) and their snapshot."""
-        return cls(initial={**values, "loaded": sign_snapshot(uuid, values)}, uuid=uuid)
+        return cls(initial={**values, "loaded": sign_snapshot(uuid, values),
+                            "submission": new_token(uuid, Action.UPDATE)}, uuid=uuid)
 
     name = forms.CharField(label=FIELD_LABELS["name"], max_length=NAME_MAX)
     description = forms.CharField(
@@ -133,6 +137,10 @@ class StorageEditForm(forms.Form):
     loaded = forms.CharField(widget=forms.HiddenInput, error_messages={
         "required": _("This form could not be verified. Reload the page and enter your changes again."),
     })
+    # The one-time submission token (submissions.py): a second POST of this form writes nothing again.
+    submission = forms.CharField(widget=forms.HiddenInput, error_messages={
+        "required": _("This form could not be verified. Reload the page and enter your changes again."),
+    })
 
     UPDATE_FIELDS = ("name", "description", "hostname", "username", "password", "sshPort", "systemTags", "userTags")
 
@@ -152,6 +160,18 @@ class StorageEditForm(forms.Form):
             raise ValidationError(_("This form could not be verified. Reload the page and enter your changes again."),
                                   code="bad_snapshot")
         return snapshot["values"]
+
+    def clean_submission(self) -> str:
+        nonce = read_token(self.cleaned_data["submission"], uuid=self.uuid, action=Action.UPDATE)
+        if nonce is None:
+            raise ValidationError(_("This form is too old to be sent. Your input is kept: save again."),
+                                  code="expired_submission")
+        return nonce
+
+    @property
+    def nonce(self) -> str:
+        """The verified submission token's nonce: the write's reservation key."""
+        return self.cleaned_data["submission"]
 
     @property
     def values(self) -> dict:

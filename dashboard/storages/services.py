@@ -1,45 +1,48 @@
 """Writes (HackSoftware style): every change to a storage goes through here, whoever asks (a view, a
-command, a task), so every attempt is audited alike.
+command, a task), so every write is reserved, audited and followed alike.
 
-Each write: read the storage fresh, compute the change, record the attempt (if that fails, ZStack is
-not called), call ZStack with a job uuid generated first (the audit correlation id), record the
-outcome, and return the job's result inventory. Attempts that never reach ZStack (refused, invalid,
-stale) are recorded here too.
+A write: reserve its submission token (a second POST with the token gets the first one's progress or
+result, never a second write); read the storage and compute the change; plan one ZStack job per part
+(the update's changed fields, each tag to add, each tag to remove, or the action), each with its
+X-Job-UUID chosen now; record one attempt row; then follow the jobs (follow.py) for the web request's
+short wait, and hand whatever still runs to the background worker, which records the one outcome row.
+Writes that never reach ZStack (refused, invalid, stale, nothing to change) are recorded here too.
 
-Once ZStack has made a change, nothing after it (a re-read, a tag deletion) turns it into an error:
-the caller gets a StorageWriteOutcome that says what took effect and what did not.
+Tags are added with CreateSystemTag / CreateUserTag and removed with DeleteTag: ZStack's core drops tags
+given on an update (docs/zstack-protocol.md, "Tags"), so the update carries only the changed fields.
 """
 
 from __future__ import annotations
 
 import logging
-import time
-from collections.abc import Iterator
-from dataclasses import dataclass, replace
+from dataclasses import dataclass
+from datetime import timedelta
 from typing import Any
 
+from django.conf import settings
+from django.utils import timezone
 from django.views.decorators.debug import sensitive_variables
 
 from dashboard.accounts.actor import Actor
 from dashboard.audit import log as audit
-from dashboard.audit.log import Action, FieldChange, Outcome
+from dashboard.audit.log import Action, FieldChange, Outcome, change_to_json
 from dashboard.zstack.client import get_client, new_job_uuid
-from dashboard.zstack.errors import OutcomeUnknown, ZStackError
-from dashboard.zstack.inventory import BackupStorage, ResourceTags, WriteResult
+from dashboard.zstack.inventory import BackupStorage, ResourceTags
 
-from .changes import (
-    TAG_FIELDS, Conflict, edited_fields, editable_values, find_conflicts, storage_diff, tag_texts,
-)
+from . import follow, submissions, tasks
+from .changes import PLAIN_FIELDS, TAG_FIELDS, Conflict, edited_fields, editable_values, find_conflicts, storage_diff
+from .models import Submission
+from .submissions import Part, PartState
 
-TAGS_NOT_STORED = "console.tags-not-stored"  # our audit code: ZStack took added tags without storing them
 logger = logging.getLogger(__name__)
+DEFAULT_TAG_RESOURCE_TYPE = "BackupStorageVO"  # what ZStack itself uses for backup-storage tags
 
 
 # --- what callers get and can catch ------------------------------------------------------------
 
 
 class StorageWriteError(Exception):
-    """Base of the service's errors; views show ``message``."""
+    """Base of the service's errors."""
 
 
 class StaleForm(StorageWriteError):
@@ -52,109 +55,49 @@ class StaleForm(StorageWriteError):
         self.conflicts = conflicts
 
 
-class WriteFailed(StorageWriteError):
-    """Nothing was changed, or whether it was is unknown (``outcome_unknown``: the request was sent but
-    its answer lost, it timed out or its job vanished). ``correlation_id`` is the X-Job-UUID."""
-
-    def __init__(self, error: ZStackError, correlation_id: str | None):
-        super().__init__(str(error))
-        self.error = error
-        self.correlation_id = correlation_id
-        self.code = error.code
-        self.message = error.user_message
-        self.outcome_unknown = isinstance(error, OutcomeUnknown)
-
-
 class AuditUnavailable(StorageWriteError):
     """The attempt could not be recorded, so ZStack was not called."""
 
 
 @dataclass(frozen=True, slots=True)
-class PartFailed:
-    """One part of an edit that did not take effect although the rest did: a tag ZStack did not remove
-    (``kind`` "not-removed": its DeleteTag failed) or added tags it did not store ("not-stored", §4.2)."""
+class WriteProgress:
+    """Where a write stands. ``submission`` None: nothing to change, nothing sent. ``replayed``: the
+    token had been used before; this is that first submission, and nothing was sent now."""
 
-    field: str  # systemTags | userTags
-    tags: tuple[str, ...]
-    kind: str
-    code: str
-    message: str  # ZStack's error, for "not-removed"
-    correlation_id: str | None
-    outcome_unknown: bool = False
+    submission: Submission | None
+    storage: BackupStorage | None = None  # ZStack's values read by this write, when it read them
+    tags: ResourceTags | None = None
+    replayed: bool = False
 
     @property
-    def change(self) -> FieldChange:
-        if self.kind == "not-stored":
-            return FieldChange(field=self.field, added=self.tags)
-        return FieldChange(field=self.field, removed=self.tags)
+    def running(self) -> bool:
+        return self.submission is not None and self.submission.running
 
     @property
-    def audit_message(self) -> str:
-        tags = ", ".join(self.tags)
-        if self.kind == "not-stored":
-            return f"ZStack accepted the update but did not store these tags: {tags}"
-        return f"Removing the tag {tags} failed: {self.message}"
+    def parts(self) -> list[Part]:
+        return submissions.parts_of(self.submission) if self.submission else []
 
+    @property
+    def correlation_id(self) -> str | None:
+        parts = self.parts
+        return parts[0].job if parts else None
 
-@dataclass(frozen=True, slots=True)
-class StorageWriteOutcome:
-    storage: BackupStorage | None  # the job's result inventory (or a re-read); None: could not be refreshed
-    tags: ResourceTags | None  # the tags as last read here, when this write read them
-    changes: tuple[FieldChange, ...]  # what took effect; empty with no failed_parts: nothing to change, no call
-    correlation_id: str | None
-    failed_parts: tuple[PartFailed, ...] = ()
-    refresh_error: str | None = None  # the write succeeded, but re-reading the storage or its tags failed
+    @property
+    def done_parts(self) -> list[Part]:
+        return [part for part in self.parts if part.state == PartState.SUCCEEDED]
+
+    @property
+    def failed_parts(self) -> list[Part]:
+        return [part for part in self.parts if part.state in (PartState.FAILED, PartState.UNKNOWN)]
 
     @property
     def changed(self) -> bool:
-        return bool(self.changes)
-
-
-@dataclass(frozen=True, slots=True)
-class _Done:
-    """One upstream job that took effect: recorded as its own SUCCEEDED row, under its own job uuid."""
-
-    correlation_id: str
-    changes: tuple[FieldChange, ...]
-    note: str | None = None
-
-
-@dataclass(frozen=True, slots=True)
-class _Applied:
-    """What one audited write did upstream (internal to this module)."""
-
-    correlation_id: str  # the first job that took effect (the caller's reference)
-    inventory: BackupStorage | None
-    done: tuple[_Done, ...]  # what took effect, job by job
-    tags: ResourceTags | None = None
-    failed: tuple[PartFailed, ...] = ()
-    tags_error: str | None = None
-
-    @classmethod
-    def of(cls, result: WriteResult, changes: tuple[FieldChange, ...] = ()) -> _Applied:
-        return cls(correlation_id=result.job_uuid, inventory=result.inventory, done=(_Done(result.job_uuid, changes),))
+        return bool(self.done_parts)
 
     @property
-    def changes(self) -> tuple[FieldChange, ...]:
-        """What took effect, one entry per field (a tag field's added and removed tags together)."""
-        merged: dict[str, FieldChange] = {}
-        for change in (change for done in self.done for change in done.changes):
-            if (earlier := merged.get(change.field)) is not None:
-                change = replace(earlier, added=earlier.added + change.added, removed=earlier.removed + change.removed)
-            merged[change.field] = change
-        return tuple(merged.values())
-
-
-@dataclass(frozen=True, slots=True)
-class _TagSync:
-    """What the tag part of an edit did (internal): each removed tag with its DeleteTag's job uuid, the
-    added tags ZStack stored, the parts that did not take effect, and the tags as re-read."""
-
-    tags: ResourceTags | None  # None: the re-read failed (``tags_error``)
-    removed: tuple[tuple[str, str, str], ...]  # (field, tag text, job uuid)
-    added: dict[str, tuple[str, ...]]  # field -> the added tags ZStack stored
-    failed: tuple[PartFailed, ...]
-    tags_error: str | None = None
+    def unconfirmed(self) -> bool:
+        """Some part's outcome is unknown: ZStack may still complete it."""
+        return any(part.state == PartState.UNKNOWN for part in self.parts)
 
 
 # --- the writes --------------------------------------------------------------------------------
@@ -162,134 +105,49 @@ class _TagSync:
 
 # A debug error page shows each frame's variables: the submitted password stays hidden (changes, password).
 @sensitive_variables("changes", "password")
-def storage_update(*, actor: Actor, uuid: str, changes: dict[str, Any],
-                   loaded: dict[str, Any] | None = None) -> StorageWriteOutcome:
+def storage_update(*, actor: Actor, uuid: str, changes: dict[str, Any], loaded: dict[str, Any] | None = None,
+                   nonce: str | None = None) -> WriteProgress:
     """Apply the user's edits. ``changes``: API field name -> value (password included, blank keeps it;
     absent fields are kept); ``loaded``: the editable values when the form was loaded (its signed
-    snapshot), or None without a form (a command, a task): then the given values are the intent.
+    snapshot), or None without a form (a command, a task): then the given values are the intent;
+    ``nonce``: the form's submission token (None: a new submission).
 
     The user's edits are the fields that differ from ``loaded`` (without it, from ZStack's current
     values); only those are sent, and only where ZStack does not already hold the value, so what someone
     else changed in other fields is kept. With a snapshot, an edited field that someone else changed
     meanwhile to another value is a conflict: nothing is sent.
-    Added tags go in the update itself, removed tags are deleted by their Tag uuid.
     """
-    client = get_client()
-    current, tags = client.get_image_store(uuid), client.get_tags(uuid)
-    now = editable_values(current, tags)
-    edited = edited_fields(now if loaded is None else loaded, changes)
+    submission, first = _reserve(nonce, actor, uuid, Action.UPDATE)
+    if not first:
+        return WriteProgress(submission, replayed=True)
     password = changes.get("password") or None
-    diff = storage_diff(current, tags, {**edited, "password": password})
-    conflicts = () if loaded is None else find_conflicts(loaded=loaded, now=now, edited=edited)
-    if conflicts:
-        _record_safely(actor=actor, action=Action.UPDATE, storage_uuid=uuid, storage_name=current.name or "",
-                       outcome=Outcome.CONFLICT, changes=list(diff),
-                       error_message="Changed in ZStack since the form was loaded: "
-                                     + ", ".join(c.field for c in conflicts))
-        raise StaleForm(current_values=now, conflicts=conflicts)
-    if not diff:
-        return StorageWriteOutcome(storage=current, tags=tags, changes=(), correlation_id=None)
-    applied = _audited_write(actor, Action.UPDATE, current, diff,
-                             lambda job_uuid: _send_update(client, current, tags, diff, password, job_uuid))
-    return _outcome(client, uuid, applied)
+    with _released_unless_planned(submission):
+        client = get_client()
+        current, tags = client.get_image_store(uuid), client.get_tags(uuid)
+        now = editable_values(current, tags)
+        edited = edited_fields(now if loaded is None else loaded, changes)
+        diff = storage_diff(current, tags, {**edited, "password": password})
+        conflicts = () if loaded is None else find_conflicts(loaded=loaded, now=now, edited=edited)
+        if conflicts:
+            _record_safely(actor=actor, action=Action.UPDATE, storage_uuid=uuid, storage_name=current.name or "",
+                           outcome=Outcome.CONFLICT, changes=list(diff),
+                           error_message="Changed in ZStack since the form was loaded: "
+                                         + ", ".join(c.field for c in conflicts))
+            raise StaleForm(current_values=now, conflicts=conflicts)
+        if not diff:
+            return WriteProgress(None, storage=current, tags=tags)
+        _plan(submission, actor, Action.UPDATE, current, diff, _update_parts(current, tags, diff, password))
+    return _run(submission, current, tags, secrets={"password": password} if password else None)
 
 
-def storage_reconnect(*, actor: Actor, uuid: str) -> StorageWriteOutcome:
-    client = get_client()
-    current = client.get_image_store(uuid)
-    applied = _audited_write(actor, Action.RECONNECT, current, (),
-                             lambda job_uuid: _Applied.of(client.reconnect_image_store(uuid, job_uuid=job_uuid)))
-    return _outcome(client, uuid, applied)
+def storage_reconnect(*, actor: Actor, uuid: str, nonce: str | None = None) -> WriteProgress:
+    return _action(actor, uuid, nonce, Action.RECONNECT, "reconnect", lambda current: ())
 
 
-def storage_set_state(*, actor: Actor, uuid: str, enabled: bool) -> StorageWriteOutcome:
-    client = get_client()
-    current = client.get_image_store(uuid)
-    action, event = (Action.ENABLE, "enable") if enabled else (Action.DISABLE, "disable")
-    change = FieldChange(field="state", before=current.state, after="Enabled" if enabled else "Disabled")
-    applied = _audited_write(
-        actor, action, current, (change,),
-        lambda job_uuid: _Applied.of(client.change_state(uuid, event, job_uuid=job_uuid), (change,)),
-    )
-    return _outcome(client, uuid, applied)
-
-
-@sensitive_variables("password")
-def _send_update(client, current: BackupStorage, tags: ResourceTags, diff: tuple[FieldChange, ...],
-                 password: str | None, job_uuid: str) -> _Applied:
-    """The upstream calls of one edit, each a job of its own (the first under ``job_uuid``, the attempt's
-    correlation id): the update (changed fields, added tags at the top level), then the tag sync.
-    Raises only if nothing took effect."""
-    jobs = _job_uuids(job_uuid)
-    plain = tuple(c for c in diff if c.field not in TAG_FIELDS)  # the password as "changed" only
-    tag_changes = tuple(c for c in diff if c.field in TAG_FIELDS)
-    added = {c.field: c.added for c in tag_changes if c.added}
-    update = None
-    if plain or added:
-        values = {c.field: c.after for c in plain}
-        update = client.update_image_store(
-            current.uuid, job_uuid=next(jobs), name=values.get("name"), description=values.get("description"),
-            hostname=values.get("hostname"), username=values.get("username"),
-            password=password if "password" in values else None, ssh_port=values.get("sshPort"),
-            system_tags=added.get("systemTags"), user_tags=added.get("userTags"),
-        )
-    sync = _sync_tags(client, current.uuid, tags, tag_changes, jobs, update.job_uuid if update else None)
-    done = [_Done(job, (FieldChange(field=f, removed=(text,)),)) for f, text, job in sync.removed]
-    if update is not None:
-        updated = plain + tuple(FieldChange(field=f, added=sync.added[f]) for f in added if sync.added[f])
-        note = f"The added tags could not be checked: {sync.tags_error}" if added and sync.tags_error else None
-        if updated:  # else it carried only added tags, none stored: a failed part, no success
-            done.insert(0, _Done(update.job_uuid, updated, note))
-    return _Applied(correlation_id=update.job_uuid if update else sync.removed[0][2],
-                    inventory=update.inventory if update else current,  # DeleteTag leaves it as it was
-                    done=tuple(done), tags=sync.tags, failed=sync.failed, tags_error=sync.tags_error)
-
-
-def _sync_tags(client, uuid: str, tags: ResourceTags, tag_changes: tuple[FieldChange, ...],
-               jobs: Iterator[str], update_job: str | None) -> _TagSync:
-    """After the update (``update_job``, None if none was sent), which carried the added tags: one
-    DeleteTag per removed tag, by its Tag uuid, each under the next job uuid and each tried even if
-    another failed (they are independent); then the tags re-read, as ZStack may accept added tags on
-    an update without storing them (zstack-api.md §4.2). Raises if nothing took effect at all."""
-    if not tag_changes:
-        return _TagSync(tags=tags, removed=(), added={}, failed=())
-    uuids = {"systemTags": {t.tag: t.uuid for t in tags.system}, "userTags": {t.tag: t.uuid for t in tags.user}}
-    removed: list[tuple[str, str, str]] = []
-    failed: list[PartFailed] = []
-    errors: list[ZStackError] = []
-    for change in tag_changes:
-        for text in change.removed:
-            job_uuid = next(jobs)
-            try:
-                removed.append((change.field, text, client.delete_tag(uuids[change.field][text],
-                                                                      job_uuid=job_uuid).job_uuid))
-            except ZStackError as error:
-                errors.append(error)
-                failed.append(PartFailed(field=change.field, tags=(text,), kind="not-removed", code=error.code,
-                                         message=error.user_message, correlation_id=error.job_uuid or job_uuid,
-                                         outcome_unknown=isinstance(error, OutcomeUnknown)))
-    if update_job is None and not removed:
-        raise errors[0]  # nothing took effect: the whole write failed
-    try:
-        fresh, tags_error = client.get_tags(uuid), None
-    except ZStackError as error:  # only a note: the write took effect
-        fresh, tags_error = None, error.user_message
-    added = {}
-    for change in tag_changes:
-        missing = () if fresh is None else tuple(t for t in change.added if t not in tag_texts(fresh, change.field))
-        if missing:
-            failed.append(PartFailed(field=change.field, tags=missing, kind="not-stored", code=TAGS_NOT_STORED,
-                                     message="", correlation_id=update_job))
-        added[change.field] = tuple(t for t in change.added if t not in missing)
-    return _TagSync(tags=fresh, removed=tuple(removed), added=added, failed=tuple(failed), tags_error=tags_error)
-
-
-def _job_uuids(first: str) -> Iterator[str]:
-    """The X-Job-UUIDs of one write's calls: ``first`` (recorded in the attempt), then a new one per
-    call, as ZStack rejects a reused one (zstack-api.md §1)."""
-    yield first
-    while True:
-        yield new_job_uuid()
+def storage_set_state(*, actor: Actor, uuid: str, enabled: bool, nonce: str | None = None) -> WriteProgress:
+    action, kind, after = (Action.ENABLE, "enable", "Enabled") if enabled else (Action.DISABLE, "disable", "Disabled")
+    return _action(actor, uuid, nonce, action, kind,
+                   lambda current: (FieldChange(field="state", before=current.state, after=after),))
 
 
 def write_refused(*, actor: Actor, action: Action, uuid: str) -> None:
@@ -307,65 +165,98 @@ def storage_update_invalid(*, actor: Actor, uuid: str, errors: dict[str, list[st
                    outcome=Outcome.INVALID, changes=[], error_message=summary[:2000])
 
 
-# --- helpers -----------------------------------------------------------------------------------
+# --- planning -----------------------------------------------------------------------------------
 
 
-def _audited_write(actor: Actor, action: Action, current: BackupStorage, changes, call) -> _Applied:
-    """Record the attempt, run ``call(job_uuid)``, record the outcome: one SUCCEEDED row per job that
-    took effect and one FAILED (or TIMED_OUT) row per part that did not, each literally true and linked
-    to the attempt. If nothing took effect, the error is recorded and raised as WriteFailed."""
-    job_uuid = new_job_uuid()
+def _action(actor: Actor, uuid: str, nonce: str | None, action: Action, kind: str, changes_of) -> WriteProgress:
+    """Reconnect, enable, disable: one job each."""
+    submission, first = _reserve(nonce, actor, uuid, action)
+    if not first:
+        return WriteProgress(submission, replayed=True)
+    with _released_unless_planned(submission):
+        current = get_client().get_image_store(uuid)
+        changes = tuple(changes_of(current))
+        part = Part(kind=kind, job=new_job_uuid(), changes=[change_to_json(c) for c in changes])
+        _plan(submission, actor, action, current, changes, [part])
+    return _run(submission, current, None)
+
+
+@sensitive_variables("password")
+def _update_parts(current: BackupStorage, tags: ResourceTags, diff: tuple[FieldChange, ...],
+                  password: str | None) -> list[Part]:
+    """One job for the changed fields (the password only as "changed"), one per tag added or removed."""
+    parts: list[Part] = []
+    plain = [c for c in diff if c.field not in TAG_FIELDS]
+    if plain:
+        args = {PLAIN_FIELDS[c.field]: c.after for c in plain if c.field != "password"}  # client keyword names
+        parts.append(Part(kind="update", job=new_job_uuid(), changes=[change_to_json(c) for c in plain],
+                          args=args, secret=password is not None))
+    existing = {"systemTags": {t.tag: t for t in tags.system}, "userTags": {t.tag: t for t in tags.user}}
+    resource_type = next((t.resource_type for t in (*tags.system, *tags.user) if t.resource_type),
+                         DEFAULT_TAG_RESOURCE_TYPE)
+    for change in (c for c in diff if c.field in TAG_FIELDS):
+        for text in change.added:
+            parts.append(Part(kind="tag-add", job=new_job_uuid(),
+                              changes=[change_to_json(FieldChange(field=change.field, added=(text,)))],
+                              args={"field": change.field, "tag": text, "resource_type": resource_type}))
+        for text in change.removed:
+            parts.append(Part(kind="tag-remove", job=new_job_uuid(),
+                              changes=[change_to_json(FieldChange(field=change.field, removed=(text,)))],
+                              args={"field": change.field, "tag": text,
+                                    "tag_uuid": existing[change.field][text].uuid}))
+    return parts
+
+
+def _reserve(nonce: str | None, actor: Actor, uuid: str, action: Action) -> tuple[Submission, bool]:
+    return submissions.reserve(nonce or submissions.new_nonce(), actor=actor, uuid=uuid, action=action)
+
+
+class _released_unless_planned:
+    """Until the plan is saved nothing has been sent: on any error the token is freed again."""
+
+    def __init__(self, submission: Submission) -> None:
+        self.submission = submission
+
+    def __enter__(self) -> None:
+        return None
+
+    def __exit__(self, exc_type, exc, tb) -> None:
+        if exc_type is not None or self.submission.attempt_sequence is None:
+            submissions.release(self.submission)
+
+
+def _plan(submission: Submission, actor: Actor, action: Action, current: BackupStorage,
+          changes: tuple[FieldChange, ...], parts: list[Part]) -> None:
+    """Record the attempt (if that fails, ZStack is not called) and save the jobs to follow."""
     try:
         attempt = audit.record(actor=actor, action=action, storage_uuid=current.uuid,
                                storage_name=current.name or "", outcome=Outcome.ATTEMPTED,
-                               changes=list(changes), correlation_id=job_uuid)
+                               changes=list(changes), correlation_id=parts[0].job)
     except audit.AuditUnavailable as error:
         raise AuditUnavailable(str(error)) from error
-    started = time.monotonic()
-    row = dict(actor=actor, action=action, storage_uuid=current.uuid, storage_name=current.name or "",
-               attempt=attempt)
-    try:
-        applied = call(job_uuid)
-    except ZStackError as error:
-        correlation_id = error.job_uuid or job_uuid
-        outcome = Outcome.TIMED_OUT if isinstance(error, OutcomeUnknown) else Outcome.FAILED
-        _record_safely(**row, outcome=outcome, changes=list(changes), correlation_id=correlation_id,
-                       duration_ms=_ms_since(started), error_code=error.code, error_message=error.user_message)
-        raise WriteFailed(error, correlation_id) from error
-    duration_ms = _ms_since(started)
-    for done in applied.done:
-        _record_safely(**row, outcome=Outcome.SUCCEEDED, changes=list(done.changes),
-                       correlation_id=done.correlation_id, duration_ms=duration_ms, error_message=done.note)
-    for part in applied.failed:
-        _record_safely(**row, outcome=Outcome.TIMED_OUT if part.outcome_unknown else Outcome.FAILED,
-                       changes=[part.change], correlation_id=part.correlation_id, duration_ms=duration_ms,
-                       error_code=part.code, error_message=part.audit_message)
-    return applied
+    submission.storage_name = current.name or ""
+    submission.attempt_sequence = attempt.sequence
+    submission.changes = [change_to_json(c) for c in changes]
+    submission.parts = [part.to_json() for part in parts]
+    submission.deadline = timezone.now() + timedelta(seconds=settings.ZSTACK_JOB_DEADLINE)
+    submission.save(update_fields=["storage_name", "attempt_sequence", "changes", "parts", "deadline"])
 
 
-def _outcome(client, uuid: str, applied: _Applied) -> StorageWriteOutcome:
-    """The write succeeded (at least in part): its result, never an error. The job's inventory is used
-    when it has the ImageStore fields (a generic BackupStorageInventory lacks them, §4.4); else one
-    re-read, whose failure is only a note."""
-    storage, refresh_error = applied.inventory, None
-    if storage is None or storage.hostname is None:
-        try:
-            storage = client.get_image_store(uuid)
-        except ZStackError as error:
-            storage, refresh_error = None, error.user_message
-    return StorageWriteOutcome(storage=storage, tags=applied.tags, changes=applied.changes,
-                               correlation_id=applied.correlation_id, failed_parts=applied.failed,
-                               refresh_error=refresh_error or applied.tags_error)
+@sensitive_variables("secrets")
+def _run(submission: Submission, current: BackupStorage, tags: ResourceTags | None,
+         secrets: dict | None = None) -> WriteProgress:
+    """Send the jobs and follow them for the web request's short wait; the worker follows the rest."""
+    submission = follow.follow(submission.pk, seconds=settings.CONSOLE_WRITE_WAIT, secrets=secrets)
+    if submission.running:
+        tasks.hand_to_worker(submission)
+        submission.refresh_from_db()
+    return WriteProgress(submission, storage=current, tags=tags)
 
 
 def _record_safely(**kwargs) -> None:
-    """Outcomes after the fact: the write already happened (or never will), so a failing audit store
-    must not turn it into an error page. The attempt row, written first, already leaves a trace."""
+    """Rows for writes that never reach ZStack: a failing audit store must not turn the page into an
+    error (nothing was changed)."""
     try:
         audit.record(**kwargs)
     except audit.AuditUnavailable:
         logger.exception("Could not record the audit outcome %s", kwargs.get("outcome"))
-
-
-def _ms_since(started: float) -> int:
-    return int((time.monotonic() - started) * 1000)

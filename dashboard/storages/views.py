@@ -14,6 +14,7 @@ from django.utils.translation import gettext as _
 from django.views.decorators.debug import sensitive_post_parameters
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
 from django.views.decorators.vary import vary_on_headers
+from django_htmx.http import reswap, retarget
 
 from dashboard.accounts.actor import Actor
 from dashboard.accounts.roles import CHANGE_STORAGE, VIEW_AUDIT, VIEW_STORAGE, VIEW_STORAGE_DETAILS
@@ -21,8 +22,9 @@ from dashboard.audit import selectors as audit_selectors
 from dashboard.audit.log import Action
 from dashboard.zstack.errors import ResourceNotFound, ZStackError
 
-from . import changes, selectors, services
+from . import changes, selectors, services, submissions
 from .forms import StorageEditForm, StorageFilterForm, join_tags, sign_snapshot
+from .submissions import PartState
 from .templatetags.storage_tags import field_label
 
 CARD = "storages/detail.html#storage-card"
@@ -80,8 +82,8 @@ def storage_list(request):
 @require_GET
 @requires_permission(VIEW_STORAGE)
 @varies_on_htmx
-def storage_detail(request, uuid):
-    context = _card_context(request, uuid)
+def storage_detail(request, uuid, progress=None):
+    context = _card_context(request, uuid, **(_result_context(progress) if progress and not progress.running else {}))
     if _partial(request):
         return render(request, CARD, context)
     if context["card"] is not None and request.user.has_perm(VIEW_AUDIT):
@@ -123,16 +125,25 @@ def _edit_post(request, uuid):
     if not form.is_valid():
         loaded_name = (form.cleaned_data.get("loaded") or {}).get("name", "")  # from the verified snapshot
         services.storage_update_invalid(actor=actor, uuid=uuid, errors=form.errors, storage_name=loaded_name)
+        if "submission" in form.errors:  # the next try needs a token that is still valid
+            form.data = form.data.copy()
+            form.data["submission"] = submissions.new_token(uuid, Action.UPDATE)
         return _render_edit(request, uuid, form, status=422)
     try:
-        result = services.storage_update(actor=actor, uuid=uuid, changes=form.values, loaded=form.loaded_values)
+        progress = services.storage_update(actor=actor, uuid=uuid, changes=form.values, loaded=form.loaded_values,
+                                           nonce=form.nonce)
     except ResourceNotFound:
         raise _no_such_storage() from None
     except services.StaleForm as stale:
         return _render_edit(request, uuid, _review_form(request, uuid, form, stale), stale=stale, status=409)
     except (ZStackError, services.StorageWriteError) as error:
-        return _render_edit(request, uuid, form, write_error=_write_error(error), status=_error_status(error))
-    return _after_write(request, uuid, _save_notice(result), result=result)
+        return _render_edit(request, uuid, _form_again(request, uuid), write_error=_write_error(error),
+                            status=_error_status(error))
+    if progress.running or not progress.failed_parts:
+        return _after_write(request, uuid, progress)
+    # Something did not take effect: the form again, the user's input kept, each refused field marked.
+    return _render_edit(request, uuid, _form_again(request, uuid, progress), progress=progress,
+                        warnings=_result_context(progress)["warnings"], status=504 if progress.unconfirmed else 502)
 
 
 def _review_form(request, uuid, form, stale: services.StaleForm) -> StorageEditForm:
@@ -145,19 +156,33 @@ def _review_form(request, uuid, form, stale: services.StaleForm) -> StorageEditF
         if field not in edited:
             data[field] = join_tags(value) if field in changes.TAG_FIELDS else ("" if value is None else str(value))
     data["loaded"] = sign_snapshot(uuid, stale.current_values)
+    data["submission"] = submissions.new_token(uuid, Action.UPDATE)
     return StorageEditForm(data, uuid=uuid)
 
 
-def _save_notice(result: services.StorageWriteOutcome) -> str | None:
-    """What a save did; with failed parts (shown as warnings) it names what was saved, if anything."""
-    if result.failed_parts:
-        if not result.changed:
-            return None
-        fields = ", ".join(field_label(c.field) for c in result.changes)
-        return _("Saved %(fields)s (job %(job)s).") % {"fields": fields, "job": result.correlation_id}
-    if result.changed:
-        return _("Saved. ZStack accepted the change (job %(job)s).") % {"job": result.correlation_id}
-    return _("Nothing changed, so nothing was sent to ZStack.")
+def _form_again(request, uuid, progress: services.WriteProgress | None = None) -> StorageEditForm:
+    """The submitted form once more, for another try: the input kept, a new submission token, and, after a
+    partial save, a snapshot of ZStack's values now, so the next save sends only what is still to do."""
+    data = request.POST.copy()
+    data["submission"] = submissions.new_token(uuid, Action.UPDATE)
+    if progress is not None and progress.changed:
+        try:
+            storage, tags = selectors.storage_for_edit(uuid=uuid)
+            data["loaded"] = sign_snapshot(uuid, changes.editable_values(storage, tags))
+        except ZStackError:
+            pass  # the old snapshot: the next save may find a conflict, which it explains
+    form = StorageEditForm(data, uuid=uuid)
+    if progress is not None and form.is_valid():
+        for part in progress.failed_parts:
+            for change in part.changes:
+                form.add_error(change["field"], _part_error_text(part))
+    return form
+
+
+def _part_error_text(part) -> str:
+    if part.state == PartState.UNKNOWN:
+        return _("ZStack did not confirm this change: %(error)s") % {"error": part.error_message}
+    return _("ZStack did not save this: %(error)s") % {"error": part.error_message}
 
 
 def _render_edit(request, uuid, form, *, status=200, **extra):
@@ -173,16 +198,16 @@ def _render_edit(request, uuid, form, *, status=200, **extra):
 @requires_permission(CHANGE_STORAGE, audit_action=Action.RECONNECT)
 @varies_on_htmx
 def storage_reconnect(request, uuid):
-    return _action(request, uuid, lambda actor: services.storage_reconnect(actor=actor, uuid=uuid),
-                   _("Reconnected."))
+    return _action(request, uuid, Action.RECONNECT,
+                   lambda actor, nonce: services.storage_reconnect(actor=actor, uuid=uuid, nonce=nonce))
 
 
 @require_POST
 @requires_permission(CHANGE_STORAGE, audit_action=Action.ENABLE)
 @varies_on_htmx
 def storage_enable(request, uuid):
-    return _action(request, uuid, lambda actor: services.storage_set_state(actor=actor, uuid=uuid, enabled=True),
-                   _("Enabled."))
+    return _action(request, uuid, Action.ENABLE,
+                   lambda actor, nonce: services.storage_set_state(actor=actor, uuid=uuid, enabled=True, nonce=nonce))
 
 
 @require_http_methods(["GET", "POST"])
@@ -191,9 +216,9 @@ def storage_enable(request, uuid):
 def storage_disable(request, uuid):
     """GET asks for confirmation (works without JavaScript); POST disables."""
     if request.method == "POST":
-        return _action(request, uuid,
-                       lambda actor: services.storage_set_state(actor=actor, uuid=uuid, enabled=False),
-                       _("Disabled."))
+        return _action(request, uuid, Action.DISABLE,
+                       lambda actor, nonce: services.storage_set_state(actor=actor, uuid=uuid, enabled=False,
+                                                                       nonce=nonce))
     try:
         storage, load_error = selectors.storage_get(uuid=uuid), None
     except ResourceNotFound:
@@ -205,44 +230,78 @@ def storage_disable(request, uuid):
     return render(request, template, context, status=503 if load_error and not request.htmx else 200)
 
 
-def _action(request, uuid, run, success: str):
+def _action(request, uuid, action: Action, run):
+    nonce = submissions.read_token(request.POST.get("submission"), uuid=uuid, action=action)
+    if nonce is None:
+        return _after_write(request, uuid, write_error={
+            "code": None, "correlation_id": None, "outcome_unknown": False,
+            "message": _("This button had expired, so nothing was sent. The card is up to date now: try again.")})
     try:
-        result = run(Actor.from_request(request))
+        progress = run(Actor.from_request(request), nonce)
     except ResourceNotFound:
         raise _no_such_storage() from None
     except (ZStackError, services.StorageWriteError) as error:
         return _after_write(request, uuid, write_error=_write_error(error))
-    notice = success + " " + _("ZStack job %(job)s.") % {"job": result.correlation_id}
-    return _after_write(request, uuid, notice, result=result)
+    return _after_write(request, uuid, progress)
 
 
-def _after_write(request, uuid, notice=None, *, result=None, write_error=None):
-    """htmx: the refreshed card in place (200 even for an error, which the card shows), built from what
-    the write got back from ZStack. Plain form post: redirect to the detail page with messages (PRG)."""
-    warnings = _warnings(result) if result is not None else []
+# --- a write's progress --------------------------------------------------------------------------
+
+
+@require_GET
+@requires_permission(CHANGE_STORAGE)
+@varies_on_htmx
+def storage_submission(request, uuid, nonce):
+    """Where one write stands, read from our own database (no call to ZStack while it runs). htmx: the
+    progress line while it runs, then the refreshed card with its result. Without JavaScript: the
+    detail page saying it is in progress, and after a reload the result."""
+    submission = submissions.for_viewer(nonce, uuid)
+    progress = services.WriteProgress(submission) if submission is not None else None
+    if _partial(request):
+        if progress is not None and progress.running:
+            return render(request, "storages/detail.html#write-progress",
+                          {"uuid": uuid, "write": submissions.RunningWrite.of(submission, request.user.pk)})
+        return retarget(reswap(_after_write(request, uuid, progress), "outerHTML"), f"#storage-card-{uuid}")
+    return storage_detail(request, uuid, progress=progress)
+
+
+def _after_write(request, uuid, progress: services.WriteProgress | None = None, *, write_error=None):
+    """htmx: the refreshed card in place (200 even for an error, which the card shows). Plain form post:
+    redirect to where the write can be followed, or to the detail page, with messages (PRG)."""
+    result = _result_context(progress) if progress is not None else {}
     if request.htmx:
-        context = _card_context(request, uuid, storage=result.storage if result else None,
-                                tags=result.tags if result else None, notice=notice, warnings=warnings,
-                                write_error=write_error)
+        context = _card_context(request, uuid, write_error=write_error, **result)
         if context["card"] is not None and request.user.has_perm(VIEW_AUDIT):
             # The detail page's "Recent changes" now has a new entry: send it out of band with the card.
             context.update(history=audit_selectors.recent_for(uuid, limit=10), history_oob=True)
         return render(request, CARD, context)
     if write_error:
         messages.error(request, _write_error_text(write_error))
-    elif notice:
-        messages.success(request, notice)
-    for warning in warnings:
+    if progress is not None and progress.running:
+        messages.info(request, result["notice"])
+        return redirect("storages:submission", uuid=uuid, nonce=progress.submission.token)
+    if result.get("notice"):
+        messages.success(request, result["notice"])
+    for warning in result.get("warnings", ()):
         messages.warning(request, _write_error_text(warning))
     return redirect("storages:detail", uuid=uuid)
 
 
+def _result_context(progress: services.WriteProgress) -> dict:
+    """What the card says about a write: a notice, and a warning per part that did not take effect."""
+    warnings = [{"message": _part_warning(part), "code": part.error_code, "correlation_id": part.job}
+                for part in progress.failed_parts]
+    notice = _write_notice(progress)
+    if progress.replayed and notice:
+        notice = _("This was already submitted; nothing was sent again.") + " " + notice
+    return {"notice": notice, "warnings": warnings, "write": progress}
 # --- helpers -------------------------------------------------------------------------------------
 
 
 def _card_context(request, uuid, *, storage=None, tags=None, **extra) -> dict:
-    """The card partial's context: ``uuid``, ``card`` (None when ZStack failed), ``load_error``, and
-    ``last_change`` for those who may read the audit trail; unknown uuid -> 404."""
+    """The card partial's context: ``uuid``, ``card`` (None when ZStack failed), ``load_error``,
+    ``running`` (writes in progress, from our database) and ``last_change`` for those who may read the
+    audit trail; unknown uuid -> 404."""
     try:
         card = selectors.storage_detail(uuid=uuid, with_details=request.user.has_perm(VIEW_STORAGE_DETAILS),
                                         storage=storage, tags=tags)
@@ -255,30 +314,46 @@ def _card_context(request, uuid, *, storage=None, tags=None, **extra) -> dict:
     last_change = None
     if card is not None and request.user.has_perm(VIEW_AUDIT):
         last_change = audit_selectors.last_change_for(uuid)
-    return {"uuid": uuid, "card": card, "load_error": load_error, "last_change": last_change, **extra}
+    running = [submissions.RunningWrite.of(s, request.user.pk) for s in submissions.running_for(uuid)]
+    return {"uuid": uuid, "card": card, "load_error": load_error, "last_change": last_change, "running": running,
+            **extra}
 
 
-def _warnings(result: services.StorageWriteOutcome) -> list[dict]:
-    """The parts of a write that did not take effect although the rest did."""
-    warnings = []
-    for part in result.failed_parts:
-        tags = ", ".join(f"“{tag}”" for tag in part.tags)
-        if part.kind == "not-stored":
-            message = _("ZStack accepted the update but did not store these tags: %(tags)s.") % {"tags": tags}
-        elif part.outcome_unknown:
-            message = _("Removing the tag %(tag)s did not complete in time: %(error)s") % {
-                "tag": tags, "error": part.message}
-        else:
-            message = _("Removing the tag %(tag)s failed: %(error)s") % {"tag": tags, "error": part.message}
-        warnings.append({"message": message, "code": part.code, "correlation_id": part.correlation_id})
-    # result.refresh_error needs no words here: the card below is loaded again, and says so if it cannot be.
-    return warnings
+def _write_notice(progress: services.WriteProgress) -> str | None:
+    if progress.submission is None:
+        return _("Nothing changed, so nothing was sent to ZStack.")
+    if progress.running:
+        return _("ZStack is still working on it. This page shows the result when it ends; you may leave it.")
+    if not progress.changed:
+        return None  # the warnings (or the error) say it all
+    if progress.failed_parts:
+        fields = ", ".join(dict.fromkeys(str(field_label(c["field"])) for p in progress.done_parts for c in p.changes))
+        return _("Saved: %(fields)s.") % {"fields": fields} if fields else None
+    return {
+        Action.UPDATE: _("Saved."), Action.RECONNECT: _("Reconnected."),
+        Action.ENABLE: _("Enabled."), Action.DISABLE: _("Disabled."),
+    }.get(progress.submission.action, _("Done."))
+
+
+def _part_warning(part) -> str:
+    what = _part_label(part)
+    if part.state == PartState.UNKNOWN:
+        return _("%(what)s was not confirmed by ZStack in time: %(error)s") % {"what": what, "error": part.error_message}
+    return _("%(what)s did not take effect: %(error)s") % {"what": what, "error": part.error_message}
+
+
+def _part_label(part) -> str:
+    if part.kind == "tag-add":
+        return _("Adding the tag “%(tag)s”") % {"tag": part.args.get("tag", "")}
+    if part.kind == "tag-remove":
+        return _("Removing the tag “%(tag)s”") % {"tag": part.args.get("tag", "")}
+    if part.kind == "update":
+        return _("The change of %(fields)s") % {"fields": ", ".join(str(field_label(c["field"])) for c in part.changes)}
+    return {"reconnect": _("The reconnect"), "enable": _("Enabling"), "disable": _("Disabling")}.get(part.kind, part.kind)
 
 
 def _write_error(error: Exception) -> dict:
-    if isinstance(error, services.WriteFailed):
-        return {"code": error.code, "message": error.message, "correlation_id": error.correlation_id,
-                "outcome_unknown": error.outcome_unknown}
+    """An error before any job was sent (ZStack unreachable, the audit trail unavailable)."""
     if isinstance(error, ZStackError):
         return {"code": error.code, "message": error.user_message, "correlation_id": error.job_uuid,
                 "outcome_unknown": False}
@@ -296,8 +371,6 @@ def _write_error_text(error: dict) -> str:
 
 
 def _error_status(error: Exception) -> int:
-    if isinstance(error, services.WriteFailed) and error.outcome_unknown:
-        return 504
     if isinstance(error, services.AuditUnavailable):
         return 503
     return 502

@@ -42,7 +42,9 @@ from django.views.decorators.debug import sensitive_variables
 from . import query, transport
 from .connection import Connection, new_job_uuid
 from .errors import ProtocolError, ResourceNotFound
-from .inventory import BackupStorage, Capacity, QueryPage, ResourceTags, Tag, WriteResult, Zone, parse_long
+from .inventory import (
+    BackupStorage, Capacity, JobTicket, QueryPage, ResourceTags, Tag, WriteResult, Zone, parse_long,
+)
 
 __all__ = ["ZStackClient", "get_client", "new_job_uuid", "reset_client"]
 T = TypeVar("T")
@@ -117,28 +119,25 @@ class ZStackClient(Connection):
 
     # --- writes: async, 202 + job (§4.2-§4.4, §5) ------------------------------------------------
 
-    @sensitive_variables("password", "fields", "body", "secrets")
+    @sensitive_variables("password", "body", "secrets")
     def update_image_store(self, uuid: str, *, job_uuid: str | None = None, name: str | None = None,
                            description: str | None = None, hostname: str | None = None, username: str | None = None,
                            password: str | None = None, ssh_port: int | None = None,
                            system_tags: Iterable[str] | None = None,
                            user_tags: Iterable[str] | None = None) -> WriteResult[BackupStorage]:
-        # Only the given fields: ZStack changes each non-null one (§4.2). Tags sit at the top level,
-        # where a non-null value wins over one inside the action (§3.1).
-        fields = {"name": name, "description": description, "hostname": hostname, "username": username,
-                  "password": password, "sshPort": None if ssh_port is None else int(ssh_port)}
-        body: dict[str, Any] = {"updateImageStoreBackupStorage": {k: v for k, v in fields.items() if v is not None}}
+        body = _update_body(name=name, description=description, hostname=hostname, username=username,
+                            password=password, ssh_port=ssh_port)
+        # Tags sit at the top level, where a non-null value wins over one inside the action (§3.1). The
+        # open-source core drops them on an update (§4.2, §4.7): the console adds tags with create_tag.
         if system_tags is not None:
             body["systemTags"] = list(system_tags)
         if user_tags is not None:
             body["userTags"] = list(user_tags)
         secrets = (password,) if password else ()
-        return self._storage_write(uuid, f"/backup-storage/image-store/{quote(uuid, safe='')}/actions", body,
-                                   job_uuid, secrets)
+        return self._storage_write(uuid, _image_store_actions(uuid), body, job_uuid, secrets)
 
     def reconnect_image_store(self, uuid: str, *, job_uuid: str | None = None) -> WriteResult[BackupStorage]:
-        return self._storage_write(uuid, f"/backup-storage/image-store/{quote(uuid, safe='')}/actions",
-                                   {"reconnectImageStoreBackupStorage": {}}, job_uuid)
+        return self._storage_write(uuid, _image_store_actions(uuid), {"reconnectImageStoreBackupStorage": {}}, job_uuid)
 
     def change_state(self, uuid: str, state_event: str, *, job_uuid: str | None = None) -> WriteResult[BackupStorage]:
         # The generic backup-storage path, not /image-store/ (§4.4); ZStack validates the event.
@@ -148,6 +147,47 @@ class ZStackClient(Connection):
     def delete_tag(self, tag_uuid: str, *, job_uuid: str | None = None) -> WriteResult[None]:
         used_job, _ = self._write("DELETE", f"/tags/{quote(tag_uuid, safe='')}", None, job_uuid)
         return WriteResult(job_uuid=used_job, inventory=None)
+
+    # --- the same writes, submitted without waiting: a background task follows the job ----------
+
+    @sensitive_variables("password", "body", "secrets")
+    def submit_update(self, uuid: str, *, job_uuid: str, name: str | None = None, description: str | None = None,
+                      hostname: str | None = None, username: str | None = None, password: str | None = None,
+                      ssh_port: int | None = None) -> JobTicket:
+        """UpdateImageStoreBackupStorage with only the given fields and no tags (§4.2)."""
+        body = _update_body(name=name, description=description, hostname=hostname, username=username,
+                            password=password, ssh_port=ssh_port)
+        secrets = (password,) if password else ()
+        return self.submit_job("PUT", _image_store_actions(uuid), body, job_uuid, secrets)
+
+    def submit_reconnect(self, uuid: str, *, job_uuid: str) -> JobTicket:
+        return self.submit_job("PUT", _image_store_actions(uuid), {"reconnectImageStoreBackupStorage": {}}, job_uuid)
+
+    def submit_change_state(self, uuid: str, state_event: str, *, job_uuid: str) -> JobTicket:
+        return self.submit_job("PUT", f"/backup-storage/{quote(uuid, safe='')}/actions",
+                               {"changeBackupStorageState": {"stateEvent": state_event}}, job_uuid)
+
+    def submit_create_tag(self, resource_uuid: str, tag: str, *, user: bool, resource_type: str,
+                          job_uuid: str) -> JobTicket:
+        """CreateUserTag / CreateSystemTag (§4.7): POST /user-tags or /system-tags, body key ``params``.
+        System tags are checked against ZStack's patterns for the resource type: SYS.1007 through the job."""
+        body = {"params": {"resourceType": resource_type, "resourceUuid": resource_uuid, "tag": tag}}
+        return self.submit_job("POST", "/user-tags" if user else "/system-tags", body, job_uuid)
+
+    def submit_delete_tag(self, tag_uuid: str, *, job_uuid: str) -> JobTicket:
+        return self.submit_job("DELETE", f"/tags/{quote(tag_uuid, safe='')}", None, job_uuid)
+
+    def storage_from_job(self, uuid: str, body: dict | None) -> BackupStorage | None:
+        """The storage a finished job returned, if its answer carries it with the ImageStore fields
+        (a generic BackupStorageInventory lacks hostname, §4.4; some builds lose the envelope, §9)."""
+        inventory = (body or {}).get("inventory")
+        if not isinstance(inventory, dict) or inventory.get("uuid") != uuid:
+            return None
+        try:
+            storage = BackupStorage.from_json(inventory, self.tz)
+        except (TypeError, KeyError, AttributeError):
+            return None
+        return storage if storage.hostname is not None else None
 
     @sensitive_variables("body", "secrets")
     def _storage_write(self, uuid: str, path: str, body: dict, job_uuid: str | None,
@@ -162,6 +202,18 @@ class ZStackClient(Connection):
             return WriteResult(job_uuid=used_job, inventory=BackupStorage.from_json(inventory, self.tz))
         except (TypeError, KeyError, AttributeError):
             return WriteResult(job_uuid=used_job, inventory=None)
+
+
+def _image_store_actions(uuid: str) -> str:
+    return f"/backup-storage/image-store/{quote(uuid, safe='')}/actions"
+
+
+@sensitive_variables("password", "fields")
+def _update_body(*, name, description, hostname, username, password, ssh_port) -> dict[str, Any]:
+    """Only the given fields: ZStack changes each non-null one (§4.2)."""
+    fields = {"name": name, "description": description, "hostname": hostname, "username": username,
+              "password": password, "sshPort": None if ssh_port is None else int(ssh_port)}
+    return {"updateImageStoreBackupStorage": {k: v for k, v in fields.items() if v is not None}}
 
 
 # --- one client per process ------------------------------------------------------------------------

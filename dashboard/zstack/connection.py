@@ -21,8 +21,11 @@ import requests
 from django.views.decorators.debug import sensitive_variables
 
 from . import jobs, transport
-from .errors import AuthenticationFailed, JobLost, OutcomeUnknown, ProtocolError, SessionExpired, ZStackError, ZStackUnavailable
-from .inventory import Session
+from .errors import (
+    AuthenticationFailed, InvalidArgument, JobLost, OutcomeUnknown, ProtocolError, SessionExpired, ZStackError,
+    ZStackUnavailable,
+)
+from .inventory import JobStatus, JobTicket, Session
 
 logger = logging.getLogger("dashboard.zstack.client")
 API_PREFIX = "/zstack/v1"
@@ -166,6 +169,64 @@ class Connection:
             # ZStack accepted the job (202); not being able to read its result says nothing about it.
             raise OutcomeUnknown(f"{method} {path}: accepted as job {job_uuid}, but its result could not be "
                                  f"read ({error})", http_status=error.http_status, job_uuid=job_uuid) from None
+
+    # --- jobs followed by the caller (a background task), not waited for here ------------------
+
+    @sensitive_variables("body", "secrets", "session")
+    def submit_job(self, method: str, path: str, body: dict | None, job_uuid: str,
+                   secrets: tuple[str, ...] = ()) -> JobTicket:
+        """Send an async API under ``job_uuid`` and return at once with where to poll it.
+
+        The caller follows the job with ``poll_job``, possibly in another process: nothing here waits.
+        ZStack dedupes on the X-Job-UUID, so a resubmission of the same ticket after a crash answers
+        400 "Duplicate job uuid" (§1): reported as ``already_submitted``, the job itself is followed.
+        """
+        session = self._current_session()
+        try:
+            status, reply = self._request(method, path, body=body, session=session, job_uuid=job_uuid,
+                                          secrets=secrets)
+        except InvalidArgument as error:
+            if "duplicate job uuid" in error.details.lower():
+                return JobTicket(job_uuid=job_uuid, poll_path=jobs.job_path(None, job_uuid), already_submitted=True)
+            error.job_uuid = job_uuid
+            raise
+        except ZStackError as error:
+            error.job_uuid = error.job_uuid or job_uuid
+            raise
+        if status != 202:  # answered synchronously: the result is already here
+            return JobTicket(job_uuid=job_uuid, poll_path=None, result=reply)
+        return JobTicket(job_uuid=job_uuid, poll_path=jobs.job_path(reply.get("location"), job_uuid))
+
+    def poll_job(self, ticket: JobTicket) -> JobStatus:
+        """One look at a job (§5.2): running, succeeded (its body) or failed (ZStack's error).
+
+        Raises only when the answer could not be had or read (ZStackUnavailable, ProtocolError): the job's
+        fate is then still unknown and the caller may look again. A 404 is JobLost: the job is unknown.
+        """
+        if ticket.poll_path is None:
+            return JobStatus(done=True, body=ticket.result or {})
+        try:
+            status, body = self._request("GET", ticket.poll_path, job_uuid=ticket.job_uuid, not_found=JobLost)
+        except JobLost:
+            raise
+        except ZStackUnavailable as error:
+            if error.http_status == 503:  # the job's own answer (SYS.1010): ZStack did not run it
+                error.job_uuid = ticket.job_uuid
+                return JobStatus(done=True, error=error)
+            raise
+        except ProtocolError:
+            raise
+        except ZStackError as error:  # 503 {"error": …}: the job failed (§7.2)
+            error.job_uuid = ticket.job_uuid
+            return JobStatus(done=True, error=error)
+        if status == 202:
+            return JobStatus(done=False)
+        return JobStatus(done=True, body=body)
+
+    def renew_session(self) -> None:
+        """Log in again now (a job failed with ID.1001, §2.3): the next submission uses the new session."""
+        with self._session_lock:
+            self._login_locked()
 
     # --- the one choke point ---------------------------------------------------------------
 

@@ -215,3 +215,24 @@ class WriteResult(Generic[T]):
 
     job_uuid: str
     inventory: T | None
+
+
+@dataclass(frozen=True, slots=True)
+class JobTicket:
+    """An async API that ZStack accepted (202): the X-Job-UUID and the path to poll under /zstack/v1.
+    ``poll_path`` None: ZStack answered at once and ``result`` holds the answer. ``already_submitted``:
+    the job uuid had been sent before (a resumed submission); the job is followed, not resent."""
+
+    job_uuid: str
+    poll_path: str | None
+    result: dict | None = None
+    already_submitted: bool = False
+
+
+@dataclass(frozen=True, slots=True)
+class JobStatus:
+    """One poll of a job: ``done`` False while it runs; then either ``body`` (success) or ``error``."""
+
+    done: bool
+    body: dict | None = None
+    error: Exception | None = None

@@ -88,3 +88,14 @@ def plain_number(value) -> str:
     if value is None:
         return "0"
     return f"{float(value):.1f}"
+
+
+@register.simple_tag
+def submission_input(uuid: str, action: str):
+    """The one-time token a write form carries (submissions.py): a second POST of the same form is shown
+    the first one's result instead of writing again."""
+    from django.utils.html import format_html
+
+    from dashboard.storages.submissions import new_token
+
+    return format_html('<input type="hidden" name="submission" value="{}">', new_token(uuid, action))

@@ -1,0 +1,233 @@
+"""Following a submission's ZStack jobs to their end, and recording its one outcome.
+
+One function serves the web request (for a few seconds, where most writes end) and the background worker
+(until the jobs end or the deadline). Whoever holds the submission's lease sends the jobs not yet sent,
+polls the others, and once every job has ended records the outcome row. That happens once, whichever
+process gets there: the row is finished by a conditional update in the same transaction as the audit
+insert, so a second follower finds it done and a failed audit insert leaves it running, to be finished
+by the next follower.
+
+Sending twice is impossible by construction: each job's X-Job-UUID is chosen when the write is planned,
+and ZStack refuses a job uuid it has seen (400 "Duplicate job uuid", docs/zstack-protocol.md §1), which
+the client reports as already submitted.
+"""
+
+from __future__ import annotations
+
+import logging
+import time
+import uuid as uuidlib
+from datetime import timedelta
+
+from django.db import transaction
+from django.db.models import Q
+from django.utils import timezone
+from django.views.decorators.debug import sensitive_variables
+
+from dashboard.audit import log as audit
+from dashboard.audit.log import Outcome, change_from_json
+from dashboard.audit.models import AuditEvent
+from dashboard.zstack.client import ZStackClient, get_client, new_job_uuid
+from dashboard.zstack.errors import JobLost, OutcomeUnknown, ZStackError, ZStackUnavailable
+from dashboard.zstack.inventory import JobTicket
+
+from .models import Submission
+from .submissions import Part, PartState, actor_from_json, parts_of
+
+logger = logging.getLogger(__name__)
+
+LEASE = timedelta(seconds=30)  # a follower renews it at least every LEASE / 3
+QUEUED = "queued"  # lease owner of a submission handed to the worker and not yet picked up
+FIRST_INTERVAL, MAX_INTERVAL, BACKOFF = 0.05, 1.0, 1.6  # polling, as the client's own job wait
+SESSION_INVALID = "ID.1001"
+NOT_SENT = "console.not-sent"  # our code: the console stopped before it sent this job
+
+
+# Debug error pages show each frame's variables: ``secrets`` holds the SSH password.
+@sensitive_variables("secrets")
+def follow(submission_id: int, *, seconds: float | None, secrets: dict | None = None) -> Submission:
+    """Advance the submission's jobs for at most ``seconds`` (None: until they end or the deadline) and
+    return the row as it then is. ``secrets`` (the SSH password) only from the request that has it."""
+    owner = uuidlib.uuid4().hex
+    if not _claim(submission_id, owner):
+        return Submission.objects.get(pk=submission_id)  # another process follows it
+    client = get_client()
+    stop_at = None if seconds is None else time.monotonic() + seconds
+    interval, renewed = FIRST_INTERVAL, time.monotonic()
+    try:
+        while True:
+            submission = Submission.objects.get(pk=submission_id)
+            if not submission.running:
+                return submission
+            parts = parts_of(submission)
+            changed = [_advance(client, submission.storage_uuid, part, secrets) for part in parts]
+            if submission.deadline and timezone.now() >= submission.deadline:
+                changed.append(_give_up(parts))
+            if all(part.ended for part in parts):
+                return _finish(submission, parts)
+            if any(changed) or time.monotonic() - renewed > LEASE.total_seconds() / 3:
+                _save(submission_id, owner, parts)
+                interval, renewed = FIRST_INTERVAL if any(changed) else interval, time.monotonic()
+            if stop_at is not None and time.monotonic() >= stop_at:
+                return Submission.objects.get(pk=submission_id)
+            wait = interval if stop_at is None else max(0.0, min(interval, stop_at - time.monotonic()))
+            time.sleep(wait)
+            interval = min(interval * BACKOFF, MAX_INTERVAL)
+    finally:
+        Submission.objects.filter(pk=submission_id, lease_owner=owner).update(lease_until=None, lease_owner="")
+
+
+def _claim(submission_id: int, owner: str) -> bool:
+    now = timezone.now()
+    free = Q(lease_until__isnull=True) | Q(lease_until__lt=now) | Q(lease_owner=QUEUED)
+    return bool(Submission.objects.filter(free, pk=submission_id, status=Submission.Status.RUNNING)
+                .update(lease_until=now + LEASE, lease_owner=owner))
+
+
+def _save(submission_id: int, owner: str, parts: list[Part]) -> None:
+    Submission.objects.filter(pk=submission_id, lease_owner=owner).update(
+        parts=[part.to_json() for part in parts], lease_until=timezone.now() + LEASE)
+
+
+# --- one job one step further ----------------------------------------------------------------------
+
+
+@sensitive_variables("secrets")
+def _advance(client: ZStackClient, uuid: str, part: Part, secrets: dict | None) -> bool:
+    """Send a planned job or look at a submitted one; True when the part changed."""
+    if part.state == PartState.PLANNED:
+        if part.secret and not secrets:
+            return _look_for_unsent(client, part)
+        return _send(client, uuid, part, secrets or {})
+    if part.state == PartState.SUBMITTED:
+        return _poll(client, part, secrets)
+    return False
+
+
+@sensitive_variables("secrets")
+def _send(client: ZStackClient, uuid: str, part: Part, secrets: dict) -> bool:
+    try:
+        ticket = _submit(client, uuid, part, secrets)
+    except OutcomeUnknown:  # sent, answer lost: the job may exist; looking for it tells
+        part.state, part.poll = PartState.SUBMITTED, None
+        return True
+    except ZStackUnavailable as error:  # never sent (refused, unreachable): nothing happened
+        return _ended(part, PartState.FAILED, error.code, error.user_message)
+    except ZStackError as error:  # ZStack refused the request itself (400 …)
+        return _ended(part, PartState.FAILED, error.code, error.user_message)
+    part.state, part.poll = PartState.SUBMITTED, ticket.poll_path
+    if ticket.poll_path is None:  # answered at once
+        return _ended(part, PartState.SUCCEEDED)
+    return True
+
+
+@sensitive_variables("secrets")
+def _submit(client: ZStackClient, uuid: str, part: Part, secrets: dict) -> JobTicket:
+    args, job = part.args, part.job
+    if part.kind == "update":
+        return client.submit_update(uuid, job_uuid=job, password=secrets.get("password") if part.secret else None,
+                                    **args)
+    if part.kind == "tag-add":
+        return client.submit_create_tag(uuid, args["tag"], user=args["field"] == "userTags",
+                                        resource_type=args["resource_type"], job_uuid=job)
+    if part.kind == "tag-remove":
+        return client.submit_delete_tag(args["tag_uuid"], job_uuid=job)
+    if part.kind == "reconnect":
+        return client.submit_reconnect(uuid, job_uuid=job)
+    if part.kind in ("enable", "disable"):
+        return client.submit_change_state(uuid, part.kind, job_uuid=job)
+    raise ValueError(f"unknown part kind {part.kind!r}")
+
+
+def _look_for_unsent(client: ZStackClient, part: Part) -> bool:
+    """A secret part still planned, followed without its secret: the request that held the password
+    stopped before it recorded the send. The job tells whether it was sent: unknown means never."""
+    try:
+        client.poll_job(_ticket(part))
+    except JobLost:
+        return _ended(part, PartState.FAILED, NOT_SENT,
+                      "The console stopped before it sent this change to ZStack. Nothing was changed.")
+    except ZStackError:
+        return False  # no answer now: look again
+    part.state = PartState.SUBMITTED
+    return True
+
+
+@sensitive_variables("secrets")
+def _poll(client: ZStackClient, part: Part, secrets: dict | None) -> bool:
+    try:
+        status = client.poll_job(_ticket(part))
+    except JobLost as error:
+        return _ended(part, PartState.UNKNOWN, error.code, error.user_message)
+    except ZStackError:
+        return False  # the answer was lost, not the job: look again
+    if not status.done:
+        return False
+    if status.error is None:
+        return _ended(part, PartState.SUCCEEDED)
+    error = status.error
+    can_resend = not part.secret or bool(secrets)
+    if getattr(error, "code", "") == SESSION_INVALID and not part.resubmitted and can_resend:
+        # An async API reports an invalid session only through its job: log in again and send once
+        # more, under a fresh job uuid (ZStack refuses a used one).
+        client.renew_session()
+        part.job, part.state, part.poll, part.resubmitted = new_job_uuid(), PartState.PLANNED, None, True
+        return True
+    return _ended(part, PartState.FAILED, getattr(error, "code", ""), getattr(error, "user_message", str(error)))
+
+
+def _ticket(part: Part) -> JobTicket:
+    return JobTicket(job_uuid=part.job, poll_path=part.poll or f"/api-jobs/{part.job}")
+
+
+def _ended(part: Part, state: str, code: str = "", message: str = "") -> bool:
+    part.state, part.error_code, part.error_message = state, code or "", (message or "")[:2000]
+    return True
+
+
+def _give_up(parts: list[Part]) -> bool:
+    """At the deadline, what has not ended is recorded as unknown: ZStack may still finish it."""
+    late = [part for part in parts if not part.ended]
+    for part in late:
+        _ended(part, PartState.UNKNOWN, "sdk.1001",
+               "Still running at the console's deadline; ZStack may yet complete it." if part.state == PartState.SUBMITTED
+               else "Not sent before the console's deadline.")
+    return bool(late)
+
+
+# --- the one outcome -----------------------------------------------------------------------------
+
+
+def outcome_of(parts: list[Part]) -> Outcome:
+    states = {part.state for part in parts}
+    if states == {PartState.SUCCEEDED}:
+        return Outcome.SUCCEEDED
+    if PartState.SUCCEEDED in states:
+        return Outcome.PARTIAL
+    return Outcome.TIMED_OUT if PartState.UNKNOWN in states else Outcome.FAILED
+
+
+def _finish(submission: Submission, parts: list[Part]) -> Submission:
+    outcome = outcome_of(parts)
+    problem = next((part for part in parts if part.state != PartState.SUCCEEDED), None)
+    changes = [change_from_json({**change, "job": part.job, "result": part.state,
+                                 "error_code": part.error_code, "error": part.error_message})
+               for part in parts for change in part.changes]
+    try:
+        with transaction.atomic():
+            finished = Submission.objects.filter(pk=submission.pk, status=Submission.Status.RUNNING).update(
+                status=Submission.Status.DONE, finished_at=timezone.now(), outcome=outcome.value,
+                parts=[part.to_json() for part in parts])
+            if finished:
+                attempt = AuditEvent.objects.filter(sequence=submission.attempt_sequence).first()
+                audit.record(actor=actor_from_json(submission.actor), action=submission.action,
+                             storage_uuid=submission.storage_uuid, storage_name=submission.storage_name,
+                             # the attempt's id: a job resent after a session expiry has a new uuid
+                             outcome=outcome, changes=changes, correlation_id=None if attempt else parts[0].job,
+                             attempt=attempt,
+                             error_code=problem.error_code if problem else None,
+                             error_message=problem.error_message if problem else None)
+    except audit.AuditUnavailable:
+        # The submission stays running: the next follower (the worker's sweep) records it.
+        logger.exception("Could not record the outcome of submission %s; it will be retried", submission.pk)
+    return Submission.objects.get(pk=submission.pk)

@@ -1,0 +1,202 @@
+"""Writes that always finish, exactly once: one-time submission tokens, the in-progress card, the cheap
+progress endpoint, and the background worker that follows what outlasts the web request. Through the
+views, the real client and the simulator over HTTP."""
+
+from __future__ import annotations
+
+import re
+import threading
+
+import pytest
+from django.core.management import call_command
+from django.db import connection
+from django.test import Client
+
+from dashboard.accounts.roles import Role
+from dashboard.audit.models import AuditEvent
+from dashboard.storages import follow, tasks
+from dashboard.storages.models import Submission
+from tests.storage_helpers import HTMX, action_data, form_data, make_user, storage_named, zstack_requests
+
+
+@pytest.fixture
+def uuid(zstack_settings) -> str:
+    return storage_named(zstack_settings, "bs-prod-bj-01")["uuid"]
+
+
+def outcomes(uuid: str) -> list[str]:
+    return list(AuditEvent.objects.filter(storage_uuid=uuid).order_by("sequence").values_list("outcome", flat=True))
+
+
+def writes(sim) -> list[dict]:
+    return [r for r in zstack_requests(sim) if r["method"] != "GET"]
+
+
+def progress_url(html: str) -> str:
+    return re.search(r'hx-get="(/storages/[^"]+/submissions/[^"]+/)"', html).group(1)
+
+
+# --- exactly once --------------------------------------------------------------------------------
+
+
+@pytest.mark.django_db
+def test_the_same_form_posted_again_sends_nothing_and_shows_the_first_result(login_as, zstack_settings, uuid):
+    client = login_as(Role.ADMIN)
+    data = form_data(uuid, name="bs-once", password="Replay-Pw-1")
+    zstack_settings.clear_requests()
+    first = client.post(f"/storages/{uuid}/edit/", data, **HTMX).content.decode()
+    again = client.post(f"/storages/{uuid}/edit/", data, **HTMX).content.decode()
+    assert len(writes(zstack_settings)) == 1
+    assert "Saved." in first and "already submitted" not in first
+    assert "This was already submitted; nothing was sent again." in again and "Saved." in again
+    assert outcomes(uuid) == ["attempted", "succeeded"]
+
+
+@pytest.mark.django_db
+def test_a_replayed_action_sends_nothing(login_as, zstack_settings, uuid):
+    client = login_as(Role.ADMIN)
+    data = action_data(uuid, "reconnect")
+    zstack_settings.clear_requests()
+    for _ in range(3):
+        assert client.post(f"/storages/{uuid}/reconnect/", data, **HTMX).status_code == 200
+    assert len(writes(zstack_settings)) == 1
+    assert outcomes(uuid) == ["attempted", "succeeded"]
+
+
+@pytest.mark.django_db(transaction=True)
+@pytest.mark.parametrize("path", ["edit", "reconnect"])
+def test_two_concurrent_posts_of_one_form_reach_zstack_once(zstack_settings, uuid, path, threads_database):
+    """A double click or two tabs: both POSTs race; the unique reservation lets one through."""
+    user = make_user(Role.ADMIN, "double-clicker")
+    data = form_data(uuid, name="bs-raced") if path == "edit" else action_data(uuid, path)
+    zstack_settings.set_faults(job_polls=3)  # keep the first write busy while the second arrives
+    zstack_settings.clear_requests()
+    start, statuses = threading.Barrier(2), []
+
+    def post():
+        client = Client()
+        client.force_login(user)
+        start.wait()
+        try:
+            statuses.append(client.post(f"/storages/{uuid}/{path}/", data, **HTMX).status_code)
+        finally:
+            connection.close()
+
+    threads = [threading.Thread(target=post) for _ in range(2)]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join()
+    assert statuses == [200, 200]
+    assert len(writes(zstack_settings)) == 1
+    assert Submission.objects.count() == 1
+    assert outcomes(uuid).count("attempted") == 1
+
+
+@pytest.mark.django_db
+def test_a_button_without_a_valid_token_sends_nothing_and_says_so(login_as, zstack_settings, uuid):
+    client = login_as(Role.ADMIN)
+    zstack_settings.clear_requests()
+    for data in ({}, {"submission": "forged"}, action_data(uuid, "enable")):  # the last: another button's token
+        html = client.post(f"/storages/{uuid}/reconnect/", data, **HTMX).content.decode()
+        assert "This button had expired, so nothing was sent." in html
+    assert writes(zstack_settings) == [] and outcomes(uuid) == []
+
+
+# --- longer than the web request waits -------------------------------------------------------------
+
+
+@pytest.mark.django_db
+def test_a_long_job_answers_with_the_card_in_progress_and_the_worker_records_the_outcome(
+        login_as, zstack_settings, uuid, settings):
+    settings.CONSOLE_WRITE_WAIT = 0.2
+    zstack_settings.set_faults(job_seconds=1.5)  # longer than the request waits
+    client = login_as(Role.ADMIN)
+    html = client.post(f"/storages/{uuid}/edit/", form_data(uuid, name="bs-slow-save"), **HTMX).content.decode()
+    assert html.lstrip().startswith(f'<section id="storage-card-{uuid}"')
+    assert "Saving changes…" in html and "Saved." not in html
+    [submission] = Submission.objects.all()
+    assert submission.running and submission.parts[0]["job"][:8] in html
+    assert outcomes(uuid) == ["attempted"]  # the outcome is the worker's to record
+
+    # While it runs, the page asks our own database, not ZStack.
+    url = progress_url(html)
+    zstack_settings.clear_requests()
+    running = client.get(url, **HTMX)
+    assert running.status_code == 200 and "Saving changes…" in running.content.decode()
+    assert zstack_requests(zstack_settings) == []
+
+    # The worker follows the job to its end and records the one outcome.
+    follow.follow(submission.pk, seconds=None)
+    submission.refresh_from_db()
+    assert submission.status == "done" and submission.outcome == "succeeded"
+    assert outcomes(uuid) == ["attempted", "succeeded"]
+    done = client.get(url, **HTMX)
+    assert done["HX-Retarget"] == f"#storage-card-{uuid}" and done["HX-Reswap"] == "outerHTML"
+    assert "Saved." in done.content.decode() and "Saving changes…" not in done.content.decode()
+
+
+@pytest.mark.django_db
+def test_without_javascript_a_long_write_redirects_to_a_page_that_says_it_runs_and_later_shows_the_result(
+        login_as, zstack_settings, uuid, settings):
+    settings.CONSOLE_WRITE_WAIT = 0.2
+    zstack_settings.set_faults(jobs_never_finish=True)
+    client = login_as(Role.ADMIN)
+    response = client.post(f"/storages/{uuid}/reconnect/", action_data(uuid, "reconnect"))
+    assert response.status_code == 302 and "/submissions/" in response["Location"]
+    page = client.get(response["Location"]).content.decode()
+    assert "Reconnecting…" in page and "ZStack is still working on it." in page
+    assert "Reload to see the result" in page
+
+    zstack_settings.set_faults(jobs_never_finish=False)
+    follow.follow(Submission.objects.get().pk, seconds=None)
+    page = client.get(response["Location"]).content.decode()
+    assert "Reconnected." in page and "Reconnecting…" not in page
+
+
+@pytest.mark.django_db
+def test_other_users_see_a_write_in_progress_without_its_progress_link(login_as, zstack_settings, uuid, settings):
+    settings.CONSOLE_WRITE_WAIT = 0.1
+    zstack_settings.set_faults(jobs_never_finish=True)
+    admin = login_as(Role.ADMIN, "first-admin")
+    admin.post(f"/storages/{uuid}/reconnect/", action_data(uuid, "reconnect"), **HTMX)
+    viewer = Client()
+    viewer.force_login(make_user(Role.VIEWER, "watching-viewer"))
+    html = viewer.get(f"/storages/{uuid}/card/").content.decode()
+    assert "Reconnecting…" in html and "/submissions/" not in html
+    nonce = Submission.objects.get().token
+    assert viewer.get(f"/storages/{uuid}/submissions/{nonce}/").status_code == 403
+
+
+@pytest.mark.django_db
+def test_a_job_still_running_at_the_deadline_is_recorded_as_timed_out(login_as, zstack_settings, uuid, settings):
+    settings.CONSOLE_WRITE_WAIT = 0.1
+    settings.ZSTACK_JOB_DEADLINE = 0.6
+    zstack_settings.set_faults(jobs_never_finish=True)
+    client = login_as(Role.ADMIN)
+    client.post(f"/storages/{uuid}/reconnect/", action_data(uuid, "reconnect"), **HTMX)
+    submission = follow.follow(Submission.objects.get().pk, seconds=None)
+    assert submission.outcome == "timed_out"
+    event = AuditEvent.objects.get(storage_uuid=uuid, outcome="timed_out")
+    assert event.error_code == "sdk.1001" and "may yet complete" in event.error_message
+
+
+@pytest.mark.django_db(transaction=True)
+def test_the_worker_resumes_a_write_whose_follower_stopped(zstack_settings, uuid, settings):
+    """A web worker restarted mid-wait leaves a running submission and no task: the worker's sweep queues
+    it again and django-tasks-db's worker runs it to the end."""
+    settings.CONSOLE_WRITE_WAIT = 0.1
+    zstack_settings.set_faults(job_polls=5)
+    client = Client()
+    client.force_login(make_user(Role.ADMIN, "restart-admin"))
+    client.post(f"/storages/{uuid}/reconnect/", action_data(uuid, "reconnect"), **HTMX)
+    from django_tasks_db.models import DBTaskResult
+
+    DBTaskResult.objects.all().delete()  # the task was lost with the process that enqueued it
+    Submission.objects.update(lease_owner="", lease_until=None)
+    assert tasks.resume_stalled() == 1
+    assert tasks.resume_stalled() == 0  # queued once: a sweep does not queue it again while it waits
+    call_command("db_worker", batch=True, startup_delay=False, verbosity=0)
+    submission = Submission.objects.get()
+    assert submission.status == "done" and submission.outcome == "succeeded"
+    assert outcomes(uuid) == ["attempted", "succeeded"]
