@@ -15,6 +15,7 @@ ACTION_LABELS = {
     Action.RECONNECT: _("Reconnect"),
     Action.ENABLE: _("Enable"),
     Action.DISABLE: _("Disable"),
+    Action.CHAIN_SEALED: _("Audit chain sealed"),
 }
 OUTCOME_LABELS = {
     Outcome.ATTEMPTED: _("Attempted"),

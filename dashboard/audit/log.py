@@ -47,6 +47,7 @@ class Action(StrEnum):
     RECONNECT = "storage.reconnect"
     ENABLE = "storage.enable"
     DISABLE = "storage.disable"
+    CHAIN_SEALED = "audit.chain_sealed"  # the trail itself: migration 0004 sealed the chain it found (no storage)
 
 
 class Outcome(StrEnum):
