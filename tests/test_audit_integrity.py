@@ -64,6 +64,18 @@ def insert_checkpoint(first: int, last: int, last_hash: str, *, count: int | Non
          checkpoint.key_id])  # fmt: skip
 
 
+def insert_event(sequence: int, prev_hash: str) -> None:
+    """An event inserted with raw SQL, with a correct hash of its own but no seal."""
+    event = AuditEvent(sequence=sequence, prev_hash=prev_hash, actor_username="mallory", action="storage.update",
+                       storage_uuid="s1", outcome="succeeded", timestamp=AuditEvent.objects.first().timestamp)  # fmt: skip
+    event.hash = chain.compute_hash(event)
+    raw("INSERT INTO audit_auditevent (sequence, timestamp, actor_username, actor_role, ip, user_agent, action, "
+        "storage_uuid, storage_name, outcome, changes, changed_fields, error_code, error_message, correlation_id, "
+        "prev_hash, hash, key_id, seal) VALUES (%s, %s, 'mallory', '', '', '', 'storage.update', 's1', '', "
+        "'succeeded', '[]', '', '', '', '', %s, %s, '', '')",
+        [sequence, event.timestamp, prev_hash, event.hash])  # fmt: skip
+
+
 def verify_audit_fails(match: str) -> str:
     with pytest.raises(CommandError, match=match) as caught:
         call_command("verify_audit")
@@ -118,6 +130,19 @@ def test_the_proven_wipe_a_checkpoint_copying_the_newest_event_then_delete_every
     assert_rejected("DELETE FROM audit_auditevent")
 
     assert AuditEvent.objects.count() == 5 and chain.verify().ok
+
+
+@pytest.mark.parametrize("where", ["gap", "fork", "unlinked"])
+def test_the_database_refuses_an_event_that_is_not_the_next_one_linked_to_the_head(where):
+    first, second, head = add_events(3)
+    sequence, prev_hash = {"gap": (5, head.hash), "fork": (3, second.hash), "unlinked": (4, first.hash)}[where]
+
+    with pytest.raises(DatabaseError, match="only the next sequence, linked to the current head"), transaction.atomic():
+        insert_event(sequence, prev_hash)
+    insert_event(4, head.hash)  # the next one is accepted: the seal, not the database, tells it is forged
+
+    assert AuditEvent.objects.count() == 4
+    verify_audit_fails(r"event #4 .* sealed with an unknown key")
 
 
 @pytest.mark.parametrize(
