@@ -8,6 +8,7 @@ from __future__ import annotations
 from collections.abc import Iterator
 
 import pytest
+from django.core.cache import cache
 
 from dashboard.accounts.roles import Role
 
@@ -49,3 +50,10 @@ def login_as(client, db):
         return client
 
     return login
+
+
+@pytest.fixture(autouse=True)
+def empty_cache():
+    """Each test starts with an empty cache: per-user counters (refused writes per minute) must not carry over
+    to the next test, whose user may get the same id."""
+    cache.clear()

@@ -58,6 +58,7 @@ class Outcome(StrEnum):
     CONFLICT = "conflict"  # stale form: the storage changed since the form was loaded
     REFUSED = "refused"  # permission denied
     INVALID = "invalid"  # rejected by validation, no upstream call
+    THROTTLED = "throttled"  # one row for an actor's refused writes past the limit of a minute (refusals.py)
 
 
 @dataclass(frozen=True, slots=True)
