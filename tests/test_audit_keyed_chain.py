@@ -3,16 +3,19 @@ the audit key, can no longer do unseen. Tampering drops the triggers inside the 
 test_audit_integrity.py (the rollback restores them).
 """
 
+import hashlib
 import json
 import socket
+from datetime import timedelta
 
 import pytest
 from django.core.management import CommandError, call_command
 from django.db import connection
+from django.utils import timezone
 
 from dashboard.audit import chain, head, keys, triggers
 from dashboard.audit.models import AuditEvent
-from tests.test_audit_integrity import add_events, raw, verify_audit_fails
+from tests.test_audit_integrity import add_events, add_events_at, raw, verify_audit_fails
 
 pytestmark = pytest.mark.django_db
 
@@ -210,3 +213,19 @@ def test_the_head_can_be_sent_to_syslog(tmp_path):
     assert "audit-head: " in message
     assert [h["sequence"] for h in head.read_heads(str(tmp_path / "syslog"))] == [2]
     call_command("verify_audit", "--expect-head", str(tmp_path / "syslog"))
+
+
+def test_an_archived_event_rewritten_and_rehashed_without_the_key_is_reported(tmp_path):
+    add_events_at(timezone.now() - timedelta(days=10), 2)
+    output = tmp_path / "a.jsonl"
+    call_command("archive_audit", "--older-than-days", "1", "--output", str(output))
+    first, second = (json.loads(line) for line in output.read_text().splitlines())
+    assert first["seal"] and first["key_id"] == keys.current().key_id  # archived events keep their seals
+    content = {k: v for k, v in first.items() if k not in ("hash", "key_id", "seal")}
+    content["storage_name"] = "innocent"
+    first["hash"] = hashlib.sha256(json.dumps(content, sort_keys=True, separators=(",", ":")).encode()).hexdigest()
+    first.update(content)
+    output.write_text("\n".join(json.dumps(line) for line in (first, second)) + "\n")
+
+    with pytest.raises(CommandError, match=r"line 1 \(event #1\) is not sealed with the audit key"):
+        call_command("verify_audit", "--archive", str(output))
