@@ -25,7 +25,7 @@ DEBUG = env_bool("DJANGO_DEBUG")
 
 def _demo_secret_key() -> str:
     """The local demo's key (DEBUG only), kept beside its database in the git-ignored var/, readable by
-    its owner alone, so sessions and signed audit checkpoints stay valid across runs and commands."""
+    its owner alone, so sessions stay valid across runs and commands."""
     path = BASE_DIR / "var" / "demo-secret-key"
     if not path.exists():
         path.parent.mkdir(exist_ok=True)
@@ -40,9 +40,9 @@ if not SECRET_KEY:
         raise ImproperlyConfigured("Set DJANGO_SECRET_KEY (or DJANGO_DEBUG=1 for a local demo).")
     SECRET_KEY = _demo_secret_key()
 
-# Old keys after a rotation: sessions signed with them stay valid, and audit checkpoints still verify.
+# Old keys after a rotation: sessions signed with them stay valid (and audit migration 0004 can check the
+# checkpoints they signed before the audit key existed).
 SECRET_KEY_FALLBACKS = [k for k in os.environ.get("DJANGO_SECRET_KEY_FALLBACKS", "").split(",") if k]
-
 
 
 def _demo_audit_key() -> str:
@@ -84,9 +84,9 @@ def _audit_signing_keys() -> list[str]:
 
 AUDIT_SIGNING_KEY, *AUDIT_SIGNING_KEY_FALLBACKS = _audit_signing_keys()
 # Auditors need the connection values to audit changes (dashboard/accounts/roles.py); an operator who prefers
-# them hidden from everyone who may not see them on the storage card masks them in the audit log and exports.
+# them hidden masks them in the audit log, the storages' history and the exports, for every role.
 AUDIT_MASK_CONNECTION_VALUES = env_bool("AUDIT_MASK_CONNECTION_VALUES")
-# Refused writes (dashboard/audit/flood.py): rows and upstream look-ups allowed per user and minute.
+# Refused writes (dashboard/audit/refusals.py): rows and upstream look-ups allowed per user and minute.
 AUDIT_REFUSALS_PER_MINUTE = int(os.environ.get("AUDIT_REFUSALS_PER_MINUTE", "20"))
 
 ALLOWED_HOSTS = [h.strip() for h in os.environ.get("DJANGO_ALLOWED_HOSTS", "127.0.0.1,localhost").split(",") if h.strip()]
