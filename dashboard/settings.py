@@ -27,7 +27,7 @@ DEBUG = env_bool("DJANGO_DEBUG")
 
 def _demo_secret_key() -> str:
     """The local demo's key (DEBUG only), kept beside its database in the git-ignored var/, readable by
-    its owner alone, so sessions and signed audit checkpoints stay valid across runs and commands."""
+    its owner alone, so sessions stay valid across runs and commands."""
     path = BASE_DIR / "var" / "demo-secret-key"
     if not path.exists():
         path.parent.mkdir(exist_ok=True)
@@ -42,8 +42,54 @@ if not SECRET_KEY:
         raise ImproperlyConfigured("Set DJANGO_SECRET_KEY (or DJANGO_DEBUG=1 for a local demo).")
     SECRET_KEY = _demo_secret_key()
 
-# Old keys after a rotation: sessions signed with them stay valid, and audit checkpoints still verify.
+# Old keys after a rotation: sessions signed with them stay valid (and audit migration 0004 can check the
+# checkpoints they signed before the audit key existed).
 SECRET_KEY_FALLBACKS = [k for k in os.environ.get("DJANGO_SECRET_KEY_FALLBACKS", "").split(",") if k]
+
+
+def _demo_audit_key() -> str:
+    """The local demo's audit key (DEBUG only), beside the demo secret key in var/ and just as private."""
+    path = BASE_DIR / "var" / "demo-audit-key"
+    if not path.exists():
+        path.parent.mkdir(exist_ok=True)
+        path.touch(mode=0o600)
+        path.write_text(secrets.token_urlsafe(48))
+    return path.read_text().strip()
+
+
+def _audit_signing_keys() -> list[str]:
+    """The audit chain's keys, newest first (dashboard/audit/keys.py). AUDIT_SIGNING_KEY_FILE holds one key per
+    line, the current one first, older ones after it; AUDIT_SIGNING_KEY holds the current key and
+    AUDIT_SIGNING_KEY_FALLBACKS (comma-separated) the older ones. Never SECRET_KEY: whoever has that (every
+    console process, for sessions) could otherwise forge the trail's seals."""
+    path, value = os.environ.get("AUDIT_SIGNING_KEY_FILE"), os.environ.get("AUDIT_SIGNING_KEY")
+    if path and value:
+        raise ImproperlyConfigured("Set AUDIT_SIGNING_KEY or AUDIT_SIGNING_KEY_FILE, not both.")
+    if path:
+        try:
+            lines = Path(path).read_text().splitlines()
+        except OSError as exc:
+            raise ImproperlyConfigured(f"AUDIT_SIGNING_KEY_FILE cannot be read: {exc.strerror}") from None
+        keys = [line.strip() for line in lines if line.strip() and not line.lstrip().startswith("#")]
+    else:
+        keys = [value or ""] + [k for k in os.environ.get("AUDIT_SIGNING_KEY_FALLBACKS", "").split(",") if k]
+    if not keys or not keys[0]:
+        if not DEBUG:
+            raise ImproperlyConfigured("Set AUDIT_SIGNING_KEY or AUDIT_SIGNING_KEY_FILE (or DJANGO_DEBUG=1 for a local demo).")
+        keys = [_demo_audit_key(), *keys[1:]]
+    if any(len(k) < 32 for k in keys):
+        raise ImproperlyConfigured("Audit signing keys must be at least 32 characters long.")
+    if {SECRET_KEY, *SECRET_KEY_FALLBACKS} & set(keys):
+        raise ImproperlyConfigured("The audit signing key must not be DJANGO_SECRET_KEY (nor one of its fallbacks).")
+    return keys
+
+
+AUDIT_SIGNING_KEY, *AUDIT_SIGNING_KEY_FALLBACKS = _audit_signing_keys()
+# Auditors need the connection values to audit changes (dashboard/accounts/roles.py); an operator who prefers
+# them hidden masks them in the audit log, the storages' history and the exports, for every role.
+AUDIT_MASK_CONNECTION_VALUES = env_bool("AUDIT_MASK_CONNECTION_VALUES")
+# Refused writes (dashboard/audit/refusals.py): rows and upstream look-ups allowed per user and minute.
+AUDIT_REFUSALS_PER_MINUTE = int(os.environ.get("AUDIT_REFUSALS_PER_MINUTE", "20"))
 
 ALLOWED_HOSTS = [h.strip() for h in os.environ.get("DJANGO_ALLOWED_HOSTS", "127.0.0.1,localhost").split(",") if h.strip()]
 

@@ -12,6 +12,7 @@ from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
+from django.core.cache import cache
 from django.db import connection, connections
 
 from dashboard.accounts.roles import Role
@@ -79,3 +80,10 @@ def threads_database(tmp_path, transactional_db):
     finally:
         connections["default"].close()
         connections["default"], in_memory.settings_dict["NAME"] = in_memory, name
+
+
+@pytest.fixture(autouse=True)
+def empty_cache():
+    """Each test starts with an empty cache: per-user counters (refused writes per minute) must not carry over
+    to the next test, whose user may get the same id."""
+    cache.clear()

@@ -4,6 +4,7 @@ import os
 import secrets
 
 os.environ.setdefault("DJANGO_SECRET_KEY", secrets.token_urlsafe(50))
+os.environ.setdefault("AUDIT_SIGNING_KEY", secrets.token_urlsafe(40))  # inherited by test subprocesses
 os.environ.setdefault("ZSTACK_PASSWORD", "password")  # the simulator's account; tests point ZSTACK_URL at it
 
 from dashboard.settings import *  # noqa: E402,F403

@@ -162,3 +162,18 @@ def test_verify_audit_exits_non_zero_naming_the_event_edited_outside_the_applica
 
     assert verified.returncode != 0
     assert "event #2" in verified.stderr and "altered" in verified.stderr
+
+
+def test_an_event_appended_by_a_second_console_with_another_key_is_reported_by_verify_audit(shared_database):
+    # Another console process (the same code, the same database) started with its own AUDIT_SIGNING_KEY: the
+    # database accepts its correctly linked INSERT, and verify_audit run with the real key names it.
+    env, _ = shared_database
+    assert run(["-c", APPEND, "0", "worker", "1"], env).returncode == 0  # events #1, #2
+    intruder = run(["-c", RECORD_ONCE, "20"], {**env, "AUDIT_SIGNING_KEY": "another-console-" + "k" * 40})
+    assert intruder.returncode == 0 and intruder.stdout.strip() == "recorded #3", intruder.stderr
+    assert run(["-c", APPEND, "0", "worker", "1"], env).returncode == 0  # #4, #5 after it, sealed properly
+
+    verified = run(["manage.py", "verify_audit"], env)
+
+    assert verified.returncode == 1
+    assert "event #3" in verified.stderr and "without the audit key" in verified.stderr

@@ -50,15 +50,30 @@ def assert_rejected(sql: str, params=()) -> None:
 
 def insert_checkpoint(first: int, last: int, last_hash: str, *, count: int | None = None, signature: str | None = None):
     """A checkpoint inserted with raw SQL, as someone with database access would: well-formed unless told, and
-    signed with the site's key unless given another ``signature``."""
+    signed with the audit key unless given another ``signature``."""
     checkpoint = AuditCheckpoint(first_sequence=first, sequence=last, hash=last_hash, created_at=timezone.now(),
                                  archived_count=last - first + 1 if count is None else count,
                                  archive_name="forged.jsonl", archive_sha256="e" * 64)  # fmt: skip
-    checkpoint.signature = chain.sign_checkpoint(checkpoint) if signature is None else signature
+    chain.sign_checkpoint(checkpoint)
+    if signature is not None:
+        checkpoint.signature = signature
     raw("INSERT INTO audit_auditcheckpoint (first_sequence, sequence, hash, created_at, archived_count, archive_name, "
-        "archive_sha256, signature) VALUES (%s, %s, %s, %s, %s, %s, %s, %s)",
+        "archive_sha256, signature, key_id) VALUES (%s, %s, %s, %s, %s, %s, %s, %s, %s)",
         [checkpoint.first_sequence, checkpoint.sequence, checkpoint.hash, checkpoint.created_at,
-         checkpoint.archived_count, checkpoint.archive_name, checkpoint.archive_sha256, checkpoint.signature])  # fmt: skip
+         checkpoint.archived_count, checkpoint.archive_name, checkpoint.archive_sha256, checkpoint.signature,
+         checkpoint.key_id])  # fmt: skip
+
+
+def insert_event(sequence: int, prev_hash: str) -> None:
+    """An event inserted with raw SQL, with a correct hash of its own but no seal."""
+    event = AuditEvent(sequence=sequence, prev_hash=prev_hash, actor_username="mallory", action="storage.update",
+                       storage_uuid="s1", outcome="succeeded", timestamp=AuditEvent.objects.first().timestamp)  # fmt: skip
+    event.hash = chain.compute_hash(event)
+    raw("INSERT INTO audit_auditevent (sequence, timestamp, actor_username, actor_role, ip, user_agent, action, "
+        "storage_uuid, storage_name, outcome, changes, changed_fields, error_code, error_message, correlation_id, "
+        "prev_hash, hash, key_id, seal) VALUES (%s, %s, 'mallory', '', '', '', 'storage.update', 's1', '', "
+        "'succeeded', '[]', '', '', '', '', %s, %s, '', '')",
+        [sequence, event.timestamp, prev_hash, event.hash])  # fmt: skip
 
 
 def verify_audit_fails(match: str) -> str:
@@ -109,12 +124,25 @@ def test_the_proven_wipe_a_checkpoint_copying_the_newest_event_then_delete_every
     # The review's attack, as it was run: the newest event's sequence and hash (nothing else plausible).
     assert_rejected(
         "INSERT INTO audit_auditcheckpoint (first_sequence, sequence, hash, created_at, archived_count, archive_name, "
-        "archive_sha256, signature) VALUES (%s, %s, %s, %s, 1, '', '', '')",
+        "archive_sha256, signature, key_id) VALUES (%s, %s, %s, %s, 1, '', '', '', '')",
         [newest.sequence, newest.sequence, newest.hash, timezone.now()],
     )
     assert_rejected("DELETE FROM audit_auditevent")
 
     assert AuditEvent.objects.count() == 5 and chain.verify().ok
+
+
+@pytest.mark.parametrize("where", ["gap", "fork", "unlinked"])
+def test_the_database_refuses_an_event_that_is_not_the_next_one_linked_to_the_head(where):
+    first, second, head = add_events(3)
+    sequence, prev_hash = {"gap": (5, head.hash), "fork": (3, second.hash), "unlinked": (4, first.hash)}[where]
+
+    with pytest.raises(DatabaseError, match="only the next sequence, linked to the current head"), transaction.atomic():
+        insert_event(sequence, prev_hash)
+    insert_event(4, head.hash)  # the next one is accepted: the seal, not the database, tells it is forged
+
+    assert AuditEvent.objects.count() == 4
+    verify_audit_fails(r"event #4 .* sealed with an unknown key")
 
 
 @pytest.mark.parametrize(
@@ -192,12 +220,22 @@ def test_verify_audit_names_an_altered_checkpoint(tmp_path):
 def test_checkpoints_signed_with_a_rotated_key_verify_while_it_is_a_fallback(tmp_path, settings):
     add_events_at(timezone.now() - timedelta(days=10), 2)
     call_command("archive_audit", "--older-than-days", "1", "--output", str(tmp_path / "a.jsonl"))
-    old_key = settings.SECRET_KEY
+    old_key = settings.AUDIT_SIGNING_KEY
 
-    settings.SECRET_KEY, settings.SECRET_KEY_FALLBACKS = "a-new-key-" + "x" * 50, [old_key]
+    settings.AUDIT_SIGNING_KEY, settings.AUDIT_SIGNING_KEY_FALLBACKS = "a-new-audit-key-" + "x" * 40, [old_key]
     assert chain.verify().ok
-    settings.SECRET_KEY_FALLBACKS = []
-    verify_audit_fails(r"checkpoint #2 .* SECRET_KEY_FALLBACKS")
+    settings.AUDIT_SIGNING_KEY_FALLBACKS = []
+    verify_audit_fails(r"checkpoint #2 .* AUDIT_SIGNING_KEY_FALLBACKS")
+
+
+def test_checkpoints_are_signed_with_the_audit_key_not_the_secret_key(tmp_path, settings):
+    add_events_at(timezone.now() - timedelta(days=10), 2)
+    call_command("archive_audit", "--older-than-days", "1", "--output", str(tmp_path / "a.jsonl"))
+
+    settings.SECRET_KEY = "another-secret-key-" + "y" * 40  # sessions' key: irrelevant to the trail
+    assert chain.verify().ok
+    settings.AUDIT_SIGNING_KEY = "another-audit-key-" + "z" * 40
+    verify_audit_fails(r"checkpoint #2 \(events #1..#2\) is not signed with this site's audit key")
 
 
 @requires_sqlite
@@ -205,7 +243,8 @@ def test_sqlite_triggers_reject_update_and_delete():
     event = add_events(1)[0]
     with connection.cursor() as cursor:
         cursor.execute("SELECT name FROM sqlite_master WHERE type = 'trigger' AND tbl_name = 'audit_auditevent'")
-        assert {row[0] for row in cursor.fetchall()} == {"audit_event_no_update", "audit_event_no_delete"}
+        assert {row[0] for row in cursor.fetchall()} == {
+            "audit_event_guard_insert", "audit_event_no_update", "audit_event_no_delete"}  # fmt: skip
         cursor.execute("SELECT name FROM sqlite_master WHERE type = 'trigger' AND tbl_name = 'audit_auditcheckpoint'")
         assert {row[0] for row in cursor.fetchall()} == {
             "audit_checkpoint_no_update", "audit_checkpoint_no_delete", "audit_checkpoint_guard_insert"}  # fmt: skip
@@ -221,7 +260,7 @@ def test_postgresql_triggers_reject_update_delete_and_truncate():
     with connection.cursor() as cursor:
         cursor.execute("SELECT tgname FROM pg_trigger WHERE tgrelid = 'audit_auditevent'::regclass AND NOT tgisinternal")
         assert {row[0] for row in cursor.fetchall()} == {
-            "audit_event_no_update", "audit_event_no_delete", "audit_event_no_truncate"}  # fmt: skip
+            "audit_event_guard_insert", "audit_event_no_update", "audit_event_no_delete", "audit_event_no_truncate"}  # fmt: skip
 
     assert_rejected("UPDATE audit_auditevent SET hash = 'x' WHERE id = %s", [event.pk])
     assert_rejected("DELETE FROM audit_auditevent")
@@ -256,7 +295,7 @@ def test_verify_audit_names_an_edited_event():
     verify_audit_fails(rf"event #{events[2].sequence} \(id {events[2].pk}\) was altered")
 
 
-def test_verify_audit_names_an_edited_event_whose_hash_was_recomputed_by_its_successor_link():
+def test_verify_audit_names_an_edited_event_whose_hash_was_recomputed_by_its_seal():
     events = add_events(5)
     forged = AuditEvent.objects.get(pk=events[1].pk)
     forged.actor_username = "mallory"
@@ -264,7 +303,7 @@ def test_verify_audit_names_an_edited_event_whose_hash_was_recomputed_by_its_suc
     raw("UPDATE audit_auditevent SET actor_username = 'mallory', hash = %s WHERE id = %s",
         [chain.compute_hash(forged), forged.pk])  # fmt: skip
 
-    verify_audit_fails(rf"event #{events[2].sequence} .* does not link to event #{events[1].sequence}")
+    verify_audit_fails(rf"event #{events[1].sequence} \(id {forged.pk}\) is not sealed with the audit key")
 
 
 def test_verify_audit_names_a_deleted_event():
@@ -297,7 +336,7 @@ def test_verify_audit_names_an_inserted_event():
     forged.hash = chain.compute_hash(forged)
     forged.save(append=APPEND_TOKEN)  # the model's internal path, as an attacker with the code could
 
-    verify_audit_fails(rf"event #4 \(id {events[2].pk}\) does not link to event #3")
+    verify_audit_fails(rf"event #3 \(id {forged.pk}\) is sealed with an unknown key \(none\)")
 
 
 # --- retention ---------------------------------------------------------------------------------------------------

@@ -81,6 +81,6 @@ def test_production_settings_start_with_both_and_debug_stays_off():
     assert result.returncode == 0, result.stderr
     check = subprocess.run(
         [sys.executable, "-c", "import dashboard.settings as s; print(s.DEBUG, s.SESSION_COOKIE_SECURE)"],
-        env={"DJANGO_SECRET_KEY": "k" * 50, "ZSTACK_PASSWORD": "x", "PATH": "/usr/bin:/bin"},
+        env={"DJANGO_SECRET_KEY": "k" * 50, "AUDIT_SIGNING_KEY": "a" * 40, "ZSTACK_PASSWORD": "x", "PATH": "/usr/bin:/bin"},
         capture_output=True, text=True, timeout=60)
     assert check.stdout.split() == ["False", "True"], check.stderr

@@ -3,6 +3,12 @@
     admin    view, details (hostname, username, port, tags), edit and actions, audit
     viewer   capacity and status only
     auditor  view and the audit log and its export; no edit, no details
+
+What auditors see, decided (issue 9): the card hides hostname, SSH user, port and tags from them, but the audit
+trail shows them the before and after values of those fields. That is deliberate: auditing a change ("who
+pointed this storage at another host?") needs the values. An operator who prefers them hidden sets
+AUDIT_MASK_CONNECTION_VALUES=1, and the audit log, the storage pages' history and the exports then say only
+that such a field changed, for every role (dashboard/audit/labels.py). The SSH password is never recorded.
 """
 
 from __future__ import annotations

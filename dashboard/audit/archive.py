@@ -5,7 +5,7 @@ that stays is contiguous. The checkpoint (first and last pruned sequence, count,
 SHA-256, signed: see chain.py) is written in the same transaction as the DELETE; the triggers accept it
 only because it covers exactly the oldest events, and the DELETE only because the checkpoint covers them,
 so pruning needs no switch that could be left on. Each line of the file is the event's canonical content
-plus its ``hash``: the file verifies on its own, and ``verify_audit --archive FILE`` checks it against its
+plus its ``hash`` and seal: the file verifies on its own, and ``verify_audit --archive FILE`` checks it against its
 checkpoint (same range, count, last hash and SHA-256; its first event links to the previous checkpoint).
 """
 
@@ -21,7 +21,7 @@ from pathlib import Path
 from django.db import connection, transaction
 from django.utils import timezone
 
-from . import chain
+from . import chain, keys
 from .models import APPEND_TOKEN, AuditCheckpoint, AuditEvent
 
 
@@ -56,7 +56,7 @@ def archive_older_than(cutoff: datetime, output: Path) -> ArchiveResult:
         checkpoint = AuditCheckpoint(first_sequence=first_sequence, sequence=last.sequence, hash=last.hash,
                                      created_at=timezone.now(), archived_count=count, archive_name=output.name,
                                      archive_sha256=digest)  # fmt: skip
-        checkpoint.signature = chain.sign_checkpoint(checkpoint)
+        chain.sign_checkpoint(checkpoint)
         checkpoint.save(append=APPEND_TOKEN)
         with connection.cursor() as cursor:
             # Raw SQL: the model refuses deletes; the trigger accepts these because the checkpoint covers them.
@@ -81,7 +81,7 @@ def _write_lines(events, output: Path) -> tuple[int, str]:
 
 def event_line(event: AuditEvent) -> str:
     content = chain.canonical_content(event)
-    content["hash"] = event.hash
+    content.update(hash=event.hash, key_id=event.key_id, seal=event.seal)  # the file's events keep their seals
     return json.dumps(content, sort_keys=True, separators=(",", ":"), ensure_ascii=True)
 
 
@@ -101,6 +101,7 @@ def verify_file(path: str | Path) -> tuple[int, int]:
             try:
                 content = json.loads(raw)
                 stored = content.pop("hash")
+                key_id, seal = content.pop("key_id", None), content.pop("seal", None)  # none in older archives
             except (ValueError, AttributeError, KeyError) as exc:
                 raise ArchiveError(f"line {number} is not an archived event") from exc
             computed = hashlib.sha256(
@@ -108,6 +109,9 @@ def verify_file(path: str | Path) -> tuple[int, int]:
             ).hexdigest()
             if computed != stored:
                 raise ArchiveError(f"line {number} (event #{content.get('sequence')}) was altered")
+            key = keys.by_id(str(key_id)) if seal is not None else None
+            if seal is not None and (key is None or not key.verifies(chain.EVENT_SEAL, stored, seal)):
+                raise ArchiveError(f"line {number} (event #{content.get('sequence')}) is not sealed with the audit key")
             if not isinstance(content.get("sequence"), int) or not isinstance(content.get("prev_hash"), str):
                 raise ArchiveError(f"line {number} is not an archived event")
             if previous is None:

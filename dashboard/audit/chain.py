@@ -1,17 +1,20 @@
-"""The hash chain: canonical content, serialised appends, signed checkpoints, verification.
+"""The keyed hash chain: canonical content, serialised appends, seals, signed checkpoints and heads, verification.
 
 Each event stores ``hash = sha256(canonical JSON of its content, which includes prev_hash and sequence)``.
 Editing an event breaks its own hash; deleting, inserting or reordering breaks a sequence number or the next
-event's ``prev_hash`` link. What a chain alone cannot show is a cut-off tail: compare the head that
-``verify_audit`` prints with one recorded elsewhere.
+event's ``prev_hash`` link. A hash proves order, not authorship: anyone with database access and this code
+can recompute it. So each event is also *sealed*: ``seal = HMAC-SHA-256(audit key, key id, hash)`` under the
+audit key (keys.py), which the database never holds. An event written, altered, renumbered or re-linked by
+someone without the key fails its seal, and ``verify`` names it by sequence. What a chain alone cannot show is
+a cut-off tail: ``signed_head`` is what ``export_audit_head`` keeps elsewhere and ``check_head`` compares.
 
 Archiving removes the chain's *start* behind checkpoints, so checkpoints are part of the evidence. A row
 claiming "events #1..#N were archived" is exactly what an attacker with SQL access would insert before
 deleting the events, and the head would not change. Hence: the triggers accept a checkpoint only when it
 covers exactly the oldest events (so the claim is at least true when made), ``verify`` requires checkpoints
 to follow each other from #1 and the remaining events to follow the last one, and each checkpoint carries a
-``signature``: an HMAC under a key derived from SECRET_KEY, which archive_audit has and a database-only
-attacker has not. A consistent but forged checkpoint therefore fails verification by its signature. (A
+``signature``: an HMAC under the audit key, which archive_audit has and a database-only attacker has
+not. A consistent but forged checkpoint therefore fails verification by its signature. (A
 plain hash chaining the checkpoints would not do: anyone can compute it.) ``verify_audit --archive FILE``
 additionally checks an archive file against its checkpoint.
 """
@@ -23,18 +26,19 @@ import json
 from dataclasses import dataclass
 from datetime import UTC, datetime
 
-from django.conf import settings
 from django.db import connection, transaction
-from django.utils.crypto import constant_time_compare, salted_hmac
 
+from . import keys
 from .models import APPEND_TOKEN, AuditCheckpoint, AuditEvent
 
 GENESIS_HASH = "0" * 64
 FORMAT_VERSION = 1
 # Any fixed 64-bit key works: it only has to be the same in every process of this application.
 _PG_ADVISORY_LOCK_KEY = 0x6175646974  # "audit"
-# Namespaces the checkpoint key: HMAC(SECRET_KEY, salt) is used for nothing else in the project.
-CHECKPOINT_SIGNING_SALT = "dashboard.audit.checkpoint"
+# What each MAC under the audit key is about: a seal can't pass for a checkpoint signature or a head.
+EVENT_SEAL = "dashboard.audit.event"
+CHECKPOINT_SIGNATURE = "dashboard.audit.checkpoint"
+HEAD_SIGNATURE = "dashboard.audit.head"
 
 HASHED_FIELDS = (
     "sequence", "timestamp", "actor_user_id", "actor_username", "actor_role", "ip", "user_agent",
@@ -48,7 +52,8 @@ def timestamp_text(value: datetime) -> str:
 
 
 def canonical_content(event: AuditEvent) -> dict:
-    content = {name: getattr(event, name) for name in HASHED_FIELDS}
+    content = {name: getattr(event, name) for name in HASHED_FIELDS if name != "attempt_sequence"}
+    content["attempt_sequence"] = event.attempt_id  # works on migrations' historical models too
     content["timestamp"] = timestamp_text(event.timestamp)
     content["v"] = FORMAT_VERSION
     return content
@@ -63,6 +68,16 @@ def canonical_bytes(event: AuditEvent) -> bytes:
 
 def compute_hash(event: AuditEvent) -> str:
     return hashlib.sha256(canonical_bytes(event)).hexdigest()
+
+
+def event_seal(event: AuditEvent, key: keys.AuditKey) -> str:
+    # The hash covers the whole canonical content (sequence and prev_hash included), so sealing it seals all.
+    return key.mac(EVENT_SEAL, event.hash)
+
+
+def seal(event: AuditEvent, key: keys.AuditKey | None = None) -> None:
+    key = key or keys.current()
+    event.key_id, event.seal = key.key_id, event_seal(event, key)
 
 
 def lock_chain() -> None:
@@ -97,12 +112,13 @@ def append(event: AuditEvent, *, now) -> AuditEvent:
         event.prev_hash = prev_hash
         event.timestamp = now()
         event.hash = compute_hash(event)
+        seal(event)
         event.save(append=APPEND_TOKEN)
         return event
 
 
 def checkpoint_bytes(checkpoint: AuditCheckpoint) -> bytes:
-    """What a checkpoint's signature covers: everything it claims."""
+    """What a checkpoint's signature covers: everything it claims (and, through the MAC, its key id)."""
     content = {
         "v": FORMAT_VERSION,
         "first_sequence": checkpoint.first_sequence,
@@ -116,16 +132,18 @@ def checkpoint_bytes(checkpoint: AuditCheckpoint) -> bytes:
     return json.dumps(content, sort_keys=True, separators=(",", ":"), ensure_ascii=True).encode("ascii")
 
 
-def sign_checkpoint(checkpoint: AuditCheckpoint, secret: str | bytes | None = None) -> str:
-    return salted_hmac(CHECKPOINT_SIGNING_SALT, checkpoint_bytes(checkpoint), secret=secret, algorithm="sha256").hexdigest()
+def sign_checkpoint(checkpoint: AuditCheckpoint, key: keys.AuditKey | None = None) -> None:
+    """Set the checkpoint's ``key_id`` and ``signature`` under ``key`` (the current audit key)."""
+    key = key or keys.current()
+    checkpoint.key_id = key.key_id
+    checkpoint.signature = key.mac(CHECKPOINT_SIGNATURE, checkpoint_bytes(checkpoint).decode("ascii"))
 
 
 def checkpoint_signed(checkpoint: AuditCheckpoint) -> bool:
-    """Signed with SECRET_KEY, or with a key it replaced that is still in SECRET_KEY_FALLBACKS."""
-    return any(
-        constant_time_compare(checkpoint.signature, sign_checkpoint(checkpoint, key))
-        for key in [settings.SECRET_KEY, *settings.SECRET_KEY_FALLBACKS]
-    )
+    """Signed with the audit key, or with an older one still in AUDIT_SIGNING_KEY_FALLBACKS."""
+    key = keys.by_id(checkpoint.key_id)
+    return key is not None and key.verifies(CHECKPOINT_SIGNATURE, checkpoint_bytes(checkpoint).decode("ascii"),
+                                            checkpoint.signature)
 
 
 @dataclass(frozen=True, slots=True)
@@ -176,9 +194,9 @@ def _checkpoint_problem(checkpoint: AuditCheckpoint, expected_first: int) -> str
     if last < first or checkpoint.archived_count != last - first + 1:
         return f"{name} claims {checkpoint.archived_count} archived events: it was forged or altered"
     if not checkpoint_signed(checkpoint):
-        return (f"{name} is not signed with this site's key: it was forged (inserted outside archive_audit, so "
-                f"the events it covers may have been deleted unarchived) or altered — or SECRET_KEY was "
-                f"changed without keeping the old key in SECRET_KEY_FALLBACKS")  # fmt: skip
+        return (f"{name} is not signed with this site's audit key: it was forged (inserted outside archive_audit, "
+                f"so the events it covers may have been deleted unarchived) or altered — or the audit key was "
+                f"rotated without keeping the old key in AUDIT_SIGNING_KEY_FALLBACKS")  # fmt: skip
     return None
 
 
@@ -195,4 +213,12 @@ def _problem(event: AuditEvent, expected_sequence: int, expected_prev: str) -> t
                                 f"an event was edited, deleted, inserted or reordered")  # fmt: skip
     if compute_hash(event) != event.hash:
         return event.sequence, f"{name} was altered: its content no longer matches its hash"
+    key = keys.by_id(event.key_id)
+    if key is None:
+        return event.sequence, (f"{name} is sealed with an unknown key ({event.key_id or 'none'}): it was written "
+                                f"by someone without the audit key (another key, or none) — or the key was rotated "
+                                f"without keeping the old one in AUDIT_SIGNING_KEY_FALLBACKS")  # fmt: skip
+    if not key.verifies(EVENT_SEAL, event.hash, event.seal):
+        return event.sequence, (f"{name} is not sealed with the audit key: it was written, altered or re-linked "
+                                f"by someone without the key")  # fmt: skip
     return None

@@ -9,6 +9,7 @@ from collections.abc import Iterable, Iterator
 from django.db.models import QuerySet
 
 from .chain import timestamp_text
+from .labels import shown_changes
 from .models import AuditEvent
 
 CHUNK_SIZE = 500
@@ -31,7 +32,7 @@ def event_row(event: AuditEvent) -> dict:
         "storage_name": event.storage_name,
         "outcome": event.outcome,
         "error_code": event.error_code,
-        "changes": event.changes,
+        "changes": shown_changes(event.changes),
         "correlation_id": event.correlation_id,
         "actor_user_id": event.actor_user_id,
         "role": event.actor_role,

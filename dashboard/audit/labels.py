@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
+from django.conf import settings
 from django.utils.translation import gettext_lazy as _
 
 from dashboard.accounts.roles import Role
@@ -15,6 +16,7 @@ ACTION_LABELS = {
     Action.RECONNECT: _("Reconnect"),
     Action.ENABLE: _("Enable"),
     Action.DISABLE: _("Disable"),
+    Action.CHAIN_SEALED: _("Audit chain sealed"),
 }
 OUTCOME_LABELS = {
     Outcome.ATTEMPTED: _("Attempted"),
@@ -25,6 +27,7 @@ OUTCOME_LABELS = {
     Outcome.CONFLICT: _("Conflict"),
     Outcome.REFUSED: _("Refused"),
     Outcome.INVALID: _("Invalid"),
+    Outcome.THROTTLED: _("Throttled"),
 }
 # Badge tones of the project stylesheet (badge--ok / --busy / --bad / --muted).
 OUTCOME_TONES = {
@@ -36,6 +39,7 @@ OUTCOME_TONES = {
     Outcome.REFUSED: "bad",
     Outcome.CONFLICT: "muted",
     Outcome.INVALID: "muted",
+    Outcome.THROTTLED: "bad",
 }
 ROLE_LABELS = {
     Role.ADMIN: _("Administrator"),
@@ -66,7 +70,7 @@ def label(labels: dict, code: str):
 class DiffRow:
     field: str
     label: str
-    kind: str  # "value" (before → after), "secret" (changed, no value), "tags" (added / removed)
+    kind: str  # "value" (before → after), "secret" (changed, no value), "masked" (changed, value hidden), "tags"
     before: object = None
     after: object = None
     added: tuple = ()
@@ -83,16 +87,33 @@ PART_RESULT_LABELS = {"succeeded": _("done"), "failed": _("failed"), "timed_out"
 PART_RESULT_TONES = {"succeeded": "ok", "failed": "bad", "timed_out": "bad"}
 
 
+# Values the storage card shows only to roles with VIEW_STORAGE_DETAILS. Auditors see them in the trail (auditing
+# a change needs its values: dashboard/accounts/roles.py); AUDIT_MASK_CONNECTION_VALUES hides them there too.
+CONNECTION_FIELDS = frozenset({"hostname", "username", "sshPort", "systemTags", "userTags"})
+
+
+def shown_changes(changes: list[dict]) -> list[dict]:
+    """An event's changes as the audit views and exports may show them: with AUDIT_MASK_CONNECTION_VALUES on,
+    a connection field says only that it changed (the stored row, and so the chain, keeps the values)."""
+    if not settings.AUDIT_MASK_CONNECTION_VALUES:
+        return list(changes or ())
+    part = ("job", "result", "error_code", "error")  # which job made the change and how it ended: no values
+    return [{"field": c.get("field"), "changed": True, "masked": True, **{k: c[k] for k in part if k in c}}
+            if c.get("field") in CONNECTION_FIELDS else c for c in changes or ()]
+
+
 def diff_rows(changes: list[dict]) -> list[DiffRow]:
     rows = []
-    for change in changes or ():
+    for change in shown_changes(changes):
         name = str(change.get("field", ""))
         result = str(change.get("result") or "")
         part = {"job": str(change.get("job") or ""), "result": result,
                 "result_label": label(PART_RESULT_LABELS, result) if result else "",
                 "result_tone": PART_RESULT_TONES.get(result, ""),
                 "error_code": str(change.get("error_code") or ""), "error": str(change.get("error") or "")}
-        if "changed" in change and "before" not in change:
+        if change.get("masked"):
+            rows.append(DiffRow(name, label(FIELD_LABELS, name), "masked", **part))
+        elif "changed" in change and "before" not in change:
             rows.append(DiffRow(name, label(FIELD_LABELS, name), "secret", **part))
         elif "added" in change or "removed" in change:
             rows.append(DiffRow(name, label(FIELD_LABELS, name), "tags", added=tuple(change.get("added") or ()),

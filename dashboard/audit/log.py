@@ -47,6 +47,7 @@ class Action(StrEnum):
     RECONNECT = "storage.reconnect"
     ENABLE = "storage.enable"
     DISABLE = "storage.disable"
+    CHAIN_SEALED = "audit.chain_sealed"  # the trail itself: migration 0004 sealed the chain it found (no storage)
 
 
 class Outcome(StrEnum):
@@ -58,6 +59,7 @@ class Outcome(StrEnum):
     CONFLICT = "conflict"  # stale form: the storage changed since the form was loaded
     REFUSED = "refused"  # permission denied
     INVALID = "invalid"  # rejected by validation, no upstream call
+    THROTTLED = "throttled"  # one row for an actor's refused writes past the limit of a minute (refusals.py)
 
 
 @dataclass(frozen=True, slots=True)

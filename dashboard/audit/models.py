@@ -1,8 +1,8 @@
 """The audit trail's tables. Rows are appended by ``log.record`` (through ``chain.append``) and never changed.
 
 Three layers keep them append-only: this module refuses save/delete/update from application code, database
-triggers (migration 0002, ``triggers.py``) refuse UPDATE and DELETE from anything else, and the hash chain
-(``chain.py``) makes whatever gets past both visible to ``manage.py verify_audit``.
+triggers (``triggers.py``) refuse UPDATE, DELETE and out-of-sequence INSERT from anything else, and the keyed
+hash chain (``chain.py``) makes whatever gets past both visible to ``manage.py verify_audit``.
 """
 
 from __future__ import annotations
@@ -93,6 +93,9 @@ class AuditEvent(_AppendOnlyModel):
 
     prev_hash = models.CharField(_("previous hash"), max_length=64)
     hash = models.CharField(_("hash"), max_length=64, unique=True)
+    # HMAC-SHA-256 of the hash under the audit key with this id (chain.seal, keys.py): authorship, not only order.
+    key_id = models.CharField(_("key id"), max_length=16)
+    seal = models.CharField(_("seal"), max_length=64)
 
     class Meta:
         ordering = ["-sequence"]
@@ -146,7 +149,7 @@ class AuditCheckpoint(_AppendOnlyModel):
     Checkpoints are evidence, so each one says exactly what it covers (first and last sequence, count, the
     last archived hash, the file's SHA-256) and is signed (``signature``, chain.sign_checkpoint): the first
     remaining event's ``prev_hash`` must equal the last checkpoint's ``hash``, the checkpoints must follow
-    each other from #1 without gap or overlap, and a checkpoint nobody signed with the site's key is forged.
+    each other from #1 without gap or overlap, and a checkpoint nobody signed with the audit key is forged.
     The database accepts a checkpoint only when it covers exactly the oldest events (triggers.py), and lets
     an event be deleted only when a checkpoint covers it."""
 
@@ -157,8 +160,9 @@ class AuditCheckpoint(_AppendOnlyModel):
     archived_count = models.PositiveIntegerField(_("events archived"))
     archive_name = models.CharField(_("archive file"), max_length=512, blank=True)
     archive_sha256 = models.CharField(_("archive file SHA-256"), max_length=64, blank=True)
-    # HMAC-SHA256 of the fields above under a key derived from SECRET_KEY (chain.sign_checkpoint).
+    # HMAC-SHA-256 of the fields above under the audit key with this id (chain.sign_checkpoint).
     signature = models.CharField(_("signature"), max_length=64)
+    key_id = models.CharField(_("key id"), max_length=16)
 
     class Meta:
         ordering = ["-sequence"]

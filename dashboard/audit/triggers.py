@@ -1,6 +1,9 @@
-"""Database triggers that make the audit tables append-only, per vendor (installed by migrations 0002/0003).
+"""Database triggers that make the audit tables append-only, per vendor (installed by migrations 0002-0004).
 
 - UPDATE is always rejected, on events and on checkpoints.
+- INSERT of an event is rejected unless it is the next one: its sequence follows the head (the newest event,
+  else the newest checkpoint, else 0) and its ``prev_hash`` is the head's hash. Someone with SQL access can
+  then only append at the head — and without the audit key, what they append fails its seal (chain.py).
 - DELETE of an event is rejected unless a checkpoint covers its sequence: that is how ``archive_audit``
   prunes (it writes the checkpoint first, in the same transaction). Checkpoints can't be deleted.
 - INSERT of a checkpoint is rejected unless it covers exactly the events at the start of the chain as they
@@ -39,7 +42,16 @@ GENESIS_HASH = "0" * 64  # chain.GENESIS_HASH (chain imports models; this module
 CHECKPOINT_REJECTION = (f"{REJECTION}: checkpoint INSERT rejected: a checkpoint must cover exactly the oldest "
                         f"events, as archive_audit writes it")  # fmt: skip
 
-# The INSERT guard's condition, shared by both vendors (NEW is the checkpoint being inserted).
+EVENT_REJECTION = f"{REJECTION}: event INSERT rejected: only the next sequence, linked to the current head"
+# The event INSERT guard's condition, shared by both vendors (chain.head() in SQL).
+_EVENT_FOLLOWS_HEAD = f"""
+    NEW.sequence = COALESCE((SELECT MAX(e.sequence) FROM audit_auditevent e),
+                            (SELECT MAX(c.sequence) FROM audit_auditcheckpoint c), 0) + 1
+    AND NEW.prev_hash = COALESCE((SELECT e.hash FROM audit_auditevent e ORDER BY e.sequence DESC LIMIT 1),
+                                 (SELECT c.hash FROM audit_auditcheckpoint c ORDER BY c.sequence DESC LIMIT 1),
+                                 '{GENESIS_HASH}')"""
+
+# The checkpoint INSERT guard's condition, shared by both vendors (NEW is the checkpoint being inserted).
 _CHECKPOINT_COVERS_OLDEST_EVENTS = f"""
     NEW.first_sequence = COALESCE((SELECT MAX(c.sequence) FROM audit_auditcheckpoint c), 0) + 1
     AND NEW.sequence >= NEW.first_sequence
@@ -53,6 +65,9 @@ _CHECKPOINT_COVERS_OLDEST_EVENTS = f"""
                                             ORDER BY c.sequence DESC LIMIT 1), '{GENESIS_HASH}'))"""
 
 _SQLITE_INSTALL = [
+    f"""CREATE TRIGGER audit_event_guard_insert BEFORE INSERT ON audit_auditevent
+        WHEN NOT COALESCE(({_EVENT_FOLLOWS_HEAD}), 0)
+        BEGIN SELECT RAISE(ABORT, '{EVENT_REJECTION}'); END""",
     f"""CREATE TRIGGER audit_event_no_update BEFORE UPDATE ON audit_auditevent
         BEGIN SELECT RAISE(ABORT, '{REJECTION}: UPDATE rejected'); END""",
     f"""CREATE TRIGGER audit_event_no_delete BEFORE DELETE ON audit_auditevent
@@ -70,6 +85,7 @@ _SQLITE_INSTALL = [
         BEGIN SELECT RAISE(ABORT, '{CHECKPOINT_REJECTION}'); END""",
 ]
 _SQLITE_REMOVE = [
+    "DROP TRIGGER IF EXISTS audit_event_guard_insert",
     "DROP TRIGGER IF EXISTS audit_event_no_update",
     "DROP TRIGGER IF EXISTS audit_event_no_delete",
     "DROP TRIGGER IF EXISTS audit_checkpoint_no_update",
@@ -95,6 +111,15 @@ _POSTGRES_INSTALL = [
             END IF;
             RAISE EXCEPTION '{CHECKPOINT_REJECTION}';
         END $$""",
+    f"""CREATE OR REPLACE FUNCTION audit_event_guard_insert() RETURNS trigger LANGUAGE plpgsql AS $$
+        BEGIN
+            IF {_EVENT_FOLLOWS_HEAD} THEN
+                RETURN NEW;
+            END IF;
+            RAISE EXCEPTION '{EVENT_REJECTION}';
+        END $$""",
+    """CREATE TRIGGER audit_event_guard_insert BEFORE INSERT ON audit_auditevent
+        FOR EACH ROW EXECUTE FUNCTION audit_event_guard_insert()""",
     """CREATE TRIGGER audit_event_no_update BEFORE UPDATE ON audit_auditevent
         FOR EACH ROW EXECUTE FUNCTION audit_reject_change()""",
     """CREATE TRIGGER audit_event_no_delete BEFORE DELETE ON audit_auditevent
@@ -111,6 +136,7 @@ _POSTGRES_INSTALL = [
         FOR EACH ROW EXECUTE FUNCTION audit_checkpoint_guard_insert()""",
 ]
 _POSTGRES_REMOVE = [
+    "DROP TRIGGER IF EXISTS audit_event_guard_insert ON audit_auditevent",
     "DROP TRIGGER IF EXISTS audit_event_no_update ON audit_auditevent",
     "DROP TRIGGER IF EXISTS audit_event_no_delete ON audit_auditevent",
     "DROP TRIGGER IF EXISTS audit_event_no_truncate ON audit_auditevent",

@@ -25,8 +25,10 @@ from django.views.decorators.debug import sensitive_variables
 
 from dashboard.accounts.actor import Actor
 from dashboard.audit import log as audit
+from dashboard.audit import refusals
 from dashboard.audit.log import Action, FieldChange, Outcome, change_to_json
 from dashboard.zstack.client import get_client, new_job_uuid
+from dashboard.zstack.errors import ResourceNotFound, ZStackError
 from dashboard.zstack.inventory import BackupStorage, ResourceTags
 
 from . import follow, submissions, tasks
@@ -150,10 +152,21 @@ def storage_set_state(*, actor: Actor, uuid: str, enabled: bool, nonce: str | No
                    lambda current: (FieldChange(field="state", before=current.state, after=after),))
 
 
-def write_refused(*, actor: Actor, action: Action, uuid: str) -> None:
-    """A write the actor's role does not allow (the view answers 403). No upstream call, not even a read."""
-    _record_safely(actor=actor, action=action, storage_uuid=uuid, storage_name="", outcome=Outcome.REFUSED,
-                   changes=[], error_message="Permission denied.")
+def write_refused(*, actor: Actor, action: Action, uuid: str) -> bool:
+    """A write the actor's role does not allow: recorded within the actor's per-minute bounds (audit.refusals,
+    which may look the storage up, a bounded number of times). True: answer 403; False: answer 429."""
+    return refusals.record_refusal(actor=actor, action=action, storage_uuid=uuid,
+                                   storage_exists=lambda: _storage_exists(uuid))
+
+
+def _storage_exists(uuid: str) -> bool:
+    try:
+        get_client().get_image_store(uuid)
+    except ResourceNotFound:
+        return False
+    except ZStackError:
+        return True  # can't tell: record the refusal rather than lose it
+    return True
 
 
 def storage_update_invalid(*, actor: Actor, uuid: str, errors: dict[str, list[str]], storage_name: str = "") -> None:

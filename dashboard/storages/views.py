@@ -18,6 +18,7 @@ from django_htmx.http import reswap, retarget
 
 from dashboard.accounts.actor import Actor
 from dashboard.accounts.roles import CHANGE_STORAGE, VIEW_AUDIT, VIEW_STORAGE, VIEW_STORAGE_DETAILS
+from dashboard.audit import refusals
 from dashboard.audit import selectors as audit_selectors
 from dashboard.audit.log import Action
 from dashboard.zstack.errors import ResourceNotFound, ZStackError
@@ -41,8 +42,9 @@ def requires_permission(perm: str, *, audit_action: Action | None = None):
         def wrapped(request, *args, **kwargs):
             if not request.user.has_perm(perm):
                 if request.method == "POST" and audit_action is not None:
-                    services.write_refused(actor=Actor.from_request(request), action=audit_action,
-                                           uuid=kwargs.get("uuid", ""))
+                    if not services.write_refused(actor=Actor.from_request(request), action=audit_action,
+                                                  uuid=kwargs.get("uuid", "")):
+                        return refusals.too_many_refusals()  # over the actor's refusals per minute
                 raise PermissionDenied
             return view(request, *args, **kwargs)
 

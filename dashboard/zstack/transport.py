@@ -7,6 +7,7 @@ rules can be read (and tested) on their own.
 from __future__ import annotations
 
 import json
+import re
 from typing import Any, Iterable
 
 import requests
@@ -29,11 +30,45 @@ _REDACTED = "******"
 
 
 def scrub(text: str, secrets: Iterable[str]) -> str:
-    """Remove secrets a server might echo back (error texts), so they never reach logs or users."""
+    """Remove secrets a server (or a proxy) might echo back in an error text, so they never reach the audit
+    trail, logs, pages or exports — in any encoding it might echo them in: literal; JSON-escaped (``\\uXXXX``
+    in either case, short escapes like ``\\"``, or the character itself; also JSON nested in JSON, with its
+    doubled backslashes); HTML-escaped (named, decimal and hex references); URL-encoded (``%XX`` of the UTF-8
+    bytes in either case, ``+`` for a space). Encodings may mix within one echo: each character of the secret
+    is matched in any of them."""
     for secret in secrets:
         if secret:
-            text = text.replace(secret, _REDACTED)
+            text = re.sub("".join(_any_encoding(char) for char in secret), _REDACTED, text)
     return text
+
+
+# JSON's two-character escapes (RFC 8259 §7) and HTML's named references, for the characters that have them.
+_JSON_SHORT_ESCAPES = {'"': '"', "\\": "\\", "/": "/", "\b": "b", "\f": "f", "\n": "n", "\r": "r", "\t": "t"}
+_HTML_NAMES = {'"': ("quot",), "&": ("amp",), "<": ("lt",), ">": ("gt",), "'": ("apos",)}
+
+
+def _hex(value: int, width: int = 1) -> str:
+    """A pattern for ``value`` in hex digits of either case, at least ``width`` long (leading zeros allowed)."""
+    digits = f"{value:0{width}x}"
+    return "".join(f"[{d}{d.upper()}]" if d.isalpha() else d for d in digits)
+
+
+def _any_encoding(char: str) -> str:
+    """A pattern matching one character of a secret however it was encoded (see ``scrub``)."""
+    code = ord(char)
+    if code > 0xFFFF:  # JSON writes it as a surrogate pair
+        high, low = 0xD800 + ((code - 0x10000) >> 10), 0xDC00 + ((code - 0x10000) & 0x3FF)
+        json_unicode = rf"\\+u{_hex(high, 4)}\\+u{_hex(low, 4)}"
+    else:
+        json_unicode = rf"\\+u{_hex(code, 4)}"
+    options = [re.escape(char), json_unicode, rf"&#0*{code};?", rf"&#[xX]0*{_hex(code)};?",
+               "".join(f"%{_hex(byte, 2)}" for byte in char.encode("utf-8"))]  # fmt: skip
+    if char in _JSON_SHORT_ESCAPES:
+        options.append(r"\\+" + re.escape(_JSON_SHORT_ESCAPES[char]))
+    options.extend(f"&{name};" for name in _HTML_NAMES.get(char, ()))
+    if char == " ":
+        options.append(r"\+")
+    return f"(?:{'|'.join(options)})"
 
 
 def _scrub_json(value: Any, secrets: tuple[str, ...]) -> Any:

@@ -1,0 +1,110 @@
+"""The keyed chain (issue 9): events get a key id and a seal, checkpoints a key id and a signature under the audit
+key instead of SECRET_KEY, and the event table an INSERT guard (triggers.py).
+
+The chain already there is verified as it stands (its SHA-256 links, and its checkpoints under SECRET_KEY or
+SECRET_KEY_FALLBACKS, as the previous release did), then sealed once under the audit key, and an
+``audit.chain_sealed`` event says so: sealing a chain vouches for it, so one that does not verify is refused
+(run the previous release's ``verify_audit`` and investigate before migrating).
+"""
+
+from django.db import migrations, models
+
+SEALED_BY = "migration audit.0004"
+
+
+def remove_triggers(apps, schema_editor):
+    from dashboard.audit import triggers
+
+    triggers.remove(schema_editor.connection)
+
+
+def install_triggers(apps, schema_editor):
+    from dashboard.audit import triggers
+
+    triggers.install(schema_editor.connection)
+
+
+def _signed_under_secret_key(checkpoint) -> bool:
+    """The previous release's checkpoint signature (HMAC under a key derived from SECRET_KEY)."""
+    from django.conf import settings
+    from django.utils.crypto import constant_time_compare, salted_hmac
+
+    from dashboard.audit import chain
+
+    return any(
+        constant_time_compare(checkpoint.signature, salted_hmac(
+            "dashboard.audit.checkpoint", chain.checkpoint_bytes(checkpoint), secret=key, algorithm="sha256").hexdigest())
+        for key in [settings.SECRET_KEY, *settings.SECRET_KEY_FALLBACKS]
+    )  # fmt: skip
+
+
+def seal_existing_chain(apps, schema_editor):
+    from django.utils import timezone
+
+    from dashboard.audit import chain, keys
+
+    db = schema_editor.connection.alias
+    event_model = apps.get_model("audit", "AuditEvent")
+    checkpoint_model = apps.get_model("audit", "AuditCheckpoint")
+    key = keys.current()
+    expected_sequence, expected_prev = 1, chain.GENESIS_HASH
+
+    def refuse(problem: str):
+        raise RuntimeError(f"The audit chain does not verify, so it is not sealed under the audit key: {problem}. "
+                           f"Investigate with the previous release's verify_audit before migrating.")  # fmt: skip
+
+    for checkpoint in checkpoint_model.objects.using(db).order_by("sequence"):
+        if checkpoint.first_sequence != expected_sequence or not _signed_under_secret_key(checkpoint):
+            refuse(f"checkpoint #{checkpoint.sequence} is out of place or not signed with SECRET_KEY")
+        chain.sign_checkpoint(checkpoint, key)
+        checkpoint_model.objects.using(db).filter(pk=checkpoint.pk).update(key_id=checkpoint.key_id,
+                                                                           signature=checkpoint.signature)
+        expected_sequence, expected_prev = checkpoint.sequence + 1, checkpoint.hash
+    for event in event_model.objects.using(db).order_by("sequence").iterator(chunk_size=2000):
+        if (event.sequence, event.prev_hash) != (expected_sequence, expected_prev):
+            refuse(f"event #{event.sequence} does not follow #{expected_sequence - 1}")
+        if chain.compute_hash(event) != event.hash:
+            refuse(f"event #{event.sequence} no longer matches its hash")
+        chain.seal(event, key)
+        event_model.objects.using(db).filter(pk=event.pk).update(key_id=event.key_id, seal=event.seal)
+        expected_sequence, expected_prev = event.sequence + 1, event.hash
+    if expected_sequence == 1:
+        return  # a new trail: nothing to vouch for
+    note = event_model(
+        sequence=expected_sequence, prev_hash=expected_prev, timestamp=timezone.now(), actor_username=SEALED_BY,
+        action="audit.chain_sealed", storage_uuid="", outcome="succeeded", changes=[],
+        error_message=(f"Events #1..#{expected_sequence - 1} (head {expected_prev}) were written before the audit "
+                       f"key; their SHA-256 chain and checkpoints verified, and they were sealed once under audit "
+                       f"key {key.key_id}."),
+    )  # fmt: skip
+    note.hash = chain.compute_hash(note)
+    chain.seal(note, key)
+    note.save(using=db)
+
+
+class Migration(migrations.Migration):
+    dependencies = [("audit", "0003_checkpoint_evidence")]
+
+    operations = [
+        migrations.RunPython(remove_triggers, install_triggers),
+        migrations.AddField(
+            model_name="auditevent",
+            name="key_id",
+            field=models.CharField(default="", max_length=16, verbose_name="key id"),
+            preserve_default=False,
+        ),
+        migrations.AddField(
+            model_name="auditevent",
+            name="seal",
+            field=models.CharField(default="", max_length=64, verbose_name="seal"),
+            preserve_default=False,
+        ),
+        migrations.AddField(
+            model_name="auditcheckpoint",
+            name="key_id",
+            field=models.CharField(default="", max_length=16, verbose_name="key id"),
+            preserve_default=False,
+        ),
+        migrations.RunPython(seal_existing_chain, migrations.RunPython.noop),
+        migrations.RunPython(install_triggers, remove_triggers),
+    ]

@@ -1,0 +1,72 @@
+"""What auditors see (issue 9): connection values are shown in the audit views and exports by default (auditing
+a change needs them), and AUDIT_MASK_CONNECTION_VALUES hides them there, leaving the stored rows whole."""
+
+import csv
+import io
+import json
+
+import pytest
+from django.urls import reverse
+
+from dashboard.accounts.roles import Role
+from dashboard.audit import chain
+from dashboard.audit.log import Action, FieldChange, Outcome
+from tests.test_audit_views import STORAGE_A, add_event, client_for, streamed_text
+
+pytestmark = pytest.mark.django_db
+
+CONNECTION_VALUES = ("10.9.8.7", "10.9.8.8", "backup-ops", "2222", "owner::carol")
+CHANGES = (
+    FieldChange("name", before="bs-old", after="bs-new"),
+    FieldChange("hostname", before="10.9.8.7", after="10.9.8.8"),
+    FieldChange("username", before="root", after="backup-ops"),
+    FieldChange("sshPort", before=22, after=2222),
+    FieldChange("userTags", added=("owner::carol",), removed=()),
+    FieldChange("password"),
+)
+
+
+@pytest.fixture
+def changed_connection(db):
+    return add_event(action=Action.UPDATE, outcome=Outcome.SUCCEEDED, changes=CHANGES)
+
+
+def exports(client) -> tuple[str, str]:
+    return (streamed_text(client.get(reverse("audit:export_csv"))),
+            streamed_text(client.get(reverse("audit:export_json"))))  # fmt: skip
+
+
+@pytest.mark.parametrize("role", [Role.AUDITOR, Role.ADMIN])
+def test_auditors_see_connection_values_by_default(client, changed_connection, role):
+    client = client_for(client, role)
+
+    html, (csv_text, json_text) = client.get(reverse("audit:log")).content.decode(), exports(client)
+
+    for value in CONNECTION_VALUES:
+        assert value in html and value in csv_text and value in json_text
+
+
+@pytest.mark.parametrize("role", [Role.AUDITOR, Role.ADMIN])
+def test_the_setting_masks_connection_values_in_the_log_and_both_exports(client, changed_connection, settings, role):
+    settings.AUDIT_MASK_CONNECTION_VALUES = True
+    client = client_for(client, role)
+
+    html = client.get(reverse("audit:log")).content.decode()
+    csv_text, json_text = exports(client)
+
+    for value in CONNECTION_VALUES:
+        assert value not in html and value not in csv_text and value not in json_text
+    assert "bs-new" in html and "bs-new" in csv_text  # other fields stay readable
+    assert html.count("changed (the value is masked on this site)") == 4
+    [row] = csv.DictReader(io.StringIO(csv_text))
+    assert json.loads(row["changes"])[1] == {"field": "hostname", "changed": True, "masked": True}
+    assert json.loads(json_text)[0]["changes"][4] == {"field": "userTags", "changed": True, "masked": True}
+
+
+def test_masking_changes_what_is_shown_not_what_is_stored(changed_connection, settings):
+    settings.AUDIT_MASK_CONNECTION_VALUES = True
+
+    changed_connection.refresh_from_db()
+
+    assert changed_connection.changes[1] == {"field": "hostname", "before": "10.9.8.7", "after": "10.9.8.8"}
+    assert chain.verify().ok
