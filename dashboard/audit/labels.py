@@ -15,6 +15,9 @@ ACTION_LABELS = {
     Action.RECONNECT: _("Reconnect"),
     Action.ENABLE: _("Enable"),
     Action.DISABLE: _("Disable"),
+    Action.LOGIN: _("Log in"),
+    Action.LOGIN_FAILED: _("Failed login"),
+    Action.LOCKOUT: _("Login locked"),
 }
 OUTCOME_LABELS = {
     Outcome.ATTEMPTED: _("Attempted"),

@@ -47,6 +47,10 @@ class Action(StrEnum):
     RECONNECT = "storage.reconnect"
     ENABLE = "storage.enable"
     DISABLE = "storage.disable"
+    # Logins (dashboard/accounts/login_audit.py): no storage, so storage_uuid is empty.
+    LOGIN = "auth.login"
+    LOGIN_FAILED = "auth.login_failed"
+    LOCKOUT = "auth.lockout"
 
 
 class Outcome(StrEnum):
