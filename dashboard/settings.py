@@ -166,12 +166,12 @@ LOGOUT_REDIRECT_URL = "login"
 AXES_FAILURE_LIMIT = int(os.environ.get("DJANGO_LOGIN_FAILURE_LIMIT", "5"))
 AXES_COOLOFF_TIME = timedelta(minutes=float(os.environ.get("DJANGO_LOGIN_COOLOFF_MINUTES", "15")))
 AXES_LOCKOUT_PARAMETERS = [["username", "ip_address"]]
-AXES_RESET_ON_SUCCESS = True
+AXES_RESET_ON_SUCCESS = True  # a successful login clears the count: the odd typo never adds up to a lock
 # The address is the one the audit trail records (dashboard/accounts/actor.py): X-Forwarded-For only
 # as far as DJANGO_TRUSTED_PROXIES allows, never a header a client can forge.
 AXES_CLIENT_IP_CALLABLE = "dashboard.accounts.actor.client_ip"
 AXES_LOCKOUT_CALLABLE = "dashboard.accounts.views.locked_out"
-AXES_VERBOSE = False  # its log lines name the user and address; the audit trail already records them
+AXES_VERBOSE = False  # no version banner in every process's log
 # How many password checks one process runs at once; more wait for none and get a "busy" page, so a
 # login flood cannot take every worker thread from the pages (dashboard/accounts/views.py).
 LOGIN_CONCURRENCY = int(os.environ.get("DJANGO_LOGIN_CONCURRENCY", "2"))

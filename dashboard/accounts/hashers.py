@@ -1,7 +1,7 @@
 """Password hashing: Argon2id at parameters chosen for a login page that must survive a flood.
 
-Django's PBKDF2 default (1.5 million SHA-256 rounds) costs about a second of CPU per login attempt, and
-a GPU still cracks it cheaply because it needs no memory. Argon2id with 19 MiB, two passes and one lane
+Django's PBKDF2 default (1.5 million SHA-256 rounds) costs well over half a second of CPU per login
+attempt, and a GPU still cracks it cheaply because it needs no memory. Argon2id with 19 MiB, two passes and one lane
 (one of OWASP's recommended Argon2id configurations) costs a few tens of milliseconds of one core but
 makes every guess fill and re-read 19 MiB, which is what slows GPU and ASIC cracking. `scripts/hash_cost.py`
 measures both on this machine (README "Production").
