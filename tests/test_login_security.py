@@ -4,12 +4,17 @@ Argon2 with upgrade at login, bounded password checks, and session keys and limi
 from __future__ import annotations
 
 import io
+import os
+import subprocess
+import sys
+import threading
 import time
 
 import pytest
 from django.contrib.auth import get_user_model
 from django.contrib.auth.hashers import PBKDF2PasswordHasher
 from django.core.management import call_command
+from axes.models import AccessAttempt
 from django.db.models import Q
 
 from dashboard.accounts import middleware as session_limits
@@ -94,7 +99,6 @@ def test_logins_failures_and_the_lockout_are_in_the_audit_trail_without_the_pass
     assert success.actor_role == "admin" and success.actor_user_id is not None and success.storage_uuid == ""
     for model_text in AuditEvent.objects.values_list("changes", "error_message", "user_agent"):
         assert WRONG not in str(model_text) and PASSWORD not in str(model_text)
-    from axes.models import AccessAttempt
     assert not AccessAttempt.objects.filter(Q(post_data__contains=WRONG) | Q(get_data__contains=WRONG)).exists()
 
 
@@ -128,7 +132,6 @@ def test_a_pbkdf2_hash_is_upgraded_to_argon2_at_the_next_login(client, settings)
 
 def test_when_every_password_check_slot_is_taken_the_login_answers_busy(client, monkeypatch):
     make_user(Role.VIEWER, "vera")
-    import threading
     monkeypatch.setattr(account_views, "_password_checks", threading.BoundedSemaphore(1))
     account_views._password_checks.acquire()
     try:
@@ -194,7 +197,6 @@ def test_the_cards_own_polling_does_not_keep_a_session_alive(client, zstack_sett
 
 
 def test_the_limits_come_from_the_environment():
-    import os, subprocess, sys
     env = {"PATH": os.environ["PATH"], "DJANGO_SECRET_KEY": "k" * 50, "DJANGO_SESSION_IDLE_MINUTES": "5",
            "DJANGO_SESSION_MAX_HOURS": "2", "DJANGO_LOGIN_FAILURE_LIMIT": "7", "DJANGO_LOGIN_COOLOFF_MINUTES": "30"}
     code = ("import dashboard.settings as s; print(s.SESSION_IDLE_TIMEOUT.total_seconds(), "
