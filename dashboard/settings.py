@@ -3,6 +3,7 @@ DEBUG is off, a secret key is required outside DEBUG, and nothing is served publ
 
 import os
 import secrets
+from datetime import timedelta
 from pathlib import Path
 
 import dj_database_url
@@ -102,6 +103,7 @@ INSTALLED_APPS = [
     "django.contrib.humanize",
     "django_htmx",
     "django_tasks_db",
+    "axes",
     "dashboard.accounts",
     "dashboard.storages",
     "dashboard.audit",
@@ -109,18 +111,26 @@ INSTALLED_APPS = [
 
 MIDDLEWARE = [
     "django.middleware.security.SecurityMiddleware",
+    # CSP and frame protection wrap everything after them, so the error responses those middleware
+    # produce (400 for a bad Host from CommonMiddleware, 403 CSRF) carry the headers too.
+    "django.middleware.csp.ContentSecurityPolicyMiddleware",
+    "django.middleware.clickjacking.XFrameOptionsMiddleware",
     "whitenoise.middleware.WhiteNoiseMiddleware",
     "django.contrib.sessions.middleware.SessionMiddleware",
     "django.middleware.locale.LocaleMiddleware",
     "django.middleware.common.CommonMiddleware",
     "django.middleware.csrf.CsrfViewMiddleware",
     "django.contrib.auth.middleware.AuthenticationMiddleware",
+    # After authentication: ends sessions past their idle or absolute limit, then marks what is left private.
+    "dashboard.accounts.middleware.SessionLimitsMiddleware",
+    "dashboard.accounts.middleware.PrivateResponsesMiddleware",
     "django.contrib.auth.middleware.LoginRequiredMiddleware",
     "dashboard.storages.timezones.BrowserTimezoneMiddleware",
     "django.contrib.messages.middleware.MessageMiddleware",
-    "django.middleware.clickjacking.XFrameOptionsMiddleware",
-    "django.middleware.csp.ContentSecurityPolicyMiddleware",
+    "dashboard.errors.ErrorPagesMiddleware",
     "django_htmx.middleware.HtmxMiddleware",
+    # Last, as django-axes asks: it turns a lockout flagged during authentication into our lockout page.
+    "axes.middleware.AxesMiddleware",
 ]
 
 ROOT_URLCONF = "dashboard.urls"
@@ -179,6 +189,17 @@ if os.environ.get("REDIS_URL"):
 else:
     CACHES = {"default": {"BACKEND": "django.core.cache.backends.locmem.LocMemCache"}}
 
+# Argon2id first: new passwords use it and existing PBKDF2 hashes are re-hashed at their next login
+# (dashboard/accounts/hashers.py says why, scripts/hash_cost.py measures it).
+PASSWORD_HASHERS = [
+    "dashboard.accounts.hashers.ConsoleArgon2PasswordHasher",
+    "django.contrib.auth.hashers.PBKDF2PasswordHasher",
+]
+# django-axes first: it refuses a locked-out user name + address pair before any password is hashed.
+AUTHENTICATION_BACKENDS = [
+    "axes.backends.AxesStandaloneBackend",
+    "django.contrib.auth.backends.ModelBackend",
+]
 AUTH_PASSWORD_VALIDATORS = [
     {"NAME": "django.contrib.auth.password_validation.MinimumLengthValidator"},
     {"NAME": "django.contrib.auth.password_validation.CommonPasswordValidator"},
@@ -186,6 +207,29 @@ AUTH_PASSWORD_VALIDATORS = [
 LOGIN_URL = "login"
 LOGIN_REDIRECT_URL = "storages:list"
 LOGOUT_REDIRECT_URL = "login"
+
+# Brute-force protection (django-axes): a user name is locked for one client address after N failures,
+# so a guesser behind a shared NAT or proxy does not lock out colleagues behind the same address, and
+# a password spray from one address meets a lock on every name it tries N times. Unlock early with
+# `manage.py axes_reset_username NAME` (README "Production").
+AXES_FAILURE_LIMIT = int(os.environ.get("DJANGO_LOGIN_FAILURE_LIMIT", "5"))
+AXES_COOLOFF_TIME = timedelta(minutes=float(os.environ.get("DJANGO_LOGIN_COOLOFF_MINUTES", "15")))
+AXES_LOCKOUT_PARAMETERS = [["username", "ip_address"]]
+AXES_RESET_ON_SUCCESS = True  # a successful login clears the count: the odd typo never adds up to a lock
+# The address is the one the audit trail records (dashboard/accounts/actor.py): X-Forwarded-For only
+# as far as DJANGO_TRUSTED_PROXIES allows, never a header a client can forge.
+AXES_CLIENT_IP_CALLABLE = "dashboard.accounts.actor.client_ip"
+AXES_LOCKOUT_CALLABLE = "dashboard.accounts.views.locked_out"
+AXES_VERBOSE = False  # no version banner in every process's log
+# How many password checks one process runs at once; more wait for none and get a "busy" page, so a
+# login flood cannot take every worker thread from the pages (dashboard/accounts/views.py).
+LOGIN_CONCURRENCY = int(os.environ.get("DJANGO_LOGIN_CONCURRENCY", "2"))
+
+# Sessions end after DJANGO_SESSION_IDLE_MINUTES without a request the user made, and in any case
+# DJANGO_SESSION_MAX_HOURS after login (dashboard/accounts/middleware.py enforces both).
+SESSION_IDLE_TIMEOUT = timedelta(minutes=float(os.environ.get("DJANGO_SESSION_IDLE_MINUTES", "30")))
+SESSION_MAX_LIFETIME = timedelta(hours=float(os.environ.get("DJANGO_SESSION_MAX_HOURS", "12")))
+SESSION_COOKIE_AGE = int(SESSION_MAX_LIFETIME.total_seconds())  # the cookie and stored session never outlive it
 
 LANGUAGE_CODE = "en"
 LANGUAGES = [("en", _("English")), ("zh-hans", _("Simplified Chinese"))]
@@ -226,6 +270,7 @@ CSRF_COOKIE_HTTPONLY = True  # scripts never read it: htmx takes the token from 
 SECURE_CONTENT_TYPE_NOSNIFF = True
 SECURE_REFERRER_POLICY = "same-origin"
 X_FRAME_OPTIONS = "DENY"
+CSRF_FAILURE_VIEW = "dashboard.errors.csrf_failure"
 if env_bool("DJANGO_SECURE_COOKIES", default=not DEBUG):
     SESSION_COOKIE_SECURE = True
     CSRF_COOKIE_SECURE = True
@@ -238,6 +283,13 @@ CSRF_TRUSTED_ORIGINS = [o.strip() for o in os.environ.get("DJANGO_CSRF_TRUSTED_O
 TRUSTED_PROXIES = int(os.environ.get("DJANGO_TRUSTED_PROXIES", "0"))
 if TRUSTED_PROXIES:
     SECURE_PROXY_SSL_HEADER = ("HTTP_X_FORWARDED_PROTO", "https")
+# Behind TLS only (README "Production"): HSTS tells browsers to use https for this host from now on,
+# and the redirect sends plain-http requests there. /healthz stays plain so a local probe needs no TLS.
+SECURE_HSTS_SECONDS = int(os.environ.get("DJANGO_HSTS_SECONDS") or 0)
+SECURE_HSTS_INCLUDE_SUBDOMAINS = env_bool("DJANGO_HSTS_INCLUDE_SUBDOMAINS", default=True)
+SECURE_HSTS_PRELOAD = env_bool("DJANGO_HSTS_PRELOAD")
+SECURE_SSL_REDIRECT = env_bool("DJANGO_SSL_REDIRECT")
+SECURE_REDIRECT_EXEMPT = [r"^healthz$"]
 
 # --- ZStack -------------------------------------------------------------------------------------
 ZSTACK_URL = os.environ.get("ZSTACK_URL", "http://127.0.0.1:8080").rstrip("/")
@@ -268,5 +320,6 @@ LOGGING = {
     "formatters": {"plain": {"format": "%(asctime)s %(levelname)s %(name)s %(message)s"}},
     "handlers": {"console": {"class": "logging.StreamHandler", "formatter": "plain"}},
     "root": {"handlers": ["console"], "level": os.environ.get("DJANGO_LOG_LEVEL", "INFO")},
-    "loggers": {"django.request": {"level": "ERROR"}},
+    # axes logs every login at INFO; the audit trail records them, so only its warnings reach the log.
+    "loggers": {"django.request": {"level": "ERROR"}, "axes": {"level": "WARNING"}},
 }

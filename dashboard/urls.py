@@ -5,6 +5,8 @@ from django.urls import include, path
 from django.views.i18n import set_language
 from django.views.decorators.http import require_GET
 
+from dashboard.accounts import views as account_views
+
 
 @login_not_required
 @require_GET
@@ -15,7 +17,7 @@ def healthz(request):
 
 urlpatterns = [
     path("healthz", healthz, name="healthz"),
-    path("accounts/login/", auth_views.LoginView.as_view(), name="login"),
+    path("accounts/login/", account_views.LoginView.as_view(), name="login"),
     path("accounts/logout/", auth_views.LogoutView.as_view(), name="logout"),
     # The language switcher must work on the login page too.
     path("i18n/setlang/", login_not_required(set_language), name="set_language"),

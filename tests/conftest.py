@@ -11,14 +11,27 @@ import sys
 from collections.abc import Iterator
 from pathlib import Path
 
+import os
+
 import pytest
 from django.core.cache import cache
 from django.db import connection, connections
+from hypothesis import HealthCheck, settings as hypothesis_settings
 
 from dashboard.accounts.roles import Role
 
 from simulator.server import SimulatorServer
 from tests.storage_helpers import make_user
+
+# Property tests (tests/test_properties.py): 1,000 examples each in CI, a quick 50 while developing.
+# No deadline: examples make real HTTP calls to the simulator, and timing is not what they test. The
+# fixtures (client, simulator) are shared by the examples on purpose; each example resets what it uses.
+_shared = {"deadline": None, "suppress_health_check": [HealthCheck.function_scoped_fixture, HealthCheck.too_slow],
+           "print_blob": True}
+hypothesis_settings.register_profile("ci", max_examples=1000, **_shared)
+hypothesis_settings.register_profile("dev", max_examples=50, **_shared)
+hypothesis_settings.load_profile(os.environ.get("HYPOTHESIS_PROFILE")
+                                 or ("ci" if os.environ.get("CI", "").lower() in {"1", "true", "yes"} else "dev"))
 
 
 @pytest.fixture(scope="session")

@@ -17,6 +17,9 @@ ACTION_LABELS = {
     Action.ENABLE: _("Enable"),
     Action.DISABLE: _("Disable"),
     Action.CHAIN_SEALED: _("Audit chain sealed"),
+    Action.LOGIN: _("Log in"),
+    Action.LOGIN_FAILED: _("Failed login"),
+    Action.LOCKOUT: _("Login locked"),
 }
 OUTCOME_LABELS = {
     Outcome.ATTEMPTED: _("Attempted"),

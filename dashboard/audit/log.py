@@ -48,6 +48,10 @@ class Action(StrEnum):
     ENABLE = "storage.enable"
     DISABLE = "storage.disable"
     CHAIN_SEALED = "audit.chain_sealed"  # the trail itself: migration 0004 sealed the chain it found (no storage)
+    # Logins (dashboard/accounts/login_audit.py): no storage, so storage_uuid is empty.
+    LOGIN = "auth.login"
+    LOGIN_FAILED = "auth.login_failed"
+    LOCKOUT = "auth.lockout"
 
 
 class Outcome(StrEnum):

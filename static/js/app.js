@@ -5,6 +5,7 @@
  * - "Updated N seconds ago" on cards
  * - after a swap: announce in the live region, move focus to the new card or the first error
  * - a session that expired mid-htmx sends the whole page to the login form
+ * - an htmx request that fails (4xx/5xx, which htmx does not swap, or no answer) is shown, not silent
  */
 (function () {
   "use strict";
@@ -111,6 +112,39 @@
       evt.detail.shouldSwap = false;
       window.location.assign(login + "?next=" + encodeURIComponent(window.location.pathname + window.location.search));
     }
+  });
+
+  // --- failed htmx requests ------------------------------------------------------------------------
+  // htmx swaps only 2xx answers: without this a 403, 404 or 500 to a click would show nothing at all.
+  // Our error pages say what happened (their heading and first paragraph, already translated); for
+  // any other answer, or none, the page's own generic message (the <meta>s in base.html) is used.
+  function errorPageText(xhr) {
+    try {
+      var doc = new DOMParser().parseFromString(xhr.responseText || "", "text/html");
+      var heading = doc.querySelector(".error-page h1");
+      var detail = heading && heading.nextElementSibling;
+      if (heading) { return heading.textContent.trim() + (detail ? " " + detail.textContent.trim() : ""); }
+    } catch (e) { /* not HTML: fall back to the generic message */ }
+    return "";
+  }
+  function showRequestError(text) {
+    var main = document.getElementById("main");
+    if (!main || !text) { return; }
+    var box = document.getElementById("request-error");
+    if (!box) {
+      box = document.createElement("div");
+      box.id = "request-error";
+      box.className = "alert alert--error";
+      main.insertBefore(box, main.firstChild);
+    }
+    box.textContent = text;  // text only: the answer's markup is never inserted
+    announce(text);
+  }
+  document.addEventListener("htmx:responseError", function (evt) {
+    showRequestError(errorPageText(evt.detail.xhr) || meta("request-error-message"));
+  });
+  document.addEventListener("htmx:sendError", function () {
+    showRequestError(meta("network-error-message"));
   });
 
 })();

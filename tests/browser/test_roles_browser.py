@@ -79,8 +79,11 @@ def test_an_auditor_reads_filters_and_exports_the_trail_of_an_administrators_edi
     auditor.get_by_role("link", name="Audit log").click()
     expect(auditor.get_by_role("heading", level=1)).to_have_text("Audit log")
     rows = auditor.locator("#audit-results tbody tr")
-    expect(rows).to_have_count(4)  # attempt + outcome, twice
-    expect(rows.first).to_contain_text("alice")
+    # Newest first: the auditor's login, attempt + outcome twice, alice's login (both logged in by the form).
+    expect(rows).to_have_count(6)
+    expect(rows.first).to_contain_text("Log in")
+    expect(rows.nth(1)).to_contain_text("alice")
+    expect(rows.last).to_contain_text("alice")
     expect(auditor.locator("#audit-results")).to_contain_text("bs-dev-renamed")
     expect(auditor.locator("#audit-results")).to_contain_text("changed (the value is never recorded)")
     expect(auditor.locator("#audit-results")).not_to_contain_text("Canary-Pw-7731")
