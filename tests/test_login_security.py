@@ -197,7 +197,7 @@ def test_the_cards_own_polling_does_not_keep_a_session_alive(client, zstack_sett
 
 
 def test_the_limits_come_from_the_environment():
-    env = {"PATH": os.environ["PATH"], "DJANGO_SECRET_KEY": "k" * 50, "DJANGO_SESSION_IDLE_MINUTES": "5",
+    env = {"PATH": os.environ["PATH"], "DJANGO_SECRET_KEY": "k" * 50, "AUDIT_SIGNING_KEY": "a" * 40, "DJANGO_SESSION_IDLE_MINUTES": "5",
            "DJANGO_SESSION_MAX_HOURS": "2", "DJANGO_LOGIN_FAILURE_LIMIT": "7", "DJANGO_LOGIN_COOLOFF_MINUTES": "30"}
     code = ("import dashboard.settings as s; print(s.SESSION_IDLE_TIMEOUT.total_seconds(), "
             "s.SESSION_MAX_LIFETIME.total_seconds(), s.SESSION_COOKIE_AGE, s.AXES_FAILURE_LIMIT, "

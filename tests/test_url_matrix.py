@@ -40,6 +40,8 @@ EXPECTED: dict[str, dict[str, tuple[int, int, int]]] = {
     "storages:enable": {ANONYMOUS: LOGIN_FIRST, "viewer": DENIED_ACTION, "auditor": DENIED_ACTION, "admin": (405, 302, 405)},
     # GET asks for confirmation.
     "storages:disable": {ANONYMOUS: LOGIN_FIRST, "viewer": (403, 403, 405), "auditor": (403, 403, 405), "admin": (200, 302, 405)},
+    # A write's progress, for admins: an unknown submission shows the storage's detail page.
+    "storages:submission": {ANONYMOUS: LOGIN_FIRST, "viewer": DENIED_READ, "auditor": DENIED_READ, "admin": READ},
     "audit:log": {ANONYMOUS: LOGIN_FIRST, "viewer": DENIED_READ, "auditor": READ, "admin": READ},
     "audit:export_csv": {ANONYMOUS: LOGIN_FIRST, "viewer": DENIED_READ, "auditor": READ, "admin": READ},
     "audit:export_json": {ANONYMOUS: LOGIN_FIRST, "viewer": DENIED_READ, "auditor": READ, "admin": READ},
