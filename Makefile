@@ -26,7 +26,7 @@ test: setup browser-deps
 
 # Everything but the real-browser tests: the quick loop while developing.
 test-fast: setup
-	$(PY) -m pytest -m "not browser"
+	$(PY) -m pytest -m "not browser and not slow"
 
 bench: setup
 	$(PY) scripts/bench.py

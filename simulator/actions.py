@@ -69,9 +69,9 @@ def update(state: State, uuid: str, params: dict[str, Any], system_tags: list[st
     if "password" in changes:
         changes["_password"] = changes.pop("password")  # stored, never serialized
     storage.update(changes)
-    # Tags given on an update: the open-source core accepts them without storing them (§4.2,
-    # update_tags "ignore"); the default "store" makes them tag records unless already present, which
-    # is what the console hopes for (the premium handler is unconfirmed). Removal is DELETE /tags/{uuid}.
+    # Tags given on an update: ZStack's core accepts them without storing them (the default,
+    # update_tags "ignore"; only create messages persist request tags); "store" makes them tag records
+    # unless already present. Adding is CreateSystemTag/CreateUserTag, removal DELETE /tags/{uuid}.
     if state.faults.update_tags == "store":
         for tag_type, text in tags:
             if text not in state.tags_of(uuid, tag_type):

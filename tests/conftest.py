@@ -11,7 +11,6 @@ import sys
 from collections.abc import Iterator
 from pathlib import Path
 
-import os
 
 import pytest
 from django.core.cache import cache

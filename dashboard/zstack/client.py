@@ -17,6 +17,12 @@ Public surface (other modules rely on it exactly):
     client.change_state(uuid, state_event, *, job_uuid=None) -> WriteResult[BackupStorage]   # "enable" | "disable"
         # WriteResult.inventory is the job's result inventory, None when the job's answer lacks it
     client.delete_tag(tag_uuid, *, job_uuid=None) -> WriteResult[None]
+    # The same writes without waiting (the console's write path: a background task follows the job):
+    client.submit_update(uuid, *, job_uuid, name=…, …, password=…, ssh_port=…) -> JobTicket   # no tags
+    client.submit_reconnect(uuid, *, job_uuid) / submit_change_state(uuid, event, *, job_uuid) -> JobTicket
+    client.submit_create_tag(resource_uuid, tag, *, user, resource_type, job_uuid) -> JobTicket
+    client.submit_delete_tag(tag_uuid, *, job_uuid) -> JobTicket
+    client.poll_job(ticket) -> JobStatus                      # one look: running, succeeded (body) or failed (error)
     client.login(); client.logout()
     new_job_uuid() -> str                                    # 32 lowercase hex
 
@@ -176,18 +182,6 @@ class ZStackClient(Connection):
 
     def submit_delete_tag(self, tag_uuid: str, *, job_uuid: str) -> JobTicket:
         return self.submit_job("DELETE", f"/tags/{quote(tag_uuid, safe='')}", None, job_uuid)
-
-    def storage_from_job(self, uuid: str, body: dict | None) -> BackupStorage | None:
-        """The storage a finished job returned, if its answer carries it with the ImageStore fields
-        (a generic BackupStorageInventory lacks hostname, §4.4; some builds lose the envelope, §9)."""
-        inventory = (body or {}).get("inventory")
-        if not isinstance(inventory, dict) or inventory.get("uuid") != uuid:
-            return None
-        try:
-            storage = BackupStorage.from_json(inventory, self.tz)
-        except (TypeError, KeyError, AttributeError):
-            return None
-        return storage if storage.hostname is not None else None
 
     @sensitive_variables("body", "secrets")
     def _storage_write(self, uuid: str, path: str, body: dict, job_uuid: str | None,
