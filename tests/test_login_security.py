@@ -191,7 +191,9 @@ def test_the_cards_own_polling_does_not_keep_a_session_alive(client, zstack_sett
     _age_session(client, started_ago=20 * 60, seen_ago=20 * 60)
     poll = {"HTTP_HX_REQUEST": "true", "HTTP_HX_TRIGGER": f"storage-card-{uuid}"}
     assert client.get(f"/storages/{uuid}/card/", **poll).status_code == 200
-    assert int(time.time()) - client.session[session_limits.SEEN] >= 20 * 60  # not refreshed by the poll
+    progress = {"HTTP_HX_REQUEST": "true", "HTTP_HX_TRIGGER": "write-" + "a" * 32}  # a write's progress line
+    client.get(f"/storages/{uuid}/submissions/unknown/", **progress)
+    assert int(time.time()) - client.session[session_limits.SEEN] >= 20 * 60  # not refreshed by the polls
     assert client.get(f"/storages/{uuid}/").status_code == 200
     assert int(time.time()) - client.session[session_limits.SEEN] < 60  # a page the user opened is
 

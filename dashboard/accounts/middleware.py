@@ -27,9 +27,9 @@ def start_session_clock(request) -> None:
 
 
 def _is_background_poll(request) -> bool:
-    """The card refreshing itself: htmx names the triggering element, the card root (its id is
-    `storage-card-<uuid>`, templates/storages/detail.html), in HX-Trigger."""
-    return request.method == "GET" and request.headers.get("HX-Trigger", "").startswith("storage-card-")
+    """The card refreshing itself, or a write's progress line asking how it stands: htmx names the
+    triggering element in HX-Trigger (ids `storage-card-<uuid>` and `write-<job>`, templates/storages/detail.html)."""
+    return request.method == "GET" and request.headers.get("HX-Trigger", "").startswith(("storage-card-", "write-"))
 
 
 class SessionLimitsMiddleware:
