@@ -261,11 +261,12 @@ def test_job_failure_keeps_the_input_and_shows_code_message_and_correlation_id(l
     assert storage_named(zstack_settings, "bs-prod-bj-01")["name"] == "bs-prod-bj-01"
 
 
-def test_plain_post_failure_answers_502_with_the_form_and_the_error(login_as, zstack_settings, uuid):
+def test_plain_post_refused_by_zstack_as_invalid_answers_422_with_the_form_and_the_error(login_as, zstack_settings,
+                                                                                         uuid):
     client = login_as(Role.ADMIN)
     zstack_settings.set_faults(fail_next_jobs=[{"code": "SYS.1007", "details": "hostname rejected"}])
     response = client.post(f"/storages/{uuid}/edit/", form_data(uuid, hostname="10.0.0.9"))
-    assert response.status_code == 502
+    assert response.status_code == 422  # SYS.1007: ZStack refused the input itself
     html = response.content.decode()
     assert "<html" in html and "SYS.1007" in html and 'value="10.0.0.9"' in html
 

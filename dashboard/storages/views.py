@@ -145,7 +145,15 @@ def _edit_post(request, uuid):
         return _after_write(request, uuid, progress)
     # Something did not take effect: the form again, the user's input kept, each refused field marked.
     return _render_edit(request, uuid, _form_again(request, uuid, progress), progress=progress,
-                        warnings=_result_context(progress)["warnings"], status=504 if progress.unconfirmed else 502)
+                        warnings=_result_context(progress)["warnings"], status=_refusal_status(progress))
+
+
+def _refusal_status(progress: services.WriteProgress) -> int:
+    """504: ZStack may still complete a part; 422: it refused the input itself (SYS.1007, an invalid
+    argument, e.g. a system tag no pattern accepts); 502: it failed to do what was asked."""
+    if progress.unconfirmed:
+        return 504
+    return 422 if all(part.error_code == "SYS.1007" for part in progress.failed_parts) else 502
 
 
 def _review_form(request, uuid, form, stale: services.StaleForm) -> StorageEditForm:
