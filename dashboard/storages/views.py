@@ -325,8 +325,11 @@ def _card_context(request, uuid, *, storage=None, tags=None, **extra) -> dict:
     if card is not None and request.user.has_perm(VIEW_AUDIT):
         last_change = audit_selectors.last_change_for(uuid)
     running = [submissions.RunningWrite.of(s, request.user.pk) for s in submissions.running_for(uuid)]
+    # The card refreshes itself sooner while the storage is connecting or someone else's write runs; the
+    # submitter's own write has its cheap progress line, which brings the card with the result.
+    poll_fast = bool(card and card.is_connecting) or any(write.nonce is None for write in running)
     return {"uuid": uuid, "card": card, "load_error": load_error, "last_change": last_change, "running": running,
-            **extra}
+            "poll_fast": poll_fast, **extra}
 
 
 def _write_notice(progress: services.WriteProgress) -> str | None:

@@ -458,3 +458,36 @@ def test_every_htmx_request_shows_a_loading_indicator(browser_env, page):
     page.locator(f"#storage-card-{uuid}").get_by_role("button", name="Reconnect").click()
     expect(busy_indicator(page)).to_be_visible()
     expect(page.locator(f"#storage-card-{uuid} .alert--success")).to_contain_text("Reconnected.", timeout=15_000)
+
+
+# --- a write that outlasts the web request ---------------------------------------------------------
+
+
+def test_a_slow_save_shows_progress_then_swaps_in_the_result_without_a_reload(browser_env, page, settings):
+    """The request waits only CONSOLE_WRITE_WAIT; the card says the save runs, asks the console (not ZStack)
+    how it stands, and swaps in the result once the worker has recorded it."""
+    from dashboard.storages import follow
+    from dashboard.storages.models import Submission
+
+    sim = browser_env["sim"]
+    uuid = storage_named(sim, "bs-prod-bj-01")["uuid"]
+    settings.CONSOLE_WRITE_WAIT = 0.2
+    sim.set_faults(job_seconds=1.5)
+    login(page, browser_env["url"], Role.ADMIN)
+    form = open_edit_form(page, browser_env["url"], uuid)
+    form.get_by_label("Description").fill("saved in the background")
+    mark_window(page)
+
+    form.get_by_role("button", name="Save").click()
+
+    card = page.locator(f"#storage-card-{uuid}")
+    expect(card.locator(".write-progress")).to_contain_text("Saving changes…")
+    expect(card.locator(".write-progress")).to_contain_text("job")
+    screenshot(page, "card-write-in-progress", full_page=False)
+    follow.follow(Submission.objects.get().pk, seconds=None)  # the worker's part, here in the test
+
+    expect(card.locator(".alert--success")).to_contain_text("Saved.", timeout=10_000)
+    expect(card.locator(".write-progress")).to_have_count(0)
+    expect(card).to_contain_text("saved in the background")
+    expect(page.locator("#live-region")).to_contain_text("Saved.")
+    assert_no_reload(page)
