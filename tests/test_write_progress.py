@@ -200,3 +200,21 @@ def test_the_worker_resumes_a_write_whose_follower_stopped(zstack_settings, uuid
     submission = Submission.objects.get()
     assert submission.status == "done" and submission.outcome == "succeeded"
     assert outcomes(uuid) == ["attempted", "succeeded"]
+
+
+@pytest.mark.django_db
+def test_a_twin_post_whose_first_never_plans_sends_nothing_and_says_so(login_as, zstack_settings, uuid, monkeypatch):
+    """The first POST reserved the token and then got stuck before planning (no attempt recorded): the
+    twin waits briefly, then answers 409 without writing, instead of guessing what the first will do."""
+    from dashboard.storages import submissions
+
+    monkeypatch.setattr(submissions, "TWIN_WAIT_SECONDS", 0.3)
+    client = login_as(Role.ADMIN)
+    data = form_data(uuid, name="bs-stuck")
+    Submission.objects.create(token=submissions.read_token(data["submission"], uuid=uuid, action="storage.update"),
+                              action="storage.update", storage_uuid=uuid)
+    zstack_settings.clear_requests()
+    response = client.post(f"/storages/{uuid}/edit/", data)
+    assert response.status_code == 409
+    assert "being sent by another request right now" in response.content.decode()
+    assert writes(zstack_settings) == [] and outcomes(uuid) == []

@@ -61,6 +61,10 @@ class AuditUnavailable(StorageWriteError):
     """The attempt could not be recorded, so ZStack was not called."""
 
 
+class SubmissionBusy(StorageWriteError):
+    """The same form is being submitted by another request right now; this one sent nothing."""
+
+
 @dataclass(frozen=True, slots=True)
 class WriteProgress:
     """Where a write stands. ``submission`` None: nothing to change, nothing sent. ``replayed``: the
@@ -221,7 +225,10 @@ def _update_parts(current: BackupStorage, tags: ResourceTags, diff: tuple[FieldC
 
 
 def _reserve(nonce: str | None, actor: Actor, uuid: str, action: Action) -> tuple[Submission, bool]:
-    return submissions.reserve(nonce or submissions.new_nonce(), actor=actor, uuid=uuid, action=action)
+    try:
+        return submissions.reserve(nonce or submissions.new_nonce(), actor=actor, uuid=uuid, action=action)
+    except submissions.ReservationBusy as busy:
+        raise SubmissionBusy(str(busy)) from busy
 
 
 class _released_unless_planned:

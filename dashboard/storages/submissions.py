@@ -25,6 +25,7 @@ from .models import Submission
 _SALT = "storages.submission"
 TOKEN_MAX_AGE = timedelta(days=7)  # an older form asks to be reloaded; its row may then be pruned
 KEEP_FINISHED = TOKEN_MAX_AGE + timedelta(days=1)
+TWIN_WAIT_SECONDS = 5.0  # a twin POST waits this long for the first to plan its jobs or give the token back
 
 
 # --- tokens --------------------------------------------------------------------------------------
@@ -102,7 +103,8 @@ def reserve(nonce: str, *, actor: Actor, uuid: str, action: str) -> tuple[Submis
 
     A twin POST that arrives while the first is still reading ZStack waits (briefly) for it to plan its
     jobs or to give the token back (nothing to send), so it never reports a write that will not happen."""
-    for _ in range(50):
+    give_up = time.monotonic() + TWIN_WAIT_SECONDS
+    while time.monotonic() < give_up:
         try:
             with transaction.atomic():
                 return Submission.objects.create(token=nonce, action=str(action), storage_uuid=uuid,
@@ -116,7 +118,8 @@ def reserve(nonce: str, *, actor: Actor, uuid: str, action: str) -> tuple[Submis
 
 
 class ReservationBusy(Exception):
-    """The first POST with this token neither planned nor released it in time (a stuck request)."""
+    """The first POST with this token neither planned nor released it in time (a stuck request): this
+    one sends nothing and says so."""
 
 
 def release(submission: Submission) -> None:

@@ -370,6 +370,10 @@ def _write_error(error: Exception) -> dict:
     if isinstance(error, ZStackError):
         return {"code": error.code, "message": error.user_message, "correlation_id": error.job_uuid,
                 "outcome_unknown": False}
+    if isinstance(error, services.SubmissionBusy):
+        return {"code": None, "correlation_id": None, "outcome_unknown": False,
+                "message": _("This form is being sent by another request right now, so this one sent nothing. "
+                             "Reload the storage in a moment to see the result.")}
     return {"code": None, "correlation_id": None, "outcome_unknown": False,
             "message": _("The change was not made: the audit trail could not record it. Try again later.")}
 
@@ -386,4 +390,6 @@ def _write_error_text(error: dict) -> str:
 def _error_status(error: Exception) -> int:
     if isinstance(error, services.AuditUnavailable):
         return 503
+    if isinstance(error, services.SubmissionBusy):
+        return 409
     return 502
