@@ -131,3 +131,9 @@ def test_search_operators_that_come_after_like_in_zstacks_order_stay_literal():
 def test_the_search_help_says_percent_and_underscore_are_wildcards():
     help_text = str(StorageFilterForm().fields["q"].help_text)
     assert "%" in help_text and "_" in help_text
+
+
+def test_a_tag_with_a_null_character_is_refused_with_its_line():
+    bound = form(userTags="env::prod\nbad\x00tag")
+    assert not bound.is_valid()
+    assert bound.errors["userTags"] == ["Line 2 contains a null character."]

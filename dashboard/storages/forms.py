@@ -62,6 +62,9 @@ def split_tags(text: str) -> tuple[str, ...]:
         tag = line.strip()
         if not tag:
             errors.append(ValidationError(_("Line %(line)s is empty."), code="empty_tag", params={"line": number}))
+        elif "\x00" in tag:  # Django's null-character check sees the tuple, not each tag; PostgreSQL refuses NUL
+            errors.append(ValidationError(_("Line %(line)s contains a null character."), code="null_characters",
+                                          params={"line": number}))
         elif tag in tags:
             errors.append(
                 ValidationError(_("Line %(line)s repeats the tag “%(tag)s”."), code="duplicate_tag",
