@@ -79,7 +79,8 @@ def downsample(*, now: datetime | None = None) -> int:
         keep: dict[int, datetime] = {}
         for t in times:
             keep[int(t.timestamp()) // bucket_seconds] = t  # sorted: the last one per bucket wins
-        drop = [t for t in times if t not in set(keep.values())]
+        kept_set = set(keep.values())
+        drop = [t for t in times if t not in kept_set]
         with transaction.atomic():
             for i in range(0, len(drop), DELETE_CHUNK):
                 deleted += aged.filter(taken_at__in=drop[i:i + DELETE_CHUNK]).delete()[0]
