@@ -107,6 +107,7 @@ INSTALLED_APPS = [
     "dashboard.accounts",
     "dashboard.storages",
     "dashboard.audit",
+    "dashboard.capacity",  # issue 12: capacity history, forecasts, /capacity/
 ]
 
 MIDDLEWARE = [
@@ -309,6 +310,13 @@ ZSTACK_JOB_DEADLINE = limits.JOB_DEADLINE
 # rows the tasks follow live in the same database, so no other service is needed, and any number of
 # workers (manage.py run_worker) share the queue, on one host or several.
 TASKS = {"default": {"BACKEND": "django_tasks_db.DatabaseBackend", "QUEUES": ["default"]}}
+
+# --- Capacity (issue 12; dashboard/capacity/, README "Capacity") ---------------------------------------
+# Global thresholds for the badges and the overview's counts, in percent used.
+CAPACITY_WARNING_PERCENT = float(os.environ.get("CAPACITY_WARNING_PERCENT", "80"))
+CAPACITY_CRITICAL_PERCENT = float(os.environ.get("CAPACITY_CRITICAL_PERCENT", "90"))
+# How often the background worker records a snapshot (manage.py snapshot_capacity does it on demand).
+CAPACITY_SNAPSHOT_MINUTES = float(os.environ.get("CAPACITY_SNAPSHOT_MINUTES", "5"))
 
 # Error reports hide sensitive_post_parameters / sensitive_variables even with DEBUG on (make run):
 # Django's own filter stands aside under DEBUG, and the debug page would show the SSH password.

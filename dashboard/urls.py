@@ -23,5 +23,6 @@ urlpatterns = [
     path("i18n/setlang/", login_not_required(set_language), name="set_language"),
     path("storages/", include("dashboard.storages.urls")),
     path("audit/", include("dashboard.audit.urls")),
+    path("capacity/", include("dashboard.capacity.urls")),
     path("", include("dashboard.storages.root_urls")),
 ]

@@ -17,9 +17,16 @@ if [ -z "${ZSTACK_URL:-}" ]; then
   export ZSTACK_URL=http://127.0.0.1:8080
   # SIMULATOR_OPTIONS, e.g. "--job-seconds 45", makes the demo's ZStack slow, to watch writes in progress.
   # shellcheck disable=SC2086
-  $PY -m simulator --host 127.0.0.1 --port 8080 ${SIMULATOR_OPTIONS:-} &
+  # --capacity-growth: storages fill over time by seeded trends (issue 12; simulator/growth.py).
+  $PY -m simulator --host 127.0.0.1 --port 8080 --capacity-growth ${SIMULATOR_OPTIONS:-} &
   pids+=($!)
   echo "ZStack simulator started on $ZSTACK_URL (pid ${pids[-1]})"
+  # DEMO ONLY (issue 12): 14 days of backdated capacity history drawn from the simulator's trends, so
+  # charts and forecasts show at once. Once, into an empty history; never against a real ZStack.
+  for _ in $(seq 50); do
+    $PY manage.py seed_capacity_history 2>/dev/null && break
+    sleep 0.2  # the simulator is still starting
+  done
 else
   echo "Using the ZStack management node at $ZSTACK_URL"
 fi

@@ -37,6 +37,8 @@ def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
     parser.add_argument("--control", action="store_true",
                         help="serve the /_sim/ control endpoints (fault injection, request log; test use: "
                              "they expose stored SSH passwords)")
+    parser.add_argument("--capacity-growth", action="store_true",
+                        help="storages fill over time by seeded per-storage trends (simulator/growth.py)")
     parser.add_argument("--quiet", action="store_true", help="do not log one line per request")
     return parser.parse_args(argv)
 
@@ -48,7 +50,7 @@ def main(argv: list[str] | None = None) -> int:
         job_polls=args.job_polls, session_timeout=args.session_timeout, latency_ms=args.latency_ms,
         foreign_location=args.foreign_location, jobs_never_finish=args.jobs_never_finish,
         reconnect_result=args.reconnect_result, update_tags=args.update_tags, job_seconds=args.job_seconds,
-        account=args.account,
+        account=args.account, capacity_growth=args.capacity_growth,
         password=args.password, time_zone=args.time_zone)
     control = f"control endpoints under {simulator.url}/_sim/" if args.control else "no control endpoints"
     print(f"ZStack simulator: {simulator.url}/zstack/v1 ({args.storages} storages, "

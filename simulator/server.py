@@ -89,6 +89,7 @@ class SimulatorServer:
     def _handle_zstack(self, request: Request) -> Response:
         entry = {"method": request.method, "path": request.path, "query": request.query,
                  "headers": dict(request.headers.items()), "body": request.logged_body()}
+        self.state.advance_capacity()
         with self.state.lock:
             self.state.log_request(entry)
             latency_ms = self.state.faults.latency_ms

@@ -12,7 +12,7 @@ import time
 from dataclasses import dataclass
 from typing import Any
 
-from simulator import seed
+from simulator import growth, seed
 from simulator.faults import Faults
 from simulator.jobs import JobStore
 from simulator.wire import load_time_zone, new_uuid
@@ -41,6 +41,7 @@ class Options:
     account: str = "admin"
     password: str = "password"
     time_zone: str = "Asia/Shanghai"
+    capacity_growth: bool = False  # storages fill over time by seeded trends (simulator/growth.py)
 
     def initial_faults(self) -> Faults:
         faults = Faults()
@@ -83,6 +84,29 @@ class State:
             self.faults = self.options.initial_faults()
             self.requests: list[dict[str, Any]] = []
             self.audits: list[dict[str, Any]] = []
+            self._capacity_at = time.time()
+
+    # -- capacity growth (opt-in, simulator/growth.py) -------------------------------------------
+
+    def advance_capacity(self, now: float | None = None) -> None:
+        """With ``capacity_growth``: lower every storage's availableCapacity by its trend since the last
+        advance (at most once a second, so 10,000 storages cost a loop a second, not one per request)."""
+        if not self.options.capacity_growth:
+            return
+        now = time.time() if now is None else now
+        with self.lock:
+            elapsed = now - self._capacity_at
+            if elapsed < 1.0:
+                return
+            self._capacity_at = now
+            for s in self.storages:
+                rate = growth.bytes_per_second(s["uuid"], s.get("name"), s["totalCapacity"])
+                if rate:
+                    exact = s.get("_available_exact", float(s["availableCapacity"]))
+                    if int(exact) != s["availableCapacity"]:  # patched out of band: continue from there
+                        exact = float(s["availableCapacity"])
+                    exact = max(0.0, exact - rate * elapsed)
+                    s["_available_exact"], s["availableCapacity"] = exact, int(exact)
 
     # -- data -------------------------------------------------------------------------------
 

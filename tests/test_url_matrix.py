@@ -45,6 +45,8 @@ EXPECTED: dict[str, dict[str, tuple[int, int, int]]] = {
     "audit:log": {ANONYMOUS: LOGIN_FIRST, "viewer": DENIED_READ, "auditor": READ, "admin": READ},
     "audit:export_csv": {ANONYMOUS: LOGIN_FIRST, "viewer": DENIED_READ, "auditor": READ, "admin": READ},
     "audit:export_json": {ANONYMOUS: LOGIN_FIRST, "viewer": DENIED_READ, "auditor": READ, "admin": READ},
+    # Issue 12: the capacity overview, for every role.
+    "capacity:overview": {ANONYMOUS: LOGIN_FIRST, "viewer": READ, "auditor": READ, "admin": READ},
     # RedirectView redirects every method to the list.
     "home": {ANONYMOUS: LOGIN_FIRST, "viewer": LOGIN_FIRST, "auditor": LOGIN_FIRST, "admin": LOGIN_FIRST},
 }
