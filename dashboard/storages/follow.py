@@ -27,12 +27,14 @@ from django.views.decorators.debug import sensitive_variables
 from dashboard.audit import log as audit
 from dashboard.audit.log import Outcome, change_from_json
 from dashboard.audit.models import AuditEvent
-from dashboard.zstack.client import ZStackClient, get_client, new_job_uuid
+from dashboard.zstack.client import ZStackClient, new_job_uuid
 from dashboard.zstack.errors import JobLost, OutcomeUnknown, ZStackError, ZStackUnavailable
 from dashboard.zstack.inventory import JobTicket
 
 from .models import Submission
 from .submissions import Part, PartState, actor_from_json, parts_of
+from .wording import error_message
+from .zstack_client import get_client
 
 logger = logging.getLogger(__name__)
 
@@ -112,9 +114,9 @@ def _send(client: ZStackClient, uuid: str, part: Part, secrets: dict) -> bool:
         part.state, part.poll = PartState.SUBMITTED, None
         return True
     except ZStackUnavailable as error:  # never sent (refused, unreachable): nothing happened
-        return _ended(part, PartState.FAILED, error.code, error.user_message)
+        return _ended(part, PartState.FAILED, error.code, error_message(error))
     except ZStackError as error:  # ZStack refused the request itself (400 …)
-        return _ended(part, PartState.FAILED, error.code, error.user_message)
+        return _ended(part, PartState.FAILED, error.code, error_message(error))
     part.state, part.poll = PartState.SUBMITTED, ticket.poll_path
     if ticket.poll_path is None:  # answered at once
         return _ended(part, PartState.SUCCEEDED)
@@ -158,7 +160,7 @@ def _poll(client: ZStackClient, part: Part, secrets: dict | None) -> bool:
     try:
         status = client.poll_job(_ticket(part))
     except JobLost as error:
-        return _ended(part, PartState.UNKNOWN, error.code, error.user_message)
+        return _ended(part, PartState.UNKNOWN, error.code, error_message(error))
     except ZStackError:
         return False  # the answer was lost, not the job: look again
     if not status.done:
@@ -173,7 +175,7 @@ def _poll(client: ZStackClient, part: Part, secrets: dict | None) -> bool:
         client.renew_session()
         part.job, part.state, part.poll, part.resubmitted = new_job_uuid(), PartState.PLANNED, None, True
         return True
-    return _ended(part, PartState.FAILED, getattr(error, "code", ""), getattr(error, "user_message", str(error)))
+    return _ended(part, PartState.FAILED, getattr(error, "code", ""), error_message(error))
 
 
 def _ticket(part: Part) -> JobTicket:

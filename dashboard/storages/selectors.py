@@ -12,9 +12,10 @@ from datetime import datetime
 
 from django.utils import timezone
 
-from dashboard.zstack.client import get_client
 from dashboard.zstack.errors import ZStackError
 from dashboard.zstack.inventory import BackupStorage, ResourceTags, Zone
+
+from .zstack_client import get_client
 
 _FULL_UUID = re.compile(r"^[0-9a-fA-F]{32}$")
 # ZStack finds a condition's operator by substring, in a fixed order, and splits at its first occurrence

@@ -27,11 +27,12 @@ from dashboard.accounts.actor import Actor
 from dashboard.audit import log as audit
 from dashboard.audit import refusals
 from dashboard.audit.log import Action, FieldChange, Outcome, change_to_json
-from dashboard.zstack.client import get_client, new_job_uuid
+from dashboard.zstack.client import new_job_uuid
 from dashboard.zstack.errors import ResourceNotFound, ZStackError
 from dashboard.zstack.inventory import BackupStorage, ResourceTags
 
 from . import follow, submissions, tasks
+from .zstack_client import get_client
 from .changes import PLAIN_FIELDS, TAG_FIELDS, Conflict, edited_fields, editable_values, find_conflicts, storage_diff
 from .models import Submission
 from .submissions import Part, PartState
