@@ -1,4 +1,4 @@
-"""The one place that knows role names (ARCHITECTURE.md §4). A role is an auth Group with permissions.
+"""The one place that knows role names (docs/architecture.md §4). A role is an auth Group with permissions.
 
     admin    view, details (hostname, username, port, tags), edit and actions, audit
     viewer   capacity and status only

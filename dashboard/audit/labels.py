@@ -49,7 +49,7 @@ ROLE_LABELS = {
     Role.AUDITOR: _("Auditor"),
     Role.VIEWER: _("Viewer"),
 }
-# The one place field labels are worded: keyed by the API's field names (zstack-api.md §4), worded as the edit
+# The one place field labels are worded: keyed by the API's field names (docs/zstack-protocol.md §4), worded as the edit
 # form labels them; "state" is what enable/disable change. The audit log, its filter and the storage pages
 # (storage_tags) all read this dict, so a field is called the same everywhere.
 FIELD_LABELS = {

@@ -1,4 +1,4 @@
-"""Forms validate and normalise; nothing else. Limits mirror ZStack's own (zstack-api.md §4.2)."""
+"""Forms validate and normalise; nothing else. Limits mirror ZStack's own (docs/zstack-protocol.md §4.2)."""
 
 from __future__ import annotations
 
@@ -98,7 +98,7 @@ def sign_snapshot(uuid: str, values: dict) -> str:
 
 
 class StorageEditForm(forms.Form):
-    """Exactly the documented update fields, named as the API names them (ARCHITECTURE.md §4), and the
+    """Exactly the documented update fields, named as the API names them (docs/architecture.md §4), and the
     signed snapshot of their values when the form was loaded (``loaded``), for the stale-form check."""
 
     def __init__(self, *args, uuid: str = "", **kwargs):
@@ -189,7 +189,7 @@ class StorageFilterForm(forms.Form):
 
     q = forms.CharField(
         label=_("Search by name or UUID"), max_length=NAME_MAX, required=False,
-        # ZStack matches names with SQL LIKE and offers no escape (zstack-api.md §6.2).
+        # ZStack matches names with SQL LIKE and offers no escape (docs/zstack-protocol.md §6.2).
         help_text=_("Part of a name, or a full UUID. In a name, “%” matches any characters and “_” any one character."),
     )
     state = forms.ChoiceField(label=FIELD_LABELS["state"], required=False, choices=[("", _("Any state")), *STATES])

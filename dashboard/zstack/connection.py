@@ -1,7 +1,7 @@
 """The connection to one ZStack management node: session, the ``_request()`` choke point, jobs.
 
 ``ZStackClient`` (client.py) adds the typed endpoints on top. Everything here is about getting one
-exchange right: login and re-login (zstack-api.md §2, §7.3), async jobs (§5), error mapping (§7).
+exchange right: login and re-login (docs/zstack-protocol.md §2, §7.3), async jobs (§5), error mapping (§7).
 """
 
 from __future__ import annotations

@@ -1,4 +1,4 @@
-"""Typed, frozen views of ZStack's JSON, parsed once at the edge (zstack-api.md §4.1, §6.5, §8).
+"""Typed, frozen views of ZStack's JSON, parsed once at the edge (docs/zstack-protocol.md §4.1, §6.5, §8).
 
 ZStack omits null fields, so every optional key becomes ``None`` here; capacities are int bytes
 whatever JSON number form they arrive in; dates carry the management node's zone.
@@ -39,7 +39,7 @@ def parse_zstack_date(value: Any, tz: tzinfo) -> datetime | None:
 
 
 def parse_long(value: Any) -> int | None:
-    """Java longs may arrive as 1073741824, 1.073741824E9 or "1073741824" (zstack-api.md §8)."""
+    """Java longs may arrive as 1073741824, 1.073741824E9 or "1073741824" (docs/zstack-protocol.md §8)."""
     if value is None or isinstance(value, bool):
         return None
     try:

@@ -1,4 +1,4 @@
-"""Waiting for ZStack's async jobs: 202 + ``location``, then polling ``/api-jobs/{id}`` (zstack-api.md §5)."""
+"""Waiting for ZStack's async jobs: 202 + ``location``, then polling ``/api-jobs/{id}`` (docs/zstack-protocol.md §5)."""
 
 from __future__ import annotations
 

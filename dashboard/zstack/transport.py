@@ -1,4 +1,4 @@
-"""Turning one HTTP exchange into a JSON object or one ZStackError (zstack-api.md §1, §7.2).
+"""Turning one HTTP exchange into a JSON object or one ZStackError (docs/zstack-protocol.md §1, §7.2).
 
 Used only by ``ZStackClient._request``, the client's single choke point. Kept apart so the mapping
 rules can be read (and tested) on their own.
