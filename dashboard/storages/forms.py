@@ -18,6 +18,9 @@ from .selectors import QUERY_BREAKERS
 from .submissions import new_token, read_token
 from .changes import EDITABLE_FIELDS
 
+# What the console accepts as a ZStack uuid in a URL or a filter: 32 hex characters, with a little room,
+# but never a query operator's character (docs/zstack-protocol.md §6.2).
+RESOURCE_UUID = r"[0-9A-Za-z_-]{1,64}"
 NAME_MAX = 255  # name, hostname, username, password (UpdateImageStoreBackupStorageAction @Param)
 DESCRIPTION_MAX = 2048
 PORT_MIN, PORT_MAX = 1, 65535
@@ -194,7 +197,7 @@ class StorageFilterForm(forms.Form):
     )
     state = forms.ChoiceField(label=FIELD_LABELS["state"], required=False, choices=[("", _("Any state")), *STATES])
     status = forms.ChoiceField(label=_("Status"), required=False, choices=[("", _("Any status")), *STATUSES])
-    zone = forms.RegexField(label=_("Zone"), regex=r"^[0-9A-Za-z_-]{1,64}$", required=False)
+    zone = forms.RegexField(label=_("Zone"), regex=rf"^{RESOURCE_UUID}$", required=False)
     sort = forms.ChoiceField(label=_("Sort by"), required=False, choices=())
     page = forms.IntegerField(label=_("Page"), min_value=1, required=False)
     page_size = forms.TypedChoiceField(
