@@ -7,7 +7,6 @@ from dataclasses import dataclass
 from django.conf import settings
 from django.utils.translation import gettext_lazy as _
 
-
 from .log import Action, Outcome
 
 ACTION_LABELS = {

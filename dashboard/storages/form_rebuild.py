@@ -6,7 +6,7 @@ save sends, so it is part of the edit's logic, not of its rendering.
 
 from __future__ import annotations
 
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, cast
 
 from django.http import QueryDict
 
@@ -55,6 +55,7 @@ def form_again(post: QueryDict, uuid: str, progress: WriteProgress | None = None
 
 def with_fresh_token(form: StorageEditForm, uuid: str) -> StorageEditForm:
     """An invalid form whose submission token was refused: the next try needs one that is still valid."""
-    form.data = form.data.copy()
-    form.data["submission"] = submissions.new_token(uuid, Action.UPDATE)
+    data = cast(QueryDict, form.data).copy()  # the request's POST: a QueryDict
+    data["submission"] = submissions.new_token(uuid, Action.UPDATE)
+    form.data = data
     return form

@@ -201,7 +201,8 @@ class StorageFilterForm(forms.Form):
     sort = forms.ChoiceField(label=_("Sort by"), required=False, choices=())
     page = forms.IntegerField(label=_("Page"), min_value=1, required=False)
     page_size = forms.TypedChoiceField(
-        label=_("Per page"), required=False, coerce=int, empty_value=DEFAULT_PAGE_SIZE,
+        # The stubs want a str empty_value; Django returns it as given, and filters() wants the int.
+        label=_("Per page"), required=False, coerce=int, empty_value=DEFAULT_PAGE_SIZE,  # type: ignore[arg-type]
         choices=[(str(n), str(n)) for n in PAGE_SIZES],
     )
 

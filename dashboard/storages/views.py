@@ -242,7 +242,7 @@ def _after_write(request, uuid, progress: services.WriteProgress | None = None, 
         return render(request, CARD, context)
     if write_error:
         messages.error(request, shown.message_text(write_error))
-    if progress is not None and progress.running:
+    if progress is not None and progress.running and progress.submission is not None:
         messages.info(request, result["notice"])
         return redirect("storages:submission", uuid=uuid, nonce=progress.submission.token)
     if result.get("notice"):

@@ -43,10 +43,11 @@ def write_notice(progress: WriteProgress) -> str | None:
     if progress.failed_parts:
         fields = ", ".join(dict.fromkeys(str(field_label(c["field"])) for p in progress.done_parts for c in p.changes))
         return _("Saved: %(fields)s.") % {"fields": fields} if fields else None
-    return {
+    notices: dict[str, str] = {
         Action.UPDATE: _("Saved."), Action.RECONNECT: _("Reconnected."),
         Action.ENABLE: _("Enabled."), Action.DISABLE: _("Disabled."),
-    }.get(progress.submission.action, _("Done."))
+    }
+    return notices.get(progress.submission.action, _("Done."))
 
 
 def replayed_notice(notice: str) -> str:

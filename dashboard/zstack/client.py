@@ -57,16 +57,16 @@ class ZStackClient(Connection):
 
     # --- reads (§4.1, §4.5, §6) ---------------------------------------------------------------
 
-    def _query(self, path: str, parse: Callable[[dict, tzinfo], T], conditions: Iterable[str],
+    def _query(self, path: str, parse: Callable[[dict[str, Any], tzinfo], T], conditions: Iterable[str],
                limit: int | None, start: int | None, sort: str | None, with_count: bool) -> QueryPage[T]:
         reply = self._read(path, query.query_string(conditions, limit=limit, start=start, sort=sort,
                                                     with_count=with_count))
         return QueryPage(items=self._items(reply, parse, path), total=parse_long(reply.get("total")))
 
-    def _items(self, reply: dict, parse: Callable[[dict, tzinfo], T], path: str) -> tuple[T, ...]:
+    def _items(self, reply: dict[str, Any], parse: Callable[[dict[str, Any], tzinfo], T], path: str) -> tuple[T, ...]:
         inventories = reply.get("inventories")
         try:
-            return tuple(parse(item, self.tz) for item in inventories)
+            return tuple(parse(item, self.tz) for item in inventories)  # type: ignore[union-attr]  # None: TypeError below
         except (TypeError, KeyError, AttributeError) as exc:
             raise ProtocolError(f"GET {path}: malformed inventories ({type(exc).__name__})",
                                 code=transport.BAD_BODY_CODE) from None
@@ -170,7 +170,7 @@ class ZStackClient(Connection):
     def submit_delete_tag(self, tag_uuid: str, *, job_uuid: str) -> JobTicket:
         return self.submit_job("DELETE", f"/tags/{quote(tag_uuid, safe='')}", None, job_uuid)
 
-    def _storage_write(self, uuid: str, path: str, body: dict, job_uuid: str | None,
+    def _storage_write(self, uuid: str, path: str, body: dict[str, Any], job_uuid: str | None,
                        secrets: tuple[str, ...] = ()) -> WriteResult[BackupStorage]:
         used_job, reply = self._write("PUT", path, body, job_uuid, secrets)
         inventory = reply.get("inventory")
@@ -188,7 +188,8 @@ def _image_store_actions(uuid: str) -> str:
     return f"/backup-storage/image-store/{quote(uuid, safe='')}/actions"
 
 
-def _update_body(*, name, description, hostname, username, password, ssh_port) -> dict[str, Any]:
+def _update_body(*, name: str | None, description: str | None, hostname: str | None, username: str | None,
+                 password: str | None, ssh_port: int | None) -> dict[str, Any]:
     """Only the given fields: ZStack changes each non-null one (§4.2)."""
     fields = {"name": name, "description": description, "hostname": hostname, "username": username,
               "password": password, "sshPort": None if ssh_port is None else int(ssh_port)}

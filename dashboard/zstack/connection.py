@@ -6,6 +6,8 @@ exchange right: login and re-login (docs/zstack-protocol.md §2, §7.3), async j
 
 from __future__ import annotations
 
+from typing import Any
+
 import hashlib
 import json
 import logging
@@ -108,18 +110,18 @@ class Connection:
     def _current_session(self) -> str:
         with self._session_lock:
             if self._session_uuid is None:
-                self._login_locked()
+                return self._login_locked().uuid
             return self._session_uuid
 
     def _renew_session(self, stale: str) -> str:
         """Log in again unless another thread already replaced the stale session."""
         with self._session_lock:
-            if self._session_uuid in (None, stale):
+            if self._session_uuid is None or self._session_uuid == stale:
                 logger.info("zstack session invalid (ID.1001); logging in again")
-                self._login_locked()
+                return self._login_locked().uuid
             return self._session_uuid
 
-    def _read(self, path: str, query_string: str = "") -> dict:
+    def _read(self, path: str, query_string: str = "") -> dict[str, Any]:
         """An authenticated GET; on ID.1001 (a 503 for sync APIs, §2.3) log in again and retry once."""
         session = self._current_session()
         try:
@@ -127,8 +129,8 @@ class Connection:
         except SessionExpired:
             return self._request("GET", path, query=query_string, session=self._renew_session(session))[1]
 
-    def _write(self, method: str, path: str, body: dict | None, job_uuid: str | None,
-               secrets: tuple[str, ...] = ()) -> tuple[str, dict]:
+    def _write(self, method: str, path: str, body: dict[str, Any] | None, job_uuid: str | None,
+               secrets: tuple[str, ...] = ()) -> tuple[str, dict[str, Any]]:
         """Submit an async API and wait for its job; returns (job uuid finally used, result body)."""
         job_uuid = job_uuid or new_job_uuid()
         session = self._current_session()
@@ -145,8 +147,8 @@ class Connection:
             error.job_uuid = error.job_uuid or job_uuid
             raise
 
-    def _submit(self, method: str, path: str, body: dict | None, job_uuid: str, session: str,
-                secrets: tuple[str, ...]) -> dict:
+    def _submit(self, method: str, path: str, body: dict[str, Any] | None, job_uuid: str, session: str,
+                secrets: tuple[str, ...]) -> dict[str, Any]:
         status, reply = self._request(method, path, body=body, session=session, job_uuid=job_uuid, secrets=secrets)
         if status != 202:
             return reply
@@ -165,7 +167,7 @@ class Connection:
 
     # --- jobs followed by the caller (a background task), not waited for here ------------------
 
-    def submit_job(self, method: str, path: str, body: dict | None, job_uuid: str,
+    def submit_job(self, method: str, path: str, body: dict[str, Any] | None, job_uuid: str,
                    secrets: tuple[str, ...] = ()) -> JobTicket:
         """Send an async API under ``job_uuid`` and return at once with where to poll it.
 
@@ -222,10 +224,10 @@ class Connection:
 
     # --- the one choke point ---------------------------------------------------------------
 
-    def _request(self, method: str, path: str, *, query: str = "", body: dict | None = None,
+    def _request(self, method: str, path: str, *, query: str = "", body: dict[str, Any] | None = None,
                  session: str | None = None, job_uuid: str | None = None,
                  not_found: type[ZStackError] = ProtocolError, secrets: Iterable[str] = (),
-                 label: str | None = None, write: bool | None = None) -> tuple[int, dict]:
+                 label: str | None = None, write: bool | None = None) -> tuple[int, dict[str, Any]]:
         """Every HTTP call to ZStack goes through here: timeout, error mapping, read retries, one log line.
 
         Returns (status, JSON object) for a 2xx answer, else raises a ZStackError. Bodies are never

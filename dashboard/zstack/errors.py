@@ -66,7 +66,8 @@ class ZStackError(Exception):
     @property
     def causes(self) -> list[ZStackError]:
         """The cause chain, outermost first (not including self)."""
-        chain, current = [], self.cause
+        chain: list[ZStackError] = []
+        current = self.cause
         while current is not None and len(chain) < 20:
             chain.append(current)
             current = current.cause
