@@ -4,7 +4,7 @@ VENV := .venv
 PY := $(VENV)/bin/python
 STAMP := $(VENV)/.installed
 
-.PHONY: setup run test test-fast browser-deps bench clean
+.PHONY: setup run test test-fast browser-deps bench clean typecheck
 
 setup: $(STAMP)
 
@@ -27,6 +27,10 @@ test: setup browser-deps
 # Everything but the real-browser tests: the quick loop while developing.
 test-fast: setup
 	$(PY) -m pytest -m "not browser and not slow"
+
+# Type checks (pyproject.toml [tool.mypy]): strict for the ZStack client and the write path.
+typecheck: setup
+	$(PY) -m mypy
 
 bench: setup
 	$(PY) scripts/bench.py

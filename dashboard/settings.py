@@ -298,7 +298,7 @@ ZSTACK_ACCOUNT = os.environ.get("ZSTACK_ACCOUNT", "admin")
 # No default outside DEBUG (then "password", the bundled simulator's demo account). Commands that
 # never call ZStack (migrate, adduser, verify_audit) run without it; pages say it is missing.
 ZSTACK_PASSWORD = os.environ.get("ZSTACK_PASSWORD") or ("password" if DEBUG else "")
-# ZStack sends dates without a zone, in the management node's local time (zstack-api.md §8).
+# ZStack sends dates without a zone, in the management node's local time (docs/zstack-protocol.md §8).
 ZSTACK_TIME_ZONE = os.environ.get("ZSTACK_TIME_ZONE", "Asia/Shanghai")
 # Time limits, chosen together in dashboard/limits.py (gunicorn.conf.py reads the same): seconds per HTTP
 # call, a write request's wait for its jobs, and the worker's deadline for one write's jobs.

@@ -2,6 +2,7 @@ from django.contrib.auth import views as auth_views
 from django.contrib.auth.decorators import login_not_required
 from django.http import HttpResponse
 from django.urls import include, path
+from django.views.generic import RedirectView
 from django.views.i18n import set_language
 from django.views.decorators.http import require_GET
 
@@ -24,5 +25,5 @@ urlpatterns = [
     path("storages/", include("dashboard.storages.urls")),
     path("audit/", include("dashboard.audit.urls")),
     path("capacity/", include("dashboard.capacity.urls")),
-    path("", include("dashboard.storages.root_urls")),
+    path("", RedirectView.as_view(pattern_name="storages:list"), name="home"),
 ]

@@ -91,7 +91,7 @@ def main() -> None:
     from django.test import Client
 
     from dashboard.accounts.roles import Role, assign_role
-    from dashboard.zstack.client import get_client, reset_client
+    from dashboard.storages.zstack_client import get_client, reset_client
 
     call_command("migrate", verbosity=0)
     admin = get_user_model().objects.create_user("bench-admin")

@@ -1,4 +1,4 @@
-"""What the async APIs do when their job completes (zstack-api.md §4.2–§4.4, DeleteTag).
+"""What the async APIs do when their job completes (docs/zstack-protocol.md §4.2–§4.4, DeleteTag).
 
 Each function runs under the state lock and either returns the job's success body and schema or
 raises ApiError, which the job delivers as 503 ``{"error": …}`` on the poll (§7.2). Validation lives

@@ -1,4 +1,4 @@
-"""The async action endpoints and job polling (zstack-api.md §3, §4.2–§4.4, §5).
+"""The async action endpoints and job polling (docs/zstack-protocol.md §3, §4.2–§4.4, §5).
 
 Submission checks only what ZStack's REST layer checks (body, action key, X-Job-UUID, Authorization
 header, TypeVerifier) and answers 202 + location; everything else — the session, validation, unknown

@@ -33,7 +33,7 @@ class Faults:
     # node, or a reconnect redeploying the agent over SSH, which takes minutes on real clouds.
     job_seconds: float = 0.0
     # Job results answer 200 without the `inventory` envelope, as the Go SDKs sometimes see them
-    # (zstack-api.md §9): a client must not need the envelope to know the write succeeded.
+    # (docs/zstack-protocol.md §9): a client must not need the envelope to know the write succeeded.
     omit_job_inventory: bool = False
 
     def to_json(self) -> dict[str, Any]:

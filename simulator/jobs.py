@@ -1,4 +1,4 @@
-"""Async API jobs: 202 + location at submit, then polling ``/api-jobs/{id}`` (zstack-api.md §5).
+"""Async API jobs: 202 + location at submit, then polling ``/api-jobs/{id}`` (docs/zstack-protocol.md §5).
 
 A job's work runs when it completes, i.e. at the poll after ``job_polls`` 202 answers, so tests decide
 exactly when an update lands; a job that never finishes never changes anything.

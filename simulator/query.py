@@ -2,7 +2,7 @@
 
 Records are matched with MySQL's semantics, because ZStack turns conditions into SQL through ZQL:
 a null field fails every comparison except ``is null``, and strings compare case-insensitively
-(ZStack's tables use MySQL's default utf8 collation; inferred, not confirmed in zstack-api.md).
+(ZStack's tables use MySQL's default utf8 collation; inferred, not confirmed in docs/zstack-protocol.md).
 List fields (``attachedZoneUuids``) and the tag pseudo-fields are joins: a positive operator
 matches when any element matches, a negative one when none does (§6.2 ``createTagSQL``).
 """

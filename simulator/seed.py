@@ -1,6 +1,6 @@
 """Deterministic demo data: three zones, N ImageStore backup storages, a few tags.
 
-Records are plain dicts keyed by inventory field name (zstack-api.md §4.1, §6.5) with dates as epoch
+Records are plain dicts keyed by inventory field name (docs/zstack-protocol.md §4.1, §6.5) with dates as epoch
 seconds; ``None`` means null (omitted on the wire). The SSH password lives under ``_password`` and is
 never serialized. Host names and IPs are documentation ranges: the simulator never connects anywhere.
 """
@@ -122,7 +122,7 @@ def _add_storage(data: DemoData, rng: random.Random, spec: tuple) -> None:
 
 def new_tag(tag_uuid: str, resource_uuid: str, text: str, kind: str, now: float,
             resource_type: str = STORAGE_RESOURCE_TYPE) -> dict[str, Any]:
-    """A SystemTagInventory or UserTagInventory record (zstack-api.md §6.5)."""
+    """A SystemTagInventory or UserTagInventory record (docs/zstack-protocol.md §6.5)."""
     tag: dict[str, Any] = {"uuid": tag_uuid, "resourceUuid": resource_uuid,
                            "resourceType": resource_type, "tag": text, "type": kind,
                            "createDate": now, "lastOpDate": now}

@@ -6,7 +6,7 @@
     sim.stop()
 
 Keep-alive HTTP/1.1 with Nagle disabled: without it every reused-connection call stalls ~40 ms on
-delayed ACKs and all timings lie (ARCHITECTURE.md §3).
+delayed ACKs and all timings lie (docs/architecture.md §3).
 """
 
 from __future__ import annotations
@@ -99,7 +99,7 @@ class SimulatorServer:
         return fault if fault is not None else self.api.handle(request)
 
     def log(self, method: str, path: str, status: int | str, millis: float) -> None:
-        """One line per request: never bodies, query strings or session ids (ARCHITECTURE.md §3)."""
+        """One line per request: never bodies, query strings or session ids (docs/architecture.md §3)."""
         if self.log_requests:
             path = _SESSION_IN_PATH.sub(r"\1<session>", path)
             sys.stderr.write(f"simulator: {method} {path} {status} {millis:.1f}ms\n")

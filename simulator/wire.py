@@ -1,4 +1,4 @@
-"""Wire formats shared by every endpoint: errors, dates, uuids, JSON (zstack-api.md §7, §8)."""
+"""Wire formats shared by every endpoint: errors, dates, uuids, JSON (docs/zstack-protocol.md §7, §8)."""
 
 from __future__ import annotations
 
@@ -11,7 +11,7 @@ from typing import Any
 from urllib.parse import parse_qsl
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
-# Fixed description per code, as in ZStack's conf/errorCodes/*.xml (zstack-api.md §7.1).
+# Fixed description per code, as in ZStack's conf/errorCodes/*.xml (docs/zstack-protocol.md §7.1).
 ERROR_DESCRIPTIONS = {
     "ID.1000": "Unable to authenticate a user",
     "ID.1001": "The session is invalid, either wrong session id or the session has been expired",
@@ -30,7 +30,7 @@ _MONTHS = ("Jan", "Feb", "Mar", "Apr", "May", "Jun", "Jul", "Aug", "Sep", "Oct",
 
 
 class RestError(Exception):
-    """An error of ZStack's REST layer itself: a status with a plain-text body (zstack-api.md §7.2)."""
+    """An error of ZStack's REST layer itself: a status with a plain-text body (docs/zstack-protocol.md §7.2)."""
 
     def __init__(self, status: int, text: str) -> None:
         super().__init__(text)
@@ -61,7 +61,7 @@ class ApiError(Exception):
 
 
 def invalid_session() -> ApiError:
-    # Session.checkSessionExpired (zstack-api.md §2.3).
+    # Session.checkSessionExpired (docs/zstack-protocol.md §2.3).
     return ApiError("ID.1001", "Session expired")
 
 

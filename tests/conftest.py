@@ -1,5 +1,5 @@
 """Shared fixtures. Tests that talk to ZStack talk to the bundled simulator over real HTTP on an
-ephemeral loopback port (ARCHITECTURE.md §3); one simulator serves the whole test session and each
+ephemeral loopback port (docs/architecture.md §3); one simulator serves the whole test session and each
 test starts from fresh demo data.
 """
 

@@ -15,4 +15,4 @@ ZSTACK_JOB_DEADLINE = 10.0
 # Pages use {% static %}; tests do not run collectstatic, so no manifest (hashed names) in tests.
 STORAGES = {**STORAGES, "staticfiles": {"BACKEND": "django.contrib.staticfiles.storage.StaticFilesStorage"}}  # noqa: F405
 # Nothing is collected in tests: whitenoise serves from the finders, and needs no STATIC_ROOT.
-STATIC_ROOT = None
+STATIC_ROOT = None  # type: ignore[assignment]  # the stubs know only a path

@@ -13,7 +13,7 @@ from dashboard.audit.models import AuditEvent
 from dashboard.storages import changes
 from dashboard.storages.forms import sign_snapshot
 from dashboard.storages.submissions import new_token
-from dashboard.zstack.client import get_client
+from dashboard.storages.zstack_client import get_client
 
 PASSWORD = "Sturdy-Test-Pass-81"
 HTMX = {"HTTP_HX_REQUEST": "true"}

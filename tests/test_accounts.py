@@ -1,4 +1,4 @@
-"""Log in and out, the adduser command and the demo users (ARCHITECTURE.md §4, issue 3 "Users and access")."""
+"""Log in and out, the adduser command and the demo users (docs/architecture.md §4, issue 3 "Users and access")."""
 
 from __future__ import annotations
 

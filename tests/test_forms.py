@@ -1,4 +1,4 @@
-"""The edit and filter forms: limits mirror ZStack's (zstack-api.md §4.2); tags one per line."""
+"""The edit and filter forms: limits mirror ZStack's (docs/zstack-protocol.md §4.2); tags one per line."""
 
 from __future__ import annotations
 
@@ -122,7 +122,7 @@ def test_filter_search_may_not_hold_operators_that_break_zstack_conditions():
 
 
 def test_search_operators_that_come_after_like_in_zstacks_order_stay_literal():
-    # "~=" is found first, at the start, so these are part of the value (zstack-api.md §6.2).
+    # "~=" is found first, at the start, so these are part of the value (docs/zstack-protocol.md §6.2).
     for q in ("a~=b", "a?=b", "a=b", "a>b"):
         assert StorageFilterForm({"q": q}).is_valid()
         assert selectors.search_conditions(q=q) == [f"name~=%{q}%"]

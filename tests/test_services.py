@@ -19,7 +19,7 @@ from dashboard.audit.log import Action
 from dashboard.audit.models import AuditEvent
 from dashboard.storages import changes, follow, services
 from dashboard.storages.models import Submission
-from dashboard.zstack.client import get_client
+from dashboard.storages.zstack_client import get_client
 from dashboard.zstack.errors import ResourceNotFound
 from tests.storage_helpers import body_of, header, storage_named, zstack_requests
 

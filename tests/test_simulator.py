@@ -1,4 +1,4 @@
-"""Conformance tests of the ZStack simulator against zstack-api.md §10 (simulator list), over real
+"""Conformance tests of the ZStack simulator against docs/zstack-protocol.md §10 (simulator list), over real
 HTTP with http.client, plus its /_sim/ control endpoints, Python API and command line.
 
 Demo-data facts used below come from simulator/seed.py (the first dozen storages are hand-written).
@@ -807,7 +807,7 @@ def test_with_omit_job_inventory_a_finished_job_answers_200_empty_but_its_work_i
         sim: SimulatorServer, zs: ZStack) -> None:
     uuid = storage(sim, "bs-prod-bj-01")["uuid"]
     assert sim.faults()["omit_job_inventory"] is False
-    sim.set_faults(omit_job_inventory=True)  # zstack-api.md §9
+    sim.set_faults(omit_job_inventory=True)  # docs/zstack-protocol.md §9
     submitted = zs.put(f"/backup-storage/image-store/{uuid}/actions",
                        {"updateImageStoreBackupStorage": {"name": "no-envelope"}})
     finished = zs.finish(submitted)

@@ -177,7 +177,7 @@ def test_a_reconnect_that_succeeded_is_shown_as_done_even_if_zstack_fails_right_
     """The job's answer lacks the inventory and the re-reads fail: the card says Reconnected and that it
     could not load, never that ZStack did not make the change."""
     client = login_as(Role.ADMIN)
-    zstack_settings.set_faults(omit_job_inventory=True)  # zstack-api.md §9
+    zstack_settings.set_faults(omit_job_inventory=True)  # docs/zstack-protocol.md §9
     busy = {"status": 503, "code": "SYS.1006", "details": "busy",
             "match": f"GET /zstack/v1/backup-storage/image-store/{uuid}"}
 

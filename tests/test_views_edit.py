@@ -10,7 +10,7 @@ import requests
 
 from dashboard.audit.models import AuditEvent
 from dashboard.accounts.roles import Role
-from dashboard.zstack.client import get_client
+from dashboard.storages.zstack_client import get_client
 from tests.storage_helpers import (  # noqa: F401
     HTMX, body_of, form_data, header, storage_named, zstack_requests,
 )

@@ -9,7 +9,8 @@ import threading
 import pytest
 
 from dashboard.zstack import errors
-from dashboard.zstack.client import ZStackClient, get_client, new_job_uuid
+from dashboard.storages.zstack_client import get_client
+from dashboard.zstack.client import ZStackClient, new_job_uuid
 
 CANARY = "Canary-Pw-7f3e"
 API = "/zstack/v1"

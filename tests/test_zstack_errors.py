@@ -1,4 +1,4 @@
-"""How every kind of answer (or no answer) maps to the ZStackError family (zstack-api.md §7).
+"""How every kind of answer (or no answer) maps to the ZStackError family (docs/zstack-protocol.md §7).
 
 These drive ``ZStackClient._request`` through an injected fake ``requests.Session``, so each
 status/body combination is exact; the same paths over real HTTP are in test_zstack_client.py.

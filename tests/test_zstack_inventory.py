@@ -1,4 +1,4 @@
-"""Parsing ZStack's JSON into typed inventories (zstack-api.md §4.1, §8)."""
+"""Parsing ZStack's JSON into typed inventories (docs/zstack-protocol.md §4.1, §8)."""
 
 from datetime import datetime
 from zoneinfo import ZoneInfo

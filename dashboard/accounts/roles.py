@@ -1,4 +1,4 @@
-"""The one place that knows role names (ARCHITECTURE.md §4). A role is an auth Group with permissions.
+"""The one place that knows role names (docs/architecture.md §4). A role is an auth Group with permissions.
 
     admin    view, details (hostname, username, port, tags), edit and actions, audit
     viewer   capacity and status only
@@ -16,12 +16,21 @@ from __future__ import annotations
 from enum import StrEnum
 
 from django.contrib.auth.models import AbstractBaseUser, AnonymousUser, Group, Permission
+from django.utils.translation import gettext_lazy as _
 
 
 class Role(StrEnum):
     ADMIN = "admin"
     VIEWER = "viewer"
     AUDITOR = "auditor"
+
+
+# How a role is called on every page (the header's badge, the audit log, its exports).
+ROLE_LABELS = {
+    Role.ADMIN: _("Administrator"),
+    Role.AUDITOR: _("Auditor"),
+    Role.VIEWER: _("Viewer"),
+}
 
 
 APP = "accounts"

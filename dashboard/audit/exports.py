@@ -13,7 +13,7 @@ from .labels import shown_changes
 from .models import AuditEvent
 
 CHUNK_SIZE = 500
-# ARCHITECTURE.md §4 fixes the first nine; the rest are useful to an auditor.
+# docs/architecture.md §4 fixes the first nine; the rest are useful to an auditor.
 COLUMNS = (
     "timestamp", "actor", "action", "storage_uuid", "storage_name", "outcome", "error_code", "changes",
     "correlation_id", "actor_user_id", "role", "ip", "user_agent", "error_message", "duration_ms",

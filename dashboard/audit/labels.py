@@ -7,8 +7,6 @@ from dataclasses import dataclass
 from django.conf import settings
 from django.utils.translation import gettext_lazy as _
 
-from dashboard.accounts.roles import Role
-
 from .log import Action, Outcome
 
 ACTION_LABELS = {
@@ -44,12 +42,7 @@ OUTCOME_TONES = {
     Outcome.INVALID: "muted",
     Outcome.THROTTLED: "bad",
 }
-ROLE_LABELS = {
-    Role.ADMIN: _("Administrator"),
-    Role.AUDITOR: _("Auditor"),
-    Role.VIEWER: _("Viewer"),
-}
-# The one place field labels are worded: keyed by the API's field names (zstack-api.md §4), worded as the edit
+# The one place field labels are worded: keyed by the API's field names (docs/zstack-protocol.md §4), worded as the edit
 # form labels them; "state" is what enable/disable change. The audit log, its filter and the storage pages
 # (storage_tags) all read this dict, so a field is called the same everywhere.
 FIELD_LABELS = {

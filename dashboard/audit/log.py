@@ -39,7 +39,7 @@ logger = logging.getLogger(__name__)
 
 # Fields whose values are secrets: the trail records only that they changed (never a value or a hash).
 SECRET_FIELDS = frozenset({"password"})
-TAG_FIELDS = frozenset({"systemTags", "userTags"})
+TAG_FIELDS = ("systemTags", "userTags")  # the edit's tag fields too (storages/changes.py): lists of texts
 
 
 class Action(StrEnum):

@@ -132,7 +132,9 @@ class AuditEvent(_AppendOnlyModel):
 
     @property
     def role_label(self):
-        from .labels import ROLE_LABELS, label
+        from dashboard.accounts.roles import ROLE_LABELS
+
+        from .labels import label
 
         return label(ROLE_LABELS, self.actor_role)
 

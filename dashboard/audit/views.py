@@ -11,6 +11,7 @@ from django.utils.cache import patch_vary_headers
 from django.views.decorators.http import require_GET
 
 from dashboard.accounts.roles import VIEW_AUDIT
+from dashboard.partials import wants_partial
 
 from . import exports, selectors
 from .forms import AuditFilterForm
@@ -46,9 +47,8 @@ def audit_log(request: HttpRequest) -> HttpResponse:
     query = request.GET.copy()
     query.pop("page", None)
     context = {"form": form, "page": page, "export_query": query.urlencode()}
-    # htmx replaces only the results; a boosted or history-restore request needs the whole page.
-    partial = request.htmx and not request.htmx.boosted and not request.htmx.history_restore_request
-    response = render(request, "audit/log.html#results" if partial else "audit/log.html", context)
+    # htmx replaces only the results.
+    response = render(request, "audit/log.html#results" if wants_partial(request) else "audit/log.html", context)
     patch_vary_headers(response, ["HX-Request"])
     return response
 

@@ -6,7 +6,7 @@ from __future__ import annotations
 
 from collections.abc import Iterator
 
-from dashboard.zstack.client import get_client
+from dashboard.storages.zstack_client import get_client
 from dashboard.zstack.inventory import BackupStorage
 
 PAGE_SIZE = 500

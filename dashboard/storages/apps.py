@@ -7,3 +7,4 @@ class StoragesConfig(AppConfig):
 
     def ready(self) -> None:
         from . import checks  # noqa: F401 - registers the system checks
+        from . import zstack_client  # noqa: F401 - rebuilds the ZStack client when its settings change

@@ -7,7 +7,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import Any
 
-from dashboard.audit.log import FieldChange
+from dashboard.audit.log import TAG_FIELDS, FieldChange
 from dashboard.zstack.inventory import BackupStorage, ResourceTags
 
 PLAIN_FIELDS = {  # form / API field name -> BackupStorage attribute
@@ -17,7 +17,6 @@ PLAIN_FIELDS = {  # form / API field name -> BackupStorage attribute
     "username": "username",
     "sshPort": "ssh_port",
 }
-TAG_FIELDS = ("systemTags", "userTags")
 EDITABLE_FIELDS = (*PLAIN_FIELDS, *TAG_FIELDS)  # what the edit form shows and snapshots (never the password)
 
 

@@ -14,6 +14,8 @@ the client reports as already submitted.
 
 from __future__ import annotations
 
+from typing import Any
+
 import logging
 import time
 import uuid as uuidlib
@@ -25,14 +27,16 @@ from django.utils import timezone
 from django.views.decorators.debug import sensitive_variables
 
 from dashboard.audit import log as audit
-from dashboard.audit.log import Outcome, change_from_json
+from dashboard.audit.log import Action, Outcome, change_from_json
 from dashboard.audit.models import AuditEvent
-from dashboard.zstack.client import ZStackClient, get_client, new_job_uuid
+from dashboard.zstack.client import ZStackClient, new_job_uuid
 from dashboard.zstack.errors import JobLost, OutcomeUnknown, ZStackError, ZStackUnavailable
 from dashboard.zstack.inventory import JobTicket
 
 from .models import Submission
 from .submissions import Part, PartState, actor_from_json, parts_of
+from .wording import error_message
+from .zstack_client import get_client
 
 logger = logging.getLogger(__name__)
 
@@ -45,7 +49,7 @@ NOT_SENT = "console.not-sent"  # our code: the console stopped before it sent th
 
 # Debug error pages show each frame's variables: ``secrets`` holds the SSH password.
 @sensitive_variables("secrets")
-def follow(submission_id: int, *, seconds: float | None, secrets: dict | None = None) -> Submission:
+def follow(submission_id: int, *, seconds: float | None, secrets: dict[str, Any] | None = None) -> Submission:
     """Advance the submission's jobs for at most ``seconds`` (None: until they end or the deadline) and
     return the row as it then is. ``secrets`` (the SSH password) only from the request that has it."""
     owner = uuidlib.uuid4().hex
@@ -93,7 +97,7 @@ def _save(submission_id: int, owner: str, parts: list[Part]) -> None:
 
 
 @sensitive_variables("secrets")
-def _advance(client: ZStackClient, uuid: str, part: Part, secrets: dict | None) -> bool:
+def _advance(client: ZStackClient, uuid: str, part: Part, secrets: dict[str, Any] | None) -> bool:
     """Send a planned job or look at a submitted one; True when the part changed."""
     if part.state == PartState.PLANNED:
         if part.secret and not secrets:
@@ -105,16 +109,16 @@ def _advance(client: ZStackClient, uuid: str, part: Part, secrets: dict | None) 
 
 
 @sensitive_variables("secrets")
-def _send(client: ZStackClient, uuid: str, part: Part, secrets: dict) -> bool:
+def _send(client: ZStackClient, uuid: str, part: Part, secrets: dict[str, Any]) -> bool:
     try:
         ticket = _submit(client, uuid, part, secrets)
     except OutcomeUnknown:  # sent, answer lost: the job may exist; looking for it tells
         part.state, part.poll = PartState.SUBMITTED, None
         return True
     except ZStackUnavailable as error:  # never sent (refused, unreachable): nothing happened
-        return _ended(part, PartState.FAILED, error.code, error.user_message)
+        return _ended(part, PartState.FAILED, error.code, error_message(error))
     except ZStackError as error:  # ZStack refused the request itself (400 …)
-        return _ended(part, PartState.FAILED, error.code, error.user_message)
+        return _ended(part, PartState.FAILED, error.code, error_message(error))
     part.state, part.poll = PartState.SUBMITTED, ticket.poll_path
     if ticket.poll_path is None:  # answered at once
         return _ended(part, PartState.SUCCEEDED)
@@ -122,7 +126,7 @@ def _send(client: ZStackClient, uuid: str, part: Part, secrets: dict) -> bool:
 
 
 @sensitive_variables("secrets")
-def _submit(client: ZStackClient, uuid: str, part: Part, secrets: dict) -> JobTicket:
+def _submit(client: ZStackClient, uuid: str, part: Part, secrets: dict[str, Any]) -> JobTicket:
     args, job = part.args, part.job
     if part.kind == "update":
         return client.submit_update(uuid, job_uuid=job, password=secrets.get("password") if part.secret else None,
@@ -154,26 +158,26 @@ def _look_for_unsent(client: ZStackClient, part: Part) -> bool:
 
 
 @sensitive_variables("secrets")
-def _poll(client: ZStackClient, part: Part, secrets: dict | None) -> bool:
+def _poll(client: ZStackClient, part: Part, secrets: dict[str, Any] | None) -> bool:
     try:
         status = client.poll_job(_ticket(part))
     except JobLost as error:
-        return _ended(part, PartState.UNKNOWN, error.code, error.user_message)
+        return _ended(part, PartState.UNKNOWN, error.code, error_message(error))
     except ZStackError:
         return False  # the answer was lost, not the job: look again
     if not status.done:
         return False
     if status.error is None:
         return _ended(part, PartState.SUCCEEDED)
-    error = status.error
+    failure = status.error
     can_resend = not part.secret or bool(secrets)
-    if getattr(error, "code", "") == SESSION_INVALID and not part.resubmitted and can_resend:
+    if getattr(failure, "code", "") == SESSION_INVALID and not part.resubmitted and can_resend:
         # An async API reports an invalid session only through its job: log in again and send once
         # more, under a fresh job uuid (ZStack refuses a used one).
         client.renew_session()
         part.job, part.state, part.poll, part.resubmitted = new_job_uuid(), PartState.PLANNED, None, True
         return True
-    return _ended(part, PartState.FAILED, getattr(error, "code", ""), getattr(error, "user_message", str(error)))
+    return _ended(part, PartState.FAILED, getattr(failure, "code", ""), error_message(failure))
 
 
 def _ticket(part: Part) -> JobTicket:
@@ -219,8 +223,9 @@ def _finish(submission: Submission, parts: list[Part]) -> Submission:
                 status=Submission.Status.DONE, finished_at=timezone.now(), outcome=outcome.value,
                 parts=[part.to_json() for part in parts])
             if finished:
-                attempt = AuditEvent.objects.filter(sequence=submission.attempt_sequence).first()
-                audit.record(actor=actor_from_json(submission.actor), action=submission.action,
+                sequence = submission.attempt_sequence
+                attempt = None if sequence is None else AuditEvent.objects.filter(sequence=sequence).first()
+                audit.record(actor=actor_from_json(submission.actor), action=Action(submission.action),
                              storage_uuid=submission.storage_uuid, storage_name=submission.storage_name,
                              # the attempt's id: a job resent after a session expiry has a new uuid
                              outcome=outcome, changes=changes, correlation_id=None if attempt else parts[0].job,

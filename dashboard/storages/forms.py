@@ -1,4 +1,4 @@
-"""Forms validate and normalise; nothing else. Limits mirror ZStack's own (zstack-api.md §4.2)."""
+"""Forms validate and normalise; nothing else. Limits mirror ZStack's own (docs/zstack-protocol.md §4.2)."""
 
 from __future__ import annotations
 
@@ -18,6 +18,9 @@ from .selectors import QUERY_BREAKERS
 from .submissions import new_token, read_token
 from .changes import EDITABLE_FIELDS
 
+# What the console accepts as a ZStack uuid in a URL or a filter: 32 hex characters, with a little room,
+# but never a query operator's character (docs/zstack-protocol.md §6.2).
+RESOURCE_UUID = r"[0-9A-Za-z_-]{1,64}"
 NAME_MAX = 255  # name, hostname, username, password (UpdateImageStoreBackupStorageAction @Param)
 DESCRIPTION_MAX = 2048
 PORT_MIN, PORT_MAX = 1, 65535
@@ -101,7 +104,7 @@ def sign_snapshot(uuid: str, values: dict) -> str:
 
 
 class StorageEditForm(forms.Form):
-    """Exactly the documented update fields, named as the API names them (ARCHITECTURE.md §4), and the
+    """Exactly the documented update fields, named as the API names them (docs/architecture.md §4), and the
     signed snapshot of their values when the form was loaded (``loaded``), for the stale-form check."""
 
     def __init__(self, *args, uuid: str = "", **kwargs):
@@ -192,16 +195,17 @@ class StorageFilterForm(forms.Form):
 
     q = forms.CharField(
         label=_("Search by name or UUID"), max_length=NAME_MAX, required=False,
-        # ZStack matches names with SQL LIKE and offers no escape (zstack-api.md §6.2).
+        # ZStack matches names with SQL LIKE and offers no escape (docs/zstack-protocol.md §6.2).
         help_text=_("Part of a name, or a full UUID. In a name, “%” matches any characters and “_” any one character."),
     )
     state = forms.ChoiceField(label=FIELD_LABELS["state"], required=False, choices=[("", _("Any state")), *STATES])
     status = forms.ChoiceField(label=_("Status"), required=False, choices=[("", _("Any status")), *STATUSES])
-    zone = forms.RegexField(label=_("Zone"), regex=r"^[0-9A-Za-z_-]{1,64}$", required=False)
+    zone = forms.RegexField(label=_("Zone"), regex=rf"^{RESOURCE_UUID}$", required=False)
     sort = forms.ChoiceField(label=_("Sort by"), required=False, choices=())
     page = forms.IntegerField(label=_("Page"), min_value=1, required=False)
     page_size = forms.TypedChoiceField(
-        label=_("Per page"), required=False, coerce=int, empty_value=DEFAULT_PAGE_SIZE,
+        # The stubs want a str empty_value; Django returns it as given, and filters() wants the int.
+        label=_("Per page"), required=False, coerce=int, empty_value=DEFAULT_PAGE_SIZE,  # type: ignore[arg-type]
         choices=[(str(n), str(n)) for n in PAGE_SIZES],
     )
 

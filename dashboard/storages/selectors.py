@@ -12,13 +12,14 @@ from datetime import datetime
 
 from django.utils import timezone
 
-from dashboard.zstack.client import get_client
 from dashboard.zstack.errors import ZStackError
 from dashboard.zstack.inventory import BackupStorage, ResourceTags, Zone
 
+from .zstack_client import get_client
+
 _FULL_UUID = re.compile(r"^[0-9a-fA-F]{32}$")
 # ZStack finds a condition's operator by substring, in a fixed order, and splits at its first occurrence
-# (zstack-api.md §6.2). In ``name~=%text%`` every operator listed before ``~=`` that occurs in the text
+# (docs/zstack-protocol.md §6.2). In ``name~=%text%`` every operator listed before ``~=`` that occurs in the text
 # would be taken as the operator instead: the search refuses them. Later ones (``~=``, ``?=``, ``=``) are
 # harmless there, as the first ``~=`` wins.
 QUERY_BREAKERS = ("!=", ">=", "<=", "!?=", "!~=")
@@ -84,7 +85,7 @@ def redact(storage: BackupStorage) -> BackupStorage:
 
 
 def search_conditions(*, q: str = "", state: str = "", status: str = "", zone: str = "") -> list[str]:
-    """ZStack query conditions (zstack-api.md §6.2). ``q`` is a full UUID or part of a name, in which
+    """ZStack query conditions (docs/zstack-protocol.md §6.2). ``q`` is a full UUID or part of a name, in which
     ``%`` and ``_`` stay LIKE wildcards: ZStack offers no escape for them. ValueError if ``q`` holds an
     operator that would be mis-parsed (QUERY_BREAKERS; the filter form refuses those first)."""
     conditions = []

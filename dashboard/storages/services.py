@@ -17,6 +17,8 @@ from __future__ import annotations
 import logging
 from dataclasses import dataclass
 from datetime import timedelta
+from collections.abc import Callable, Iterable
+from types import TracebackType
 from typing import Any
 
 from django.conf import settings
@@ -27,7 +29,7 @@ from dashboard.accounts.actor import Actor
 from dashboard.audit import log as audit
 from dashboard.audit import refusals
 from dashboard.audit.log import Action, FieldChange, Outcome, change_to_json
-from dashboard.zstack.client import get_client, new_job_uuid
+from dashboard.zstack.client import new_job_uuid
 from dashboard.zstack.errors import ResourceNotFound, ZStackError
 from dashboard.zstack.inventory import BackupStorage, ResourceTags
 
@@ -35,6 +37,7 @@ from . import follow, submissions, tasks
 from .changes import PLAIN_FIELDS, TAG_FIELDS, Conflict, edited_fields, editable_values, find_conflicts, storage_diff
 from .models import Submission
 from .submissions import Part, PartState
+from .zstack_client import get_client
 
 logger = logging.getLogger(__name__)
 DEFAULT_TAG_RESOURCE_TYPE = "BackupStorageVO"  # what ZStack itself uses for backup-storage tags
@@ -185,7 +188,8 @@ def storage_update_invalid(*, actor: Actor, uuid: str, errors: dict[str, list[st
 # --- planning -----------------------------------------------------------------------------------
 
 
-def _action(actor: Actor, uuid: str, nonce: str | None, action: Action, kind: str, changes_of) -> WriteProgress:
+def _action(actor: Actor, uuid: str, nonce: str | None, action: Action, kind: str,
+            changes_of: Callable[[BackupStorage], Iterable[FieldChange]]) -> WriteProgress:
     """Reconnect, enable, disable: one job each."""
     submission, first = _reserve(nonce, actor, uuid, action)
     if not first:
@@ -240,7 +244,8 @@ class _released_unless_planned:
     def __enter__(self) -> None:
         return None
 
-    def __exit__(self, exc_type, exc, tb) -> None:
+    def __exit__(self, exc_type: type[BaseException] | None, exc: BaseException | None,
+                 tb: TracebackType | None) -> None:
         if exc_type is not None or self.submission.attempt_sequence is None:
             submissions.release(self.submission)
 
@@ -264,7 +269,7 @@ def _plan(submission: Submission, actor: Actor, action: Action, current: BackupS
 
 @sensitive_variables("secrets")
 def _run(submission: Submission, current: BackupStorage, tags: ResourceTags | None,
-         secrets: dict | None = None) -> WriteProgress:
+         secrets: dict[str, Any] | None = None) -> WriteProgress:
     """Send the jobs and follow them for the web request's short wait; the worker follows the rest."""
     submission = follow.follow(submission.pk, seconds=settings.CONSOLE_WRITE_WAIT, secrets=secrets)
     if submission.running:
@@ -273,7 +278,7 @@ def _run(submission: Submission, current: BackupStorage, tags: ResourceTags | No
     return WriteProgress(submission, storage=current, tags=tags)
 
 
-def _record_safely(**kwargs) -> None:
+def _record_safely(**kwargs: Any) -> None:
     """Rows for writes that never reach ZStack: a failing audit store must not turn the page into an
     error (nothing was changed)."""
     try:

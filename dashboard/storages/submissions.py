@@ -9,6 +9,8 @@ progress or result and sends nothing.
 
 from __future__ import annotations
 
+from typing import Any
+
 import secrets
 import time
 from dataclasses import asdict, dataclass, field
@@ -47,7 +49,8 @@ def read_token(token: str | None, *, uuid: str, action: str) -> str | None:
         return None
     if not (isinstance(value, list) and len(value) == 3 and value[:2] == [uuid, str(action)]):
         return None
-    return value[2]
+    nonce = value[2]
+    return nonce if isinstance(nonce, str) else None
 
 
 # --- the jobs of one submission --------------------------------------------------------------------
@@ -70,8 +73,8 @@ class Part:
 
     kind: str  # update | tag-add | tag-remove | reconnect | enable | disable
     job: str  # the X-Job-UUID, chosen before anything is sent
-    changes: list[dict]  # what it changes, as audit.log.change_to_json stores it
-    args: dict = field(default_factory=dict)
+    changes: list[dict[str, Any]]  # what it changes, as audit.log.change_to_json stores it
+    args: dict[str, Any] = field(default_factory=dict)
     secret: bool = False
     state: str = PartState.PLANNED
     poll: str | None = None
@@ -80,10 +83,10 @@ class Part:
     resubmitted: bool = False  # once, under a fresh job uuid, after ZStack said the session was invalid
 
     @classmethod
-    def from_json(cls, data: dict) -> Part:
+    def from_json(cls, data: dict[str, Any]) -> Part:
         return cls(**data)
 
-    def to_json(self) -> dict:
+    def to_json(self) -> dict[str, Any]:
         return asdict(self)
 
     @property
@@ -128,12 +131,12 @@ def release(submission: Submission) -> None:
     Submission.objects.filter(pk=submission.pk, attempt_sequence__isnull=True).delete()
 
 
-def actor_to_json(actor: Actor) -> dict:
+def actor_to_json(actor: Actor) -> dict[str, Any]:
     return {"user_id": actor.user_id, "username": actor.username, "role": actor.role and str(actor.role),
             "ip": actor.ip, "user_agent": actor.user_agent}
 
 
-def actor_from_json(data: dict) -> Actor:
+def actor_from_json(data: dict[str, Any]) -> Actor:
     from dashboard.accounts.roles import Role
 
     role = data.get("role")

@@ -1,12 +1,13 @@
 from django.urls import path, register_converter
 
 from . import views
+from .forms import RESOURCE_UUID
 
 
 class ResourceUuidConverter:
     """ZStack uuids are 32 hex characters; accept a little more, but never query-operator characters."""
 
-    regex = "[0-9A-Za-z_-]{1,64}"
+    regex = RESOURCE_UUID
 
     def to_python(self, value: str) -> str:
         return value

@@ -1,8 +1,9 @@
-"""ZStack REST client (zstack-api.md). Knows HTTP and ZStack; never Django requests or users.
+"""ZStack REST client (docs/zstack-protocol.md). Knows HTTP and ZStack; never Django, requests or users.
 
 Public surface (other modules rely on it exactly):
 
-    client = get_client()                     # one per process, built from settings, thread-safe
+    client = ZStackClient(url, account, password, time_zone=…, timeout=…, job_deadline=…)   # thread-safe
+    # the console's one per process: dashboard.storages.zstack_client.get_client()
     client.query_image_stores(conditions=["state=Enabled", "name~=%web%"], limit=20, start=0,
                               sort="-totalCapacity", with_count=True) -> QueryPage[BackupStorage]
     client.get_image_store(uuid) -> BackupStorage            # raises ResourceNotFound
@@ -35,15 +36,9 @@ kinds of it): ZStack may have made the change.
 
 from __future__ import annotations
 
-import threading
 from datetime import tzinfo
 from typing import Any, Callable, Iterable, TypeVar
 from urllib.parse import quote
-
-from django.conf import settings
-from django.core.signals import setting_changed
-from django.dispatch import receiver
-from django.views.decorators.debug import sensitive_variables
 
 from . import query, transport
 from .connection import Connection, new_job_uuid
@@ -52,32 +47,26 @@ from .inventory import (
     BackupStorage, Capacity, JobTicket, QueryPage, ResourceTags, Tag, WriteResult, Zone, parse_long,
 )
 
-__all__ = ["ZStackClient", "get_client", "new_job_uuid", "reset_client"]
+__all__ = ["ZStackClient", "new_job_uuid"]
 T = TypeVar("T")
 
 
 class ZStackClient(Connection):
-    """The typed ZStack API this console uses; one instance per process via get_client()."""
-
-    @classmethod
-    def from_settings(cls) -> ZStackClient:
-        return cls(settings.ZSTACK_URL, settings.ZSTACK_ACCOUNT, settings.ZSTACK_PASSWORD,
-                   time_zone=getattr(settings, "ZSTACK_TIME_ZONE", "Asia/Shanghai"),
-                   timeout=float(getattr(settings, "ZSTACK_TIMEOUT", 10.0)),
-                   job_deadline=float(getattr(settings, "ZSTACK_JOB_DEADLINE", 120.0)))
+    """The typed ZStack API this console uses. Settings come in as constructor arguments; the console
+    builds one per process from Django's settings (dashboard/storages/zstack_client.py)."""
 
     # --- reads (§4.1, §4.5, §6) ---------------------------------------------------------------
 
-    def _query(self, path: str, parse: Callable[[dict, tzinfo], T], conditions: Iterable[str],
+    def _query(self, path: str, parse: Callable[[dict[str, Any], tzinfo], T], conditions: Iterable[str],
                limit: int | None, start: int | None, sort: str | None, with_count: bool) -> QueryPage[T]:
         reply = self._read(path, query.query_string(conditions, limit=limit, start=start, sort=sort,
                                                     with_count=with_count))
         return QueryPage(items=self._items(reply, parse, path), total=parse_long(reply.get("total")))
 
-    def _items(self, reply: dict, parse: Callable[[dict, tzinfo], T], path: str) -> tuple[T, ...]:
+    def _items(self, reply: dict[str, Any], parse: Callable[[dict[str, Any], tzinfo], T], path: str) -> tuple[T, ...]:
         inventories = reply.get("inventories")
         try:
-            return tuple(parse(item, self.tz) for item in inventories)
+            return tuple(parse(item, self.tz) for item in inventories)  # type: ignore[union-attr]  # None: TypeError below
         except (TypeError, KeyError, AttributeError) as exc:
             raise ProtocolError(f"GET {path}: malformed inventories ({type(exc).__name__})",
                                 code=transport.BAD_BODY_CODE) from None
@@ -125,7 +114,6 @@ class ZStackClient(Connection):
 
     # --- writes: async, 202 + job (§4.2-§4.4, §5) ------------------------------------------------
 
-    @sensitive_variables("password", "body", "secrets")
     def update_image_store(self, uuid: str, *, job_uuid: str | None = None, name: str | None = None,
                            description: str | None = None, hostname: str | None = None, username: str | None = None,
                            password: str | None = None, ssh_port: int | None = None,
@@ -156,7 +144,6 @@ class ZStackClient(Connection):
 
     # --- the same writes, submitted without waiting: a background task follows the job ----------
 
-    @sensitive_variables("password", "body", "secrets")
     def submit_update(self, uuid: str, *, job_uuid: str, name: str | None = None, description: str | None = None,
                       hostname: str | None = None, username: str | None = None, password: str | None = None,
                       ssh_port: int | None = None) -> JobTicket:
@@ -183,8 +170,7 @@ class ZStackClient(Connection):
     def submit_delete_tag(self, tag_uuid: str, *, job_uuid: str) -> JobTicket:
         return self.submit_job("DELETE", f"/tags/{quote(tag_uuid, safe='')}", None, job_uuid)
 
-    @sensitive_variables("body", "secrets")
-    def _storage_write(self, uuid: str, path: str, body: dict, job_uuid: str | None,
+    def _storage_write(self, uuid: str, path: str, body: dict[str, Any], job_uuid: str | None,
                        secrets: tuple[str, ...] = ()) -> WriteResult[BackupStorage]:
         used_job, reply = self._write("PUT", path, body, job_uuid, secrets)
         inventory = reply.get("inventory")
@@ -202,38 +188,9 @@ def _image_store_actions(uuid: str) -> str:
     return f"/backup-storage/image-store/{quote(uuid, safe='')}/actions"
 
 
-@sensitive_variables("password", "fields")
-def _update_body(*, name, description, hostname, username, password, ssh_port) -> dict[str, Any]:
+def _update_body(*, name: str | None, description: str | None, hostname: str | None, username: str | None,
+                 password: str | None, ssh_port: int | None) -> dict[str, Any]:
     """Only the given fields: ZStack changes each non-null one (§4.2)."""
     fields = {"name": name, "description": description, "hostname": hostname, "username": username,
               "password": password, "sshPort": None if ssh_port is None else int(ssh_port)}
     return {"updateImageStoreBackupStorage": {k: v for k, v in fields.items() if v is not None}}
-
-
-# --- one client per process ------------------------------------------------------------------------
-
-_client: ZStackClient | None = None
-_client_lock = threading.Lock()
-
-
-def get_client() -> ZStackClient:
-    global _client
-    with _client_lock:
-        if _client is None:
-            _client = ZStackClient.from_settings()
-        return _client
-
-
-def reset_client() -> None:
-    """Forget the process client; the next get_client() builds one from the current settings."""
-    global _client
-    with _client_lock:
-        old, _client = _client, None
-    if old is not None:
-        old.close()
-
-
-@receiver(setting_changed)
-def _rebuild_on_settings_change(*, setting: str, **kwargs: Any) -> None:
-    if setting.startswith("ZSTACK_"):
-        reset_client()

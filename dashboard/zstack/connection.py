@@ -1,10 +1,12 @@
 """The connection to one ZStack management node: session, the ``_request()`` choke point, jobs.
 
 ``ZStackClient`` (client.py) adds the typed endpoints on top. Everything here is about getting one
-exchange right: login and re-login (zstack-api.md §2, §7.3), async jobs (§5), error mapping (§7).
+exchange right: login and re-login (docs/zstack-protocol.md §2, §7.3), async jobs (§5), error mapping (§7).
 """
 
 from __future__ import annotations
+
+from typing import Any
 
 import hashlib
 import json
@@ -18,7 +20,6 @@ from datetime import tzinfo
 from zoneinfo import ZoneInfo
 
 import requests
-from django.views.decorators.debug import sensitive_variables
 
 from . import jobs, transport
 from .errors import (
@@ -83,7 +84,6 @@ class Connection:
         with self._session_lock:
             return self._login_locked()
 
-    @sensitive_variables("session")
     def logout(self) -> None:
         with self._session_lock:
             session, self._session_uuid = self._session_uuid, None
@@ -91,9 +91,9 @@ class Connection:
             self._request("DELETE", f"/accounts/sessions/{session}", label="/accounts/sessions/<session>",
                           secrets=(session,))
 
-    # Debug error pages show each frame's variables: the password hash, the session uuid (a bearer
-    # credential) and request bodies are hidden (ARCHITECTURE.md §3, "never echo a password").
-    @sensitive_variables()
+    # Debug error pages show each frame's variables. This package knows no Django, so it cannot mark them
+    # sensitive itself: the console's reporter (dashboard/storages/debug.py) hides every variable of every
+    # frame in dashboard.zstack.* and below it (the password hash, the session uuid, request bodies).
     def _login_locked(self) -> Session:
         if not self._has_password:  # don't ask ZStack to reject an empty password: say what is missing
             raise AuthenticationFailed("no password is configured for the ZStack account (ZSTACK_PASSWORD)")
@@ -107,24 +107,21 @@ class Connection:
         self._session_uuid = session.uuid
         return session
 
-    @sensitive_variables()
     def _current_session(self) -> str:
         with self._session_lock:
             if self._session_uuid is None:
-                self._login_locked()
+                return self._login_locked().uuid
             return self._session_uuid
 
-    @sensitive_variables()
     def _renew_session(self, stale: str) -> str:
         """Log in again unless another thread already replaced the stale session."""
         with self._session_lock:
-            if self._session_uuid in (None, stale):
+            if self._session_uuid is None or self._session_uuid == stale:
                 logger.info("zstack session invalid (ID.1001); logging in again")
-                self._login_locked()
+                return self._login_locked().uuid
             return self._session_uuid
 
-    @sensitive_variables("session")
-    def _read(self, path: str, query_string: str = "") -> dict:
+    def _read(self, path: str, query_string: str = "") -> dict[str, Any]:
         """An authenticated GET; on ID.1001 (a 503 for sync APIs, §2.3) log in again and retry once."""
         session = self._current_session()
         try:
@@ -132,9 +129,8 @@ class Connection:
         except SessionExpired:
             return self._request("GET", path, query=query_string, session=self._renew_session(session))[1]
 
-    @sensitive_variables("body", "secrets", "session")
-    def _write(self, method: str, path: str, body: dict | None, job_uuid: str | None,
-               secrets: tuple[str, ...] = ()) -> tuple[str, dict]:
+    def _write(self, method: str, path: str, body: dict[str, Any] | None, job_uuid: str | None,
+               secrets: tuple[str, ...] = ()) -> tuple[str, dict[str, Any]]:
         """Submit an async API and wait for its job; returns (job uuid finally used, result body)."""
         job_uuid = job_uuid or new_job_uuid()
         session = self._current_session()
@@ -151,9 +147,8 @@ class Connection:
             error.job_uuid = error.job_uuid or job_uuid
             raise
 
-    @sensitive_variables("body", "secrets", "session")
-    def _submit(self, method: str, path: str, body: dict | None, job_uuid: str, session: str,
-                secrets: tuple[str, ...]) -> dict:
+    def _submit(self, method: str, path: str, body: dict[str, Any] | None, job_uuid: str, session: str,
+                secrets: tuple[str, ...]) -> dict[str, Any]:
         status, reply = self._request(method, path, body=body, session=session, job_uuid=job_uuid, secrets=secrets)
         if status != 202:
             return reply
@@ -172,8 +167,7 @@ class Connection:
 
     # --- jobs followed by the caller (a background task), not waited for here ------------------
 
-    @sensitive_variables("body", "secrets", "session")
-    def submit_job(self, method: str, path: str, body: dict | None, job_uuid: str,
+    def submit_job(self, method: str, path: str, body: dict[str, Any] | None, job_uuid: str,
                    secrets: tuple[str, ...] = ()) -> JobTicket:
         """Send an async API under ``job_uuid`` and return at once with where to poll it.
 
@@ -230,11 +224,10 @@ class Connection:
 
     # --- the one choke point ---------------------------------------------------------------
 
-    @sensitive_variables()  # every frame below too: bodies, headers (session), URLs (logout's session)
-    def _request(self, method: str, path: str, *, query: str = "", body: dict | None = None,
+    def _request(self, method: str, path: str, *, query: str = "", body: dict[str, Any] | None = None,
                  session: str | None = None, job_uuid: str | None = None,
                  not_found: type[ZStackError] = ProtocolError, secrets: Iterable[str] = (),
-                 label: str | None = None, write: bool | None = None) -> tuple[int, dict]:
+                 label: str | None = None, write: bool | None = None) -> tuple[int, dict[str, Any]]:
         """Every HTTP call to ZStack goes through here: timeout, error mapping, read retries, one log line.
 
         Returns (status, JSON object) for a 2xx answer, else raises a ZStackError. Bodies are never

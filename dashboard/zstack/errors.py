@@ -1,15 +1,21 @@
-"""One small error family for everything that can go wrong talking to ZStack (zstack-api.md §7).
+"""One small error family for everything that can go wrong talking to ZStack (docs/zstack-protocol.md §7).
 
 Each error carries ZStack's ``code``, ``description``, ``details`` and ``cause`` chain when there is
-one, the HTTP status, the X-Job-UUID of the write it belongs to, and ``user_message``: a sentence
-fit to show a person. Classes are named by what the caller can do next.
+one, the HTTP status and the X-Job-UUID of the write it belongs to. Classes are named by what the
+caller can do next. ``user_message`` is a sentence fit to show a person, in English: this package
+knows no Django, so the console translates at its edge (dashboard/storages/wording.py,
+``error_message``), from ``zstack_words()`` and ``default_message``.
 """
 
 from __future__ import annotations
 
 from typing import Any
 
-from django.utils.translation import gettext_lazy as _
+
+
+def _(message: str) -> str:
+    """Marks a sentence for `makemessages` without translating it (Django's gettext_noop, without Django)."""
+    return message
 
 
 class ZStackError(Exception):
@@ -44,15 +50,24 @@ class ZStackError(Exception):
             parts.append(self.details)
         return ": ".join(parts)
 
+    # Whether ZStack's own words describe this error better than our sentence (not when they are a
+    # transport's or a lost answer's technical detail).
+    zstack_words_first = True
+
+    def zstack_words(self) -> str:
+        """ZStack's own explanation, when it gave one and it is fit to show; else ""."""
+        return (self.details or self.description) if self.zstack_words_first else ""
+
     @property
     def user_message(self) -> str:
-        """What to tell a person: ZStack's own words when it gave any, else our default sentence."""
-        return self.details or self.description or str(self.default_message)
+        """What to tell a person, untranslated: ZStack's own words when it gave any, else our sentence."""
+        return self.zstack_words() or self.default_message
 
     @property
     def causes(self) -> list[ZStackError]:
         """The cause chain, outermost first (not including self)."""
-        chain, current = [], self.cause
+        chain: list[ZStackError] = []
+        current = self.cause
         while current is not None and len(chain) < 20:
             chain.append(current)
             current = current.cause
@@ -79,10 +94,7 @@ class ZStackUnavailable(ZStackError):
 
     default_code = "sdk.unreachable"
     default_message = _("ZStack could not be reached. Check that the management node is running.")
-
-    @property
-    def user_message(self) -> str:
-        return str(self.default_message)
+    zstack_words_first = False
 
 
 class OutcomeUnknown(ZStackError):
@@ -93,10 +105,7 @@ class OutcomeUnknown(ZStackError):
     default_code = "sdk.outcome-unknown"
     default_message = _("The connection to ZStack was lost after the request was sent; the change may still "
                         "complete. Reload to see the current state.")
-
-    @property
-    def user_message(self) -> str:
-        return str(self.default_message)
+    zstack_words_first = False
 
 
 class ZStackTimeout(OutcomeUnknown):

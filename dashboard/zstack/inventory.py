@@ -1,4 +1,4 @@
-"""Typed, frozen views of ZStack's JSON, parsed once at the edge (zstack-api.md §4.1, §6.5, §8).
+"""Typed, frozen views of ZStack's JSON, parsed once at the edge (docs/zstack-protocol.md §4.1, §6.5, §8).
 
 ZStack omits null fields, so every optional key becomes ``None`` here; capacities are int bytes
 whatever JSON number form they arrive in; dates carry the management node's zone.
@@ -39,7 +39,7 @@ def parse_zstack_date(value: Any, tz: tzinfo) -> datetime | None:
 
 
 def parse_long(value: Any) -> int | None:
-    """Java longs may arrive as 1073741824, 1.073741824E9 or "1073741824" (zstack-api.md §8)."""
+    """Java longs may arrive as 1073741824, 1.073741824E9 or "1073741824" (docs/zstack-protocol.md §8)."""
     if value is None or isinstance(value, bool):
         return None
     try:
@@ -48,7 +48,7 @@ def parse_long(value: Any) -> int | None:
         return None
 
 
-def _str(data: dict, key: str) -> str | None:
+def _str(data: dict[str, Any], key: str) -> str | None:
     value = data.get(key)
     return value if isinstance(value, str) else None
 
@@ -73,7 +73,7 @@ class BackupStorage:
     ssh_port: int | None = None
 
     @classmethod
-    def from_json(cls, data: dict, tz: tzinfo) -> BackupStorage:
+    def from_json(cls, data: dict[str, Any], tz: tzinfo) -> BackupStorage:
         zones = data.get("attachedZoneUuids") or []
         return cls(
             uuid=data["uuid"],
@@ -119,7 +119,7 @@ class Zone:
     last_op_date: datetime | None
 
     @classmethod
-    def from_json(cls, data: dict, tz: tzinfo) -> Zone:
+    def from_json(cls, data: dict[str, Any], tz: tzinfo) -> Zone:
         is_default = data.get("isDefault")
         return cls(
             uuid=data["uuid"],
@@ -143,7 +143,7 @@ class Session:
     create_date: datetime | None
 
     @classmethod
-    def from_json(cls, data: dict, tz: tzinfo) -> Session:
+    def from_json(cls, data: dict[str, Any], tz: tzinfo) -> Session:
         return cls(
             uuid=data["uuid"],
             account_uuid=_str(data, "accountUuid"),
@@ -167,7 +167,7 @@ class Tag:
     create_date: datetime | None
 
     @classmethod
-    def from_json(cls, data: dict, tz: tzinfo) -> Tag:
+    def from_json(cls, data: dict[str, Any], tz: tzinfo) -> Tag:
         return cls(
             uuid=data["uuid"],
             resource_uuid=_str(data, "resourceUuid"),
@@ -225,7 +225,7 @@ class JobTicket:
 
     job_uuid: str
     poll_path: str | None
-    result: dict | None = None
+    result: dict[str, Any] | None = None
     already_submitted: bool = False
 
 
@@ -234,5 +234,5 @@ class JobStatus:
     """One poll of a job: ``done`` False while it runs; then either ``body`` (success) or ``error``."""
 
     done: bool
-    body: dict | None = None
+    body: dict[str, Any] | None = None
     error: Exception | None = None

@@ -1,9 +1,9 @@
-"""Waiting for ZStack's async jobs: 202 + ``location``, then polling ``/api-jobs/{id}`` (zstack-api.md §5)."""
+"""Waiting for ZStack's async jobs: 202 + ``location``, then polling ``/api-jobs/{id}`` (docs/zstack-protocol.md §5)."""
 
 from __future__ import annotations
 
 import time
-from typing import Callable
+from typing import Any, Callable
 from urllib.parse import quote, urlsplit
 
 from .errors import ZStackTimeout
@@ -31,13 +31,13 @@ def job_path(location: object, job_uuid: str) -> str:
 
 
 def wait(
-    poll: Callable[[], tuple[int, dict]],
+    poll: Callable[[], tuple[int, dict[str, Any]]],
     *,
     deadline: float,
     job_uuid: str,
     sleep: Callable[[float], None] = time.sleep,
     clock: Callable[[], float] = time.monotonic,
-) -> dict:
+) -> dict[str, Any]:
     """Poll until the job is done and return its success body.
 
     ``poll`` performs one GET: it returns (status, body) for 2xx and raises the job's error for 503

@@ -1,4 +1,4 @@
-"""Query strings for ZStack's ``Query*`` GET APIs (zstack-api.md §6.1, §6.2).
+"""Query strings for ZStack's ``Query*`` GET APIs (docs/zstack-protocol.md §6.1, §6.2).
 
 Built by hand rather than with ``urlencode`` so every value is percent-encoded the same way: ``%``
 (LIKE wildcard) → ``%25``, ``+`` (ascending sort) → ``%2B``, space → ``%20`` (a raw ``+`` would

@@ -1,4 +1,4 @@
-"""Turning one HTTP exchange into a JSON object or one ZStackError (zstack-api.md §1, §7.2).
+"""Turning one HTTP exchange into a JSON object or one ZStackError (docs/zstack-protocol.md §1, §7.2).
 
 Used only by ``ZStackClient._request``, the client's single choke point. Kept apart so the mapping
 rules can be read (and tested) on their own.
@@ -134,7 +134,7 @@ def transport_error(exc: requests.RequestException, what: str, *, write: bool = 
     return ProtocolError(f"{what}: {reason}", code=BAD_BODY_CODE)
 
 
-def _json_object(text: str) -> dict | None:
+def _json_object(text: str) -> dict[str, Any] | None:
     try:
         value = json.loads(text)
     except ValueError:
@@ -149,7 +149,7 @@ def decode(
     not_found: type[ZStackError] = ProtocolError,
     secrets: tuple[str, ...] = (),
     write: bool = False,
-) -> dict:
+) -> dict[str, Any]:
     """Return the JSON object of a 2xx answer, else raise the matching ZStackError.
 
     ZStack never sends Content-Type (§1), so the body is parsed whatever the header says.

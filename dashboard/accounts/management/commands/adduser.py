@@ -1,4 +1,4 @@
-"""`manage.py adduser USERNAME --role ROLE --password-stdin` (ARCHITECTURE.md §4): create or update a user.
+"""`manage.py adduser USERNAME --role ROLE --password-stdin` (docs/architecture.md §4): create or update a user.
 
 The password comes from standard input only, never from the command line, where it would land in
 shell history and the process list.
