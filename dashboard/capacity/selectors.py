@@ -162,13 +162,14 @@ def soonest_to_fill(run: CapacityRun, rows: dict[str, Row], limit: int = TOP) ->
         if row is None:
             return
         result = fc.forecast(points, row.total)
-        if result.status is fc.Status.FULL_IN:
+        if result.status is fc.Status.FULL_IN and result.days is not None:
             forecasts[uuid] = result
             heapq.heappush(best, (-result.days, uuid))
             if len(best) > limit:
                 forecasts.pop(heapq.heappop(best)[1], None)
 
-    current, points = None, []
+    current: str | None = None
+    points: list[tuple[datetime, int]] = []
     qs = (CapacitySnapshot.objects.filter(taken_at__in=times).order_by("storage_uuid", "taken_at")
           .values_list("storage_uuid", "taken_at", "used_bytes"))
     for uuid, taken_at, used in qs.iterator(chunk_size=5000):
