@@ -15,13 +15,13 @@ sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 os.environ.setdefault("DJANGO_SECRET_KEY", "hash-cost-measurement-only")
 os.environ.setdefault("DJANGO_SETTINGS_MODULE", "dashboard.settings")
 
-import django  # noqa: E402
+import django
 
 django.setup()
 
-from django.contrib.auth.hashers import PBKDF2PasswordHasher  # noqa: E402
+from django.contrib.auth.hashers import PBKDF2PasswordHasher  # noqa: E402 - after django.setup(), which these imports need
 
-from dashboard.accounts.hashers import ConsoleArgon2PasswordHasher  # noqa: E402
+from dashboard.accounts.hashers import ConsoleArgon2PasswordHasher  # noqa: E402 - after django.setup(), which these imports need
 
 
 def cost_ms(hasher, runs: int) -> tuple[float, float]:

@@ -8,16 +8,35 @@ Async actions and job polling live in async_api.py.
 from __future__ import annotations
 
 import re
-from typing import Any, Callable
+from collections.abc import Callable
+from typing import Any
 
 from simulator import async_api, audits
-from simulator.query import (BACKUP_STORAGE, IMAGE_STORE, SYSTEM_TAG, USER_TAG, ZONE, QueryParams,
-                             Resource, parse_params, run_query, split_condition)
+from simulator.query import (
+    BACKUP_STORAGE,
+    IMAGE_STORE,
+    SYSTEM_TAG,
+    USER_TAG,
+    ZONE,
+    QueryParams,
+    Resource,
+    parse_params,
+    run_query,
+    split_condition,
+)
 from simulator.rest import job_uuid_header, ok, optional_json_object, require_session
 from simulator.seed import IMAGE_STORE_TYPE
 from simulator.state import State
-from simulator.wire import (ApiError, Request, Response, RestError, format_date, invalid_argument,
-                            json_response, text_response)
+from simulator.wire import (
+    ApiError,
+    Request,
+    Response,
+    RestError,
+    format_date,
+    invalid_argument,
+    json_response,
+    text_response,
+)
 
 Handler = Callable[..., Response]
 SESSION_CLASS = "org.zstack.header.identity.SessionInventory"

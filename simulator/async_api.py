@@ -8,15 +8,15 @@ uuids, injected job faults — arrives through the job (§5.1, §7.2).
 from __future__ import annotations
 
 import time
+from collections.abc import Callable
 from decimal import Decimal, InvalidOperation
-from typing import Any, Callable
+from typing import Any
 
 from simulator import actions, audits
 from simulator.jobs import Job, JobResult
 from simulator.rest import job_uuid_header, json_object, ok, session_renewed
 from simulator.state import State
-from simulator.wire import (ApiError, Request, Response, RestError, invalid_session, json_response,
-                            new_uuid)
+from simulator.wire import ApiError, Request, Response, RestError, invalid_session, json_response, new_uuid
 
 # The action keys of each shared path, in registration order (§3.2). Matching is exact and
 # case-sensitive: `updateimagestorebackupstorage` (the explorer pages' spelling) is a 400.

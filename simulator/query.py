@@ -11,10 +11,11 @@ from __future__ import annotations
 
 import operator
 import re
+from collections.abc import Callable, Iterable
 from dataclasses import dataclass
-from decimal import Decimal, InvalidOperation
 from datetime import tzinfo
-from typing import Any, Callable, Iterable
+from decimal import Decimal, InvalidOperation
+from typing import Any
 
 from simulator.wire import ApiError, RestError, format_date, parse_date
 

@@ -11,14 +11,13 @@ import sys
 from collections.abc import Iterator
 from pathlib import Path
 
-
 import pytest
 from django.core.cache import cache
 from django.db import connection, connections
-from hypothesis import HealthCheck, settings as hypothesis_settings
+from hypothesis import HealthCheck
+from hypothesis import settings as hypothesis_settings
 
 from dashboard.accounts.roles import Role
-
 from simulator.server import SimulatorServer
 from tests.storage_helpers import make_user
 

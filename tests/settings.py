@@ -7,12 +7,12 @@ os.environ.setdefault("DJANGO_SECRET_KEY", secrets.token_urlsafe(50))
 os.environ.setdefault("AUDIT_SIGNING_KEY", secrets.token_urlsafe(40))  # inherited by test subprocesses
 os.environ.setdefault("ZSTACK_PASSWORD", "password")  # the simulator's account; tests point ZSTACK_URL at it
 
-from dashboard.settings import *  # noqa: E402,F403
+from dashboard.settings import *  # noqa: F403 - the test settings are the production ones plus the overrides below
 
 PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]
 # Tests poll the simulator's jobs quickly; production keeps the defaults.
 ZSTACK_JOB_DEADLINE = 10.0
 # Pages use {% static %}; tests do not run collectstatic, so no manifest (hashed names) in tests.
-STORAGES = {**STORAGES, "staticfiles": {"BACKEND": "django.contrib.staticfiles.storage.StaticFilesStorage"}}  # noqa: F405
+STORAGES = {**STORAGES, "staticfiles": {"BACKEND": "django.contrib.staticfiles.storage.StaticFilesStorage"}}  # noqa: F405 - STORAGES comes from the star import
 # Nothing is collected in tests: whitenoise serves from the finders, and needs no STATIC_ROOT.
 STATIC_ROOT = None

@@ -9,6 +9,7 @@ import sqlite3
 import subprocess
 import sys
 import time
+from itertools import pairwise
 from pathlib import Path
 
 import pytest
@@ -95,7 +96,7 @@ def test_two_processes_appending_concurrently_leave_a_chain_that_verifies(shared
     start = f"{time.time() + 2.0:.3f}"  # time for both interpreters to import Django
     workers = [
         subprocess.Popen([sys.executable, "-c", APPEND, start, name, str(PER_PROCESS)], cwd=ROOT, env=env,
-                         stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)  # fmt: skip
+                         stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
         for name in ("worker-a", "worker-b")
     ]
     for worker in workers:
@@ -112,7 +113,7 @@ def test_two_processes_appending_concurrently_leave_a_chain_that_verifies(shared
             order = [row[0] for row in db.execute("SELECT actor_username FROM audit_auditevent ORDER BY sequence")]
     else:
         order = list(AuditEvent.objects.order_by("sequence").values_list("actor_username", flat=True))
-    assert sum(1 for a, b in zip(order, order[1:]) if a != b) > 2
+    assert sum(1 for a, b in pairwise(order) if a != b) > 2
 
 
 def test_an_audited_write_succeeds_while_an_export_is_being_streamed(shared_database):
@@ -120,7 +121,7 @@ def test_an_audited_write_succeeds_while_an_export_is_being_streamed(shared_data
     # insert of every write in the meantime cannot commit: it waits out the busy timeout and fails.
     env, _ = shared_database
     reader = subprocess.Popen([sys.executable, "-c", EXPORT_SLOWLY], cwd=ROOT, env=env, stdin=subprocess.PIPE,
-                              stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)  # fmt: skip
+                              stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
     try:
         assert reader.stdout.readline().strip() == "streaming", reader.stderr.read()
 

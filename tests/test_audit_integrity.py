@@ -33,7 +33,7 @@ requires_postgresql = pytest.mark.skipif(
 def add_events(count: int, **kwargs) -> list[AuditEvent]:
     return [
         record(actor=ACTOR, action=Action.UPDATE, storage_uuid="s1", storage_name=f"bs-{n}", outcome=Outcome.SUCCEEDED,
-               changes=(FieldChange("name", before=f"bs-{n - 1}", after=f"bs-{n}"),), **kwargs)  # fmt: skip
+               changes=(FieldChange("name", before=f"bs-{n - 1}", after=f"bs-{n}"),), **kwargs)
         for n in range(count)
     ]
 
@@ -53,7 +53,7 @@ def insert_checkpoint(first: int, last: int, last_hash: str, *, count: int | Non
     signed with the audit key unless given another ``signature``."""
     checkpoint = AuditCheckpoint(first_sequence=first, sequence=last, hash=last_hash, created_at=timezone.now(),
                                  archived_count=last - first + 1 if count is None else count,
-                                 archive_name="forged.jsonl", archive_sha256="e" * 64)  # fmt: skip
+                                 archive_name="forged.jsonl", archive_sha256="e" * 64)
     chain.sign_checkpoint(checkpoint)
     if signature is not None:
         checkpoint.signature = signature
@@ -61,19 +61,19 @@ def insert_checkpoint(first: int, last: int, last_hash: str, *, count: int | Non
         "archive_sha256, signature, key_id) VALUES (%s, %s, %s, %s, %s, %s, %s, %s, %s)",
         [checkpoint.first_sequence, checkpoint.sequence, checkpoint.hash, checkpoint.created_at,
          checkpoint.archived_count, checkpoint.archive_name, checkpoint.archive_sha256, checkpoint.signature,
-         checkpoint.key_id])  # fmt: skip
+         checkpoint.key_id])
 
 
 def insert_event(sequence: int, prev_hash: str) -> None:
     """An event inserted with raw SQL, with a correct hash of its own but no seal."""
     event = AuditEvent(sequence=sequence, prev_hash=prev_hash, actor_username="mallory", action="storage.update",
-                       storage_uuid="s1", outcome="succeeded", timestamp=AuditEvent.objects.first().timestamp)  # fmt: skip
+                       storage_uuid="s1", outcome="succeeded", timestamp=AuditEvent.objects.first().timestamp)
     event.hash = chain.compute_hash(event)
     raw("INSERT INTO audit_auditevent (sequence, timestamp, actor_username, actor_role, ip, user_agent, action, "
         "storage_uuid, storage_name, outcome, changes, changed_fields, error_code, error_message, correlation_id, "
         "prev_hash, hash, key_id, seal) VALUES (%s, %s, 'mallory', '', '', '', 'storage.update', 's1', '', "
         "'succeeded', '[]', '', '', '', '', %s, %s, '', '')",
-        [sequence, event.timestamp, prev_hash, event.hash])  # fmt: skip
+        [sequence, event.timestamp, prev_hash, event.hash])
 
 
 def verify_audit_fails(match: str) -> str:
@@ -204,7 +204,7 @@ def test_verify_audit_names_a_deleted_checkpoint(tmp_path):
     raw("DELETE FROM audit_auditcheckpoint WHERE sequence = 2")
 
     verify_audit_fails(r"checkpoint #4 \(events #3..#4\) does not follow on from the start of the chain: "
-                       r"events #1..#2 are unaccounted for")  # fmt: skip
+                       r"events #1..#2 are unaccounted for")
 
 
 def test_verify_audit_names_an_altered_checkpoint(tmp_path):
@@ -244,10 +244,10 @@ def test_sqlite_triggers_reject_update_and_delete():
     with connection.cursor() as cursor:
         cursor.execute("SELECT name FROM sqlite_master WHERE type = 'trigger' AND tbl_name = 'audit_auditevent'")
         assert {row[0] for row in cursor.fetchall()} == {
-            "audit_event_guard_insert", "audit_event_no_update", "audit_event_no_delete"}  # fmt: skip
+            "audit_event_guard_insert", "audit_event_no_update", "audit_event_no_delete"}
         cursor.execute("SELECT name FROM sqlite_master WHERE type = 'trigger' AND tbl_name = 'audit_auditcheckpoint'")
         assert {row[0] for row in cursor.fetchall()} == {
-            "audit_checkpoint_no_update", "audit_checkpoint_no_delete", "audit_checkpoint_guard_insert"}  # fmt: skip
+            "audit_checkpoint_no_update", "audit_checkpoint_no_delete", "audit_checkpoint_guard_insert"}
 
     assert_rejected("UPDATE audit_auditevent SET hash = 'x' WHERE id = %s", [event.pk])
     assert_rejected("DELETE FROM audit_auditevent")
@@ -260,7 +260,7 @@ def test_postgresql_triggers_reject_update_delete_and_truncate():
     with connection.cursor() as cursor:
         cursor.execute("SELECT tgname FROM pg_trigger WHERE tgrelid = 'audit_auditevent'::regclass AND NOT tgisinternal")
         assert {row[0] for row in cursor.fetchall()} == {
-            "audit_event_guard_insert", "audit_event_no_update", "audit_event_no_delete", "audit_event_no_truncate"}  # fmt: skip
+            "audit_event_guard_insert", "audit_event_no_update", "audit_event_no_delete", "audit_event_no_truncate"}
 
     assert_rejected("UPDATE audit_auditevent SET hash = 'x' WHERE id = %s", [event.pk])
     assert_rejected("DELETE FROM audit_auditevent")
@@ -290,7 +290,7 @@ def test_verify_audit_names_an_edited_event():
     events = add_events(5)
     triggers.remove(connection)
     raw("UPDATE audit_auditevent SET changes = %s WHERE sequence = %s",
-        [json.dumps([{"field": "name", "before": "x", "after": "innocent"}]), events[2].sequence])  # fmt: skip
+        [json.dumps([{"field": "name", "before": "x", "after": "innocent"}]), events[2].sequence])
 
     verify_audit_fails(rf"event #{events[2].sequence} \(id {events[2].pk}\) was altered")
 
@@ -301,7 +301,7 @@ def test_verify_audit_names_an_edited_event_whose_hash_was_recomputed_by_its_sea
     forged.actor_username = "mallory"
     triggers.remove(connection)
     raw("UPDATE audit_auditevent SET actor_username = 'mallory', hash = %s WHERE id = %s",
-        [chain.compute_hash(forged), forged.pk])  # fmt: skip
+        [chain.compute_hash(forged), forged.pk])
 
     verify_audit_fails(rf"event #{events[1].sequence} \(id {forged.pk}\) is not sealed with the audit key")
 
@@ -332,7 +332,7 @@ def test_verify_audit_names_an_inserted_event():
     # A forged event with a valid hash of its own slips in after #2, and the old #3 is renumbered #4.
     raw("UPDATE audit_auditevent SET sequence = 4 WHERE id = %s", [events[2].pk])
     forged = AuditEvent(actor_username="mallory", action="storage.update", storage_uuid="s1", outcome="succeeded",
-                        sequence=3, prev_hash=events[1].hash, timestamp=events[1].timestamp)  # fmt: skip
+                        sequence=3, prev_hash=events[1].hash, timestamp=events[1].timestamp)
     forged.hash = chain.compute_hash(forged)
     forged.save(append=APPEND_TOKEN)  # the model's internal path, as an attacker with the code could
 
@@ -473,7 +473,7 @@ def test_a_failed_flush_leaves_the_truncate_guard_on_postgresql():
     add_events(1)
 
     with mock.patch("django.core.management.commands.flush.sql_flush",
-                    return_value=['TRUNCATE "audit_auditevent"', "SELECT no_such_function()"]):  # fmt: skip
+                    return_value=['TRUNCATE "audit_auditevent"', "SELECT no_such_function()"]):
         with pytest.raises(CommandError, match="couldn't be flushed"):
             call_command("flush", interactive=False, verbosity=0)
 

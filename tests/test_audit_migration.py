@@ -32,7 +32,7 @@ def legacy_events(apps, count: int) -> list:
     for n in range(1, count + 1):
         event = model(sequence=n, prev_hash=prev, timestamp=timezone.now(), actor_username="alice",
                       action="storage.update", storage_uuid="s1", storage_name=f"bs-{n}", outcome="succeeded",
-                      changes=[{"field": "name", "before": "a", "after": f"bs-{n}"}])  # fmt: skip
+                      changes=[{"field": "name", "before": "a", "after": f"bs-{n}"}])
         event.hash = chain.compute_hash(event)
         event.save()
         events.append(event)
@@ -43,9 +43,9 @@ def legacy_events(apps, count: int) -> list:
 def legacy_checkpoint(apps, last, settings) -> None:
     checkpoint = apps.get_model("audit", "AuditCheckpoint")(
         first_sequence=1, sequence=last.sequence, hash=last.hash, created_at=timezone.now(),
-        archived_count=last.sequence, archive_name="a.jsonl", archive_sha256="e" * 64)  # fmt: skip
+        archived_count=last.sequence, archive_name="a.jsonl", archive_sha256="e" * 64)
     checkpoint.signature = salted_hmac("dashboard.audit.checkpoint", chain.checkpoint_bytes(checkpoint),
-                                       secret=settings.SECRET_KEY, algorithm="sha256").hexdigest()  # fmt: skip
+                                       secret=settings.SECRET_KEY, algorithm="sha256").hexdigest()
     checkpoint.save()
     with connection.cursor() as cursor:
         cursor.execute("DELETE FROM audit_auditevent WHERE sequence <= %s", [last.sequence])
@@ -59,10 +59,10 @@ def test_an_existing_chain_is_verified_sealed_under_the_audit_key_and_a_sealing_
 
     key_id = keys.current().key_id
     assert list(AuditEvent.objects.order_by("sequence").values_list("sequence", "key_id")) == [
-        (2, key_id), (3, key_id), (4, key_id)]  # fmt: skip
+        (2, key_id), (3, key_id), (4, key_id)]
     sealed = AuditEvent.objects.get(sequence=4)
     assert (sealed.action, sealed.prev_hash, sealed.actor_username) == ("audit.chain_sealed", events[2].hash,
-                                                                        "migration audit.0004")  # fmt: skip
+                                                                        "migration audit.0004")
     assert "Events #1..#3" in sealed.error_message and key_id in sealed.error_message
     assert AuditCheckpoint.objects.get().key_id == key_id
     assert chain.verify().ok

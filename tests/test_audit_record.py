@@ -24,7 +24,7 @@ CHANGES = (
 
 def record_attempt(action=Action.UPDATE, changes=CHANGES):
     return record(actor=ALICE, action=action, storage_uuid=UUID, storage_name="bs-old",
-                  outcome=Outcome.ATTEMPTED, changes=changes, correlation_id="job-1")  # fmt: skip
+                  outcome=Outcome.ATTEMPTED, changes=changes, correlation_id="job-1")
 
 
 def assert_actor_and_storage(event):
@@ -51,7 +51,7 @@ def test_an_attempt_is_recorded_with_actor_storage_changes_and_correlation_id():
 def test_a_success_links_its_attempt_and_records_duration_and_the_job_uuid():
     attempt = record_attempt()
     event = record(actor=ALICE, action=Action.UPDATE, storage_uuid=UUID, storage_name="bs-old",
-                   outcome=Outcome.SUCCEEDED, changes=CHANGES, attempt=attempt, duration_ms=842)  # fmt: skip
+                   outcome=Outcome.SUCCEEDED, changes=CHANGES, attempt=attempt, duration_ms=842)
 
     event = AuditEvent.objects.get(pk=event.pk)
     assert_actor_and_storage(event)
@@ -65,7 +65,7 @@ def test_an_upstream_failure_records_zstacks_code_and_description():
     attempt = record_attempt(Action.RECONNECT, changes=())
     event = record(actor=ALICE, action=Action.RECONNECT, storage_uuid=UUID, storage_name="bs-old",
                    outcome=Outcome.FAILED, attempt=attempt, error_code="SYS.1006",
-                   error_message="Host unreachable: connect timed out", duration_ms=3100)  # fmt: skip
+                   error_message="Host unreachable: connect timed out", duration_ms=3100)
 
     event = AuditEvent.objects.get(pk=event.pk)
     assert_actor_and_storage(event)
@@ -78,7 +78,7 @@ def test_a_timeout_is_recorded_with_its_duration_measured_from_the_attempt_when_
     attempt = record_attempt(Action.ENABLE, changes=())
     event = record(actor=ALICE, action=Action.ENABLE, storage_uuid=UUID, storage_name="bs-old",
                    outcome=Outcome.TIMED_OUT, attempt=attempt, error_code="timeout",
-                   error_message="The job did not finish within 120 s")  # fmt: skip
+                   error_message="The job did not finish within 120 s")
 
     event = AuditEvent.objects.get(pk=event.pk)
     assert (event.action, event.outcome, event.error_code) == ("storage.enable", "timed_out", "timeout")
@@ -89,7 +89,7 @@ def test_a_timeout_is_recorded_with_its_duration_measured_from_the_attempt_when_
 def test_a_conflict_from_a_stale_form_is_recorded_without_an_attempt():
     event = record(actor=ALICE, action=Action.UPDATE, storage_uuid=UUID, storage_name="bs-old",
                    outcome=Outcome.CONFLICT, changes=CHANGES[:1], error_code="conflict",
-                   error_message="The storage changed since the form was loaded")  # fmt: skip
+                   error_message="The storage changed since the form was loaded")
 
     event = AuditEvent.objects.get(pk=event.pk)
     assert_actor_and_storage(event)
@@ -100,7 +100,7 @@ def test_a_conflict_from_a_stale_form_is_recorded_without_an_attempt():
 def test_a_refusal_records_who_was_refused_and_their_role():
     viewer = Actor(user_id=9, username="victor", role=Role.VIEWER, ip="2001:db8::5", user_agent="curl/8")
     event = record(actor=viewer, action=Action.DISABLE, storage_uuid=UUID, storage_name=None,
-                   outcome=Outcome.REFUSED, error_code="permission_denied")  # fmt: skip
+                   outcome=Outcome.REFUSED, error_code="permission_denied")
 
     event = AuditEvent.objects.get(pk=event.pk)
     assert (event.actor_user_id, event.actor_username, event.actor_role) == (9, "victor", "viewer")
@@ -112,7 +112,7 @@ def test_a_refusal_records_who_was_refused_and_their_role():
 def test_an_invalid_submission_records_the_validation_error():
     event = record(actor=ALICE, action=Action.UPDATE, storage_uuid=UUID, storage_name="bs-old",
                    outcome=Outcome.INVALID, changes=(FieldChange("sshPort", before=22, after=70000),),
-                   error_code="invalid", error_message="sshPort: must be between 1 and 65535")  # fmt: skip
+                   error_code="invalid", error_message="sshPort: must be between 1 and 65535")
 
     event = AuditEvent.objects.get(pk=event.pk)
     assert (event.outcome, event.error_code) == ("invalid", "invalid")
@@ -124,7 +124,7 @@ def test_a_password_change_stores_only_that_it_changed_never_a_value():
     canary = "Canary-Pa55word-7f3e"
     event = record(actor=ALICE, action=Action.UPDATE, storage_uuid=UUID, storage_name="bs",
                    outcome=Outcome.ATTEMPTED,
-                   changes=(FieldChange("password", before="old-" + canary, after=canary),))  # fmt: skip
+                   changes=(FieldChange("password", before="old-" + canary, after=canary),))
 
     event = AuditEvent.objects.get(pk=event.pk)
     assert event.changes == [{"field": "password", "changed": True}]
@@ -134,7 +134,7 @@ def test_a_password_change_stores_only_that_it_changed_never_a_value():
 
 def test_system_actors_are_recorded_without_user_role_or_ip():
     event = record(actor=Actor.system("nightly-job"), action=Action.RECONNECT, storage_uuid=UUID,
-                   storage_name="bs", outcome=Outcome.ATTEMPTED)  # fmt: skip
+                   storage_name="bs", outcome=Outcome.ATTEMPTED)
 
     event = AuditEvent.objects.get(pk=event.pk)
     assert (event.actor_user_id, event.actor_username, event.actor_role, event.ip) == (None, "nightly-job", "", "")
@@ -162,11 +162,11 @@ def test_record_raises_audit_unavailable_when_the_event_cannot_be_stored(monkeyp
 def test_an_outcome_cannot_link_to_a_row_that_is_not_an_attempt():
     attempt = record_attempt()
     done = record(actor=ALICE, action=Action.UPDATE, storage_uuid=UUID, storage_name="bs",
-                  outcome=Outcome.SUCCEEDED, attempt=attempt)  # fmt: skip
+                  outcome=Outcome.SUCCEEDED, attempt=attempt)
 
     with pytest.raises(ValueError):
         record(actor=ALICE, action=Action.UPDATE, storage_uuid=UUID, storage_name="bs",
-               outcome=Outcome.FAILED, attempt=done)  # fmt: skip
+               outcome=Outcome.FAILED, attempt=done)
 
 
 def test_the_model_refuses_save_delete_update_and_bulk_create_from_application_code():
@@ -184,7 +184,7 @@ def test_the_model_refuses_save_delete_update_and_bulk_create_from_application_c
     with pytest.raises(AppendOnlyError):
         AuditEvent.objects.create(sequence=99, timestamp=event.timestamp.astimezone(UTC), actor_username="x",
                                   action="storage.update", storage_uuid=UUID, outcome="succeeded",
-                                  prev_hash="0", hash="1")  # fmt: skip
+                                  prev_hash="0", hash="1")
     with pytest.raises(AppendOnlyError):
         AuditEvent.objects.bulk_create([AuditEvent(sequence=100)])
     assert AuditEvent.objects.get(pk=event.pk).storage_name == "bs-old"

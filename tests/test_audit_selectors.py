@@ -15,7 +15,7 @@ MINE, OTHER = "11111111111111111111111111111111", "22222222222222222222222222222
 
 def act(who, outcome, uuid=MINE, attempt=None, changes=()):
     return record(actor=Actor(user_id=1, username=who, role=Role.ADMIN, ip=None, user_agent=""), action=Action.UPDATE,
-                  storage_uuid=uuid, storage_name="bs", outcome=outcome, attempt=attempt, changes=changes)  # fmt: skip
+                  storage_uuid=uuid, storage_name="bs", outcome=outcome, attempt=attempt, changes=changes)
 
 
 def test_last_change_is_the_latest_success_for_that_storage():

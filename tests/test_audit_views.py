@@ -9,8 +9,8 @@ from html.parser import HTMLParser
 
 import pytest
 from django.contrib.auth import get_user_model
-from django.http import StreamingHttpResponse
 from django.db import connection
+from django.http import StreamingHttpResponse
 from django.test.utils import CaptureQueriesContext
 from django.urls import reverse
 from django.utils import timezone
@@ -25,7 +25,7 @@ pytestmark = pytest.mark.django_db
 STORAGE_A = "aaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaa"
 STORAGE_B = "bbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbb"
 REQUIRED_CSV_COLUMNS = ["timestamp", "actor", "action", "storage_uuid", "storage_name", "outcome", "error_code",
-                        "changes", "correlation_id"]  # fmt: skip
+                        "changes", "correlation_id"]
 
 
 def client_for(client, role):
@@ -40,9 +40,9 @@ def actor(name="alice", role=Role.ADMIN):
 
 
 def add_event(*, who="alice", action=Action.UPDATE, uuid=STORAGE_A, name="bs-a", outcome=Outcome.SUCCEEDED,
-              changes=(), error_code=None, error_message=None):  # fmt: skip
+              changes=(), error_code=None, error_message=None):
     return record(actor=actor(who), action=action, storage_uuid=uuid, storage_name=name, outcome=outcome,
-                  changes=changes, error_code=error_code, error_message=error_message, correlation_id="job-9")  # fmt: skip
+                  changes=changes, error_code=error_code, error_message=error_message, correlation_id="job-9")
 
 
 def streamed_text(response) -> str:
@@ -73,7 +73,7 @@ def test_auditors_and_admins_can_read_the_log_and_the_exports(client, role, name
 
 def test_the_interface_urls_are_the_documented_ones():
     assert (reverse("audit:log"), reverse("audit:export_csv"), reverse("audit:export_json")) == (
-        "/audit/", "/audit/export.csv", "/audit/export.json")  # fmt: skip
+        "/audit/", "/audit/export.csv", "/audit/export.json")
 
 
 # --- the page ----------------------------------------------------------------------------------------------
@@ -83,7 +83,7 @@ def test_the_log_shows_events_newest_first_with_a_readable_per_field_diff(client
     add_event(name="first-event")
     add_event(name="bs-a", changes=(FieldChange("hostname", before="10.0.0.1", after="10.0.0.2"),
                                     FieldChange("password", before="s3cret-old", after="s3cret-new"),
-                                    FieldChange("userTags", added=("gold",), removed=("silver",))))  # fmt: skip
+                                    FieldChange("userTags", added=("gold",), removed=("silver",))))
 
     html = client_for(client, Role.AUDITOR).get(reverse("audit:log")).content.decode()
 
@@ -213,7 +213,7 @@ def test_the_audit_log_names_each_field_as_the_edit_form_labels_it(client, zstac
         FieldChange("sshPort", before=22, after=2222),
         FieldChange("systemTags", added=("a::b",)),
         FieldChange("userTags", removed=("c::d",)),
-    ))  # fmt: skip
+    ))
 
     form = page_text(admin.get(reverse("storages:edit", args=[storage["uuid"]]), HTTP_ACCEPT_LANGUAGE=language))
     log = page_text(admin.get(reverse("audit:log"), HTTP_ACCEPT_LANGUAGE=language))
@@ -224,7 +224,7 @@ def test_the_audit_log_names_each_field_as_the_edit_form_labels_it(client, zstac
     # the diff lists the changes in the order they were recorded
     log_labels = log.diff_names[f"audit-event-{event.sequence}"]
     assert log_labels == form_labels
-    assert all(label and label != name for label, name in zip(form_labels, EDITED_FIELDS))  # words, not API names
+    assert all(label and label != name for label, name in zip(form_labels, EDITED_FIELDS, strict=True))  # words, not API names
     assert len(set(form_labels)) == len(EDITED_FIELDS)
 
 
@@ -235,7 +235,7 @@ def test_the_audit_log_names_each_field_as_the_edit_form_labels_it(client, zstac
 def varied_events():
     add_event(who="alice", uuid=STORAGE_A, name="bs-alpha", changes=(FieldChange("name", before="x", after="bs-alpha"),))
     add_event(who="bob", uuid=STORAGE_B, name="bs-beta", action=Action.RECONNECT, outcome=Outcome.FAILED,
-              error_code="SYS.1006")  # fmt: skip
+              error_code="SYS.1006")
     add_event(who="bob", uuid=STORAGE_A, name="bs-alpha", changes=(FieldChange("password", changed=True),))
     add_event(who="carol", uuid=STORAGE_B, name="bs-beta", action=Action.DISABLE, outcome=Outcome.REFUSED)
 
@@ -269,7 +269,7 @@ def test_the_time_range_filter_uses_from_and_until(client, varied_events):
     future = auditor.get(reverse("audit:export_json"), {"since": (now + timedelta(hours=1)).strftime(fmt)})
     past = auditor.get(reverse("audit:export_json"), {"until": (now - timedelta(hours=1)).strftime(fmt)})
     around = auditor.get(reverse("audit:export_json"), {"since": (now - timedelta(hours=1)).strftime(fmt),
-                                                        "until": (now + timedelta(hours=1)).strftime(fmt)})  # fmt: skip
+                                                        "until": (now + timedelta(hours=1)).strftime(fmt)})
 
     assert json.loads(streamed_text(future)) == [] and json.loads(streamed_text(past)) == []
     assert len(json.loads(streamed_text(around))) == 4
@@ -299,7 +299,7 @@ def test_the_csv_export_carries_each_events_fields(client, varied_events):
 
     failed = next(r for r in rows if r["sequence"] == "2")
     assert (failed["actor"], failed["action"], failed["storage_uuid"], failed["storage_name"]) == (
-        "bob", "storage.reconnect", STORAGE_B, "bs-beta")  # fmt: skip
+        "bob", "storage.reconnect", STORAGE_B, "bs-beta")
     assert (failed["outcome"], failed["error_code"], failed["correlation_id"]) == ("failed", "SYS.1006", "job-9")
     assert json.loads(next(r for r in rows if r["sequence"] == "3")["changes"]) == [{"field": "password", "changed": True}]
 

@@ -3,12 +3,11 @@
 from __future__ import annotations
 
 import pytest
-
 from django.core import signing
 
 from dashboard.storages import selectors
-from dashboard.storages.submissions import new_token
 from dashboard.storages.forms import StorageEditForm, StorageFilterForm, sign_snapshot, split_tags, validate_host
+from dashboard.storages.submissions import new_token
 
 UUID = "b5" * 16
 LOADED = {"name": "bs-1", "description": "", "hostname": "192.0.2.1", "username": "root", "sshPort": 22,

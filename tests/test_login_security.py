@@ -11,10 +11,10 @@ import threading
 import time
 
 import pytest
+from axes.models import AccessAttempt
 from django.contrib.auth import get_user_model
 from django.contrib.auth.hashers import PBKDF2PasswordHasher
 from django.core.management import call_command
-from axes.models import AccessAttempt
 from django.db.models import Q
 
 from dashboard.accounts import middleware as session_limits

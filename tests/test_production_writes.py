@@ -68,7 +68,7 @@ class Console:
         assert result.returncode == 0, result.stderr
 
     def start(self, name: str, command: list[str]) -> None:
-        log = open(self.logs / f"{name}.log", "ab")  # noqa: SIM115 - closed with the process
+        log = open(self.logs / f"{name}.log", "ab")
         self.processes[name] = subprocess.Popen(command, cwd=ROOT, env=self.env, stdout=log, stderr=log)
 
     def start_web(self) -> None:

@@ -12,7 +12,7 @@ from django.db import connection
 
 from dashboard.accounts.roles import Role
 from dashboard.audit.models import AuditEvent
-from tests.storage_helpers import HTMX, body_of, form_data, storage_named, zstack_requests  # noqa: F401
+from tests.storage_helpers import HTMX, body_of, form_data, storage_named, zstack_requests
 
 pytestmark = pytest.mark.django_db
 

@@ -303,7 +303,7 @@ def test_two_requests_with_the_same_nonce_at_once_send_one_put(zstack_settings, 
             start.wait()
             results.append(services.storage_update(actor=ACTOR, uuid=uuid, changes=values, loaded=loaded,
                                                    nonce="n-race"))
-        except Exception as error:  # noqa: BLE001 - reported by the assertion below
+        except Exception as error:
             errors.append(error)
         finally:
             connection.close()

@@ -7,9 +7,9 @@ import sys
 import pytest
 from django.urls import reverse
 
-from dashboard.audit import log as audit
 from dashboard.accounts.actor import Actor
 from dashboard.accounts.roles import Role, assign_role
+from dashboard.audit import log as audit
 
 
 def test_healthz_answers_without_login(client):

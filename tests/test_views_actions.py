@@ -6,8 +6,14 @@ import pytest
 
 from dashboard.accounts.roles import Role
 from dashboard.audit.models import AuditEvent
-from tests.storage_helpers import (  # noqa: F401
-    HTMX, action_data, body_of, header, once_the_success_is_recorded, storage_named, zstack_requests,
+from tests.storage_helpers import (
+    HTMX,
+    action_data,
+    body_of,
+    header,
+    once_the_success_is_recorded,
+    storage_named,
+    zstack_requests,
 )
 
 pytestmark = pytest.mark.django_db

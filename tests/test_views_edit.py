@@ -8,11 +8,16 @@ from html.parser import HTMLParser
 import pytest
 import requests
 
-from dashboard.audit.models import AuditEvent
 from dashboard.accounts.roles import Role
+from dashboard.audit.models import AuditEvent
 from dashboard.zstack.client import get_client
-from tests.storage_helpers import (  # noqa: F401
-    HTMX, body_of, form_data, header, storage_named, zstack_requests,
+from tests.storage_helpers import (
+    HTMX,
+    body_of,
+    form_data,
+    header,
+    storage_named,
+    zstack_requests,
 )
 
 pytestmark = pytest.mark.django_db

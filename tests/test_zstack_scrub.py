@@ -74,7 +74,7 @@ def test_each_encoding_is_scrubbed_from_a_zstack_errors_details(echoed):
     # A 503 carries ZStack's ErrorCode as JSON; its details (and its cause's) may quote the request.
     body = json.dumps({"error": {"code": "SYS.1007", "description": "bad request",
                                  "details": f"cannot apply password {echoed}",
-                                 "cause": {"code": "SYS.1000", "details": f"sshpass -p {echoed}"}}})  # fmt: skip
+                                 "cause": {"code": "SYS.1000", "details": f"sshpass -p {echoed}"}}})
     with pytest.raises(errors.ZStackError) as caught:
         transport.decode(response(503, body), WHAT, secrets=(SECRET,), write=True)
 

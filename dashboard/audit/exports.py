@@ -18,7 +18,7 @@ COLUMNS = (
     "timestamp", "actor", "action", "storage_uuid", "storage_name", "outcome", "error_code", "changes",
     "correlation_id", "actor_user_id", "role", "ip", "user_agent", "error_message", "duration_ms",
     "attempt_sequence", "sequence", "hash", "prev_hash",
-)  # fmt: skip
+)
 # A spreadsheet treats a cell starting with one of these as a formula (OWASP "CSV injection").
 FORMULA_TRIGGERS = ("=", "+", "-", "@", "\t", "\r")
 

@@ -15,11 +15,11 @@ class AuditFilterForm(forms.Form):
     since = forms.DateTimeField(
         label=_("From"), required=False, input_formats=DATETIME_INPUT_FORMATS,
         widget=forms.DateTimeInput(attrs={"type": "datetime-local"}, format="%Y-%m-%dT%H:%M"),
-    )  # fmt: skip
+    )
     until = forms.DateTimeField(
         label=_("Until"), required=False, input_formats=DATETIME_INPUT_FORMATS,
         widget=forms.DateTimeInput(attrs={"type": "datetime-local"}, format="%Y-%m-%dT%H:%M"),
-    )  # fmt: skip
+    )
     actor = forms.CharField(label=_("Actor"), required=False, max_length=150)
     storage = forms.CharField(
         label=_("Storage"), required=False, max_length=255, help_text=_("UUID, or part of the name")

@@ -33,7 +33,7 @@ def _message(head: dict) -> str:
 def signed_head(sequence: int, hash_: str, *, at: datetime | None = None) -> dict:
     key = keys.current()
     head = {"audit_head": HEAD_FORMAT, "sequence": sequence, "hash": hash_,
-            "at": chain.timestamp_text(at or datetime.now(UTC))}  # fmt: skip
+            "at": chain.timestamp_text(at or datetime.now(UTC))}
     return {**head, "key_id": key.key_id, "signature": key.mac(chain.HEAD_SIGNATURE, _message(head))}
 
 
@@ -71,7 +71,7 @@ def check_head(expected: dict) -> str | None:
     if current_sequence < sequence:
         missing = f"#{sequence}" if current_sequence + 1 == sequence else f"#{current_sequence + 1}..#{sequence}"
         return (f"events {missing} are missing: the chain ends at #{current_sequence}, but its head was "
-                f"#{sequence} at {expected['at']} (the newest end was cut off)")  # fmt: skip
+                f"#{sequence} at {expected['at']} (the newest end was cut off)")
     event_hash = AuditEvent.objects.filter(sequence=sequence).values_list("hash", flat=True).first()
     if event_hash is None:
         archived = AuditCheckpoint.objects.filter(first_sequence__lte=sequence, sequence__gte=sequence)
@@ -83,5 +83,5 @@ def check_head(expected: dict) -> str | None:
         event_hash = checkpoint[1]
     if event_hash != hash_:
         return (f"event #{sequence} is not the head exported at {expected['at']}: the chain was cut there and "
-                f"rewritten from it")  # fmt: skip
+                f"rewritten from it")
     return None

@@ -40,7 +40,7 @@ _wipe_permitted: ContextVar[bool] = ContextVar("audit_wipe_permitted", default=F
 
 GENESIS_HASH = "0" * 64  # chain.GENESIS_HASH (chain imports models; this module stays import-free)
 CHECKPOINT_REJECTION = (f"{REJECTION}: checkpoint INSERT rejected: a checkpoint must cover exactly the oldest "
-                        f"events, as archive_audit writes it")  # fmt: skip
+                        f"events, as archive_audit writes it")
 
 EVENT_REJECTION = f"{REJECTION}: event INSERT rejected: only the next sequence, linked to the current head"
 # The event INSERT guard's condition, shared by both vendors (chain.head() in SQL).
@@ -146,7 +146,7 @@ _POSTGRES_REMOVE = [
     "DROP TRIGGER IF EXISTS audit_checkpoint_guard_insert ON audit_auditcheckpoint",
 ]
 _POSTGRES_TRUNCATE_TRIGGERS = (("audit_auditevent", "audit_event_no_truncate"),
-                               ("audit_auditcheckpoint", "audit_checkpoint_no_truncate"))  # fmt: skip
+                               ("audit_auditcheckpoint", "audit_checkpoint_no_truncate"))
 
 
 def allow_truncate_sql() -> list[str]:

@@ -11,12 +11,11 @@ from django.core.validators import validate_ipv46_address
 from django.utils.translation import gettext_lazy as _
 
 from dashboard.audit.labels import FIELD_LABELS
-
 from dashboard.audit.log import Action
 
+from .changes import EDITABLE_FIELDS
 from .selectors import QUERY_BREAKERS
 from .submissions import new_token, read_token
-from .changes import EDITABLE_FIELDS
 
 NAME_MAX = 255  # name, hostname, username, password (UpdateImageStoreBackupStorageAction @Param)
 DESCRIPTION_MAX = 2048

@@ -32,7 +32,7 @@ from dashboard.zstack.errors import ResourceNotFound, ZStackError
 from dashboard.zstack.inventory import BackupStorage, ResourceTags
 
 from . import follow, submissions, tasks
-from .changes import PLAIN_FIELDS, TAG_FIELDS, Conflict, edited_fields, editable_values, find_conflicts, storage_diff
+from .changes import PLAIN_FIELDS, TAG_FIELDS, Conflict, editable_values, edited_fields, find_conflicts, storage_diff
 from .models import Submission
 from .submissions import Part, PartState
 

@@ -35,7 +35,7 @@ def _signed_under_secret_key(checkpoint) -> bool:
         constant_time_compare(checkpoint.signature, salted_hmac(
             "dashboard.audit.checkpoint", chain.checkpoint_bytes(checkpoint), secret=key, algorithm="sha256").hexdigest())
         for key in [settings.SECRET_KEY, *settings.SECRET_KEY_FALLBACKS]
-    )  # fmt: skip
+    )
 
 
 def seal_existing_chain(apps, schema_editor):
@@ -51,7 +51,7 @@ def seal_existing_chain(apps, schema_editor):
 
     def refuse(problem: str):
         raise RuntimeError(f"The audit chain does not verify, so it is not sealed under the audit key: {problem}. "
-                           f"Investigate with the previous release's verify_audit before migrating.")  # fmt: skip
+                           f"Investigate with the previous release's verify_audit before migrating.")
 
     for checkpoint in checkpoint_model.objects.using(db).order_by("sequence"):
         if checkpoint.first_sequence != expected_sequence or not _signed_under_secret_key(checkpoint):
@@ -76,7 +76,7 @@ def seal_existing_chain(apps, schema_editor):
         error_message=(f"Events #1..#{expected_sequence - 1} (head {expected_prev}) were written before the audit "
                        f"key; their SHA-256 chain and checkpoints verified, and they were sealed once under audit "
                        f"key {key.key_id}."),
-    )  # fmt: skip
+    )
     note.hash = chain.compute_hash(note)
     chain.seal(note, key)
     note.save(using=db)

@@ -20,7 +20,7 @@ class Command(BaseCommand):
     def add_arguments(self, parser):
         parser.add_argument("--older-than-days", type=int, required=True, metavar="N")
         parser.add_argument("--output", type=Path, required=True, metavar="FILE",
-                            help="JSON-lines file to create (never overwritten)")  # fmt: skip
+                            help="JSON-lines file to create (never overwritten)")
 
     def handle(self, *args, older_than_days: int, output: Path, **options):
         if older_than_days < 0:
@@ -37,4 +37,4 @@ class Command(BaseCommand):
             return
         self.stdout.write(self.style.SUCCESS(
             f"Archived {result.archived} events (up to #{result.last_sequence}) to {output}; checkpoint recorded."
-        ))  # fmt: skip
+        ))

@@ -21,7 +21,7 @@ class Command(BaseCommand):
         parser.add_argument("--output", metavar="FILE", help="append the head to FILE (a history of heads)")
         parser.add_argument("--syslog", action="store_true", help="send the head to syslog")
         parser.add_argument("--syslog-address", default="/dev/log", metavar="ADDR",
-                            help="a socket path, or HOST:PORT for UDP (default /dev/log)")  # fmt: skip
+                            help="a socket path, or HOST:PORT for UDP (default /dev/log)")
 
     def handle(self, *args, output: str | None, syslog: bool, syslog_address: str, **options):
         result = chain.verify()

@@ -17,9 +17,9 @@ class Command(BaseCommand):
 
     def add_arguments(self, parser):
         parser.add_argument("--archive", action="append", default=[], metavar="FILE",
-                            help="also verify an archive written by archive_audit (repeatable)")  # fmt: skip
+                            help="also verify an archive written by archive_audit (repeatable)")
         parser.add_argument("--expect-head", action="append", default=[], metavar="FILE",
-                            help="a file export_audit_head wrote: each head in it must still be in the chain")  # fmt: skip
+                            help="a file export_audit_head wrote: each head in it must still be in the chain")
 
     def handle(self, *args, archive: list[str], expect_head: list[str], **options):
         for path in archive:
@@ -34,7 +34,7 @@ class Command(BaseCommand):
             + (f" after {result.checkpoints} checkpoint{'s' if result.checkpoints > 1 else ''} "
                f"(events #1..#{result.archived} archived)" if result.checkpoints else "")
             + f"; head #{result.head_sequence} {result.head_hash}"
-        ))  # fmt: skip
+        ))
         self.stdout.write("Signed head: " + head.head_line(head.signed_head(result.head_sequence, result.head_hash)))
 
     def _verify_archive(self, path: str) -> None:
