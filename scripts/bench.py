@@ -126,6 +126,12 @@ def main() -> None:
                 response = browser.get(f"/storages/{uuid}/card/", headers={"HX-Request": "true"})
                 assert response.status_code == 200, response.status_code
 
+            def keep_alive_call():
+                # One reused connection (the client's session): with Nagle's algorithm on in the simulator each
+                # call would wait ~40 ms for a delayed ACK (tests/test_simulator.py checks the socket option).
+                client.query_zones()
+
+            print(f"one keep-alive ZStack call: {summary(timed(keep_alive_call, args.rounds))}")
             for label, upstream, page in (("list page  /storages/", list_upstream, list_page),
                                           ("card       /storages/<uuid>/card/", card_upstream, card_page)):
                 up = timed(upstream, args.rounds)

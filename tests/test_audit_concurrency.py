@@ -125,13 +125,11 @@ def test_an_audited_write_succeeds_while_an_export_is_being_streamed(shared_data
     try:
         assert reader.stdout.readline().strip() == "streaming", reader.stderr.read()
 
-        started = time.monotonic()
         written = run(["-c", RECORD_ONCE, "3"], env)
-        elapsed = time.monotonic() - started
 
-        assert written.returncode == 0, written.stderr
+        assert written.returncode == 0, written.stderr  # waiting for the lock would fail after 3 s, not succeed
         assert written.stdout.strip() == "recorded #7"
-        assert elapsed < 2.9  # it did not wait for the export to end (its 3 s timeout)
+        assert reader.poll() is None  # and it succeeded while the export was still open, mid-stream
         out, err = reader.communicate("go on\n", timeout=60)
     finally:
         if reader.poll() is None:
