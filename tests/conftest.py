@@ -19,6 +19,7 @@ from hypothesis import settings as hypothesis_settings
 
 from dashboard.accounts.roles import Role
 from simulator.server import SimulatorServer
+from tests.sim_helpers import storage_named
 from tests.storage_helpers import make_user
 
 # Property tests (tests/test_properties.py): 1,000 examples each in CI, a quick 50 while developing.
@@ -55,6 +56,13 @@ def zstack_settings(sim: SimulatorServer, settings) -> SimulatorServer:
     settings.ZSTACK_ACCOUNT = "admin"
     settings.ZSTACK_PASSWORD = "password"
     return sim
+
+
+@pytest.fixture
+def uuid(zstack_settings: SimulatorServer) -> str:
+    """bs-prod-bj-01's uuid in the simulator Django points at: Connected, Enabled, with system and user tags
+    (priority::high; env::prod, owner::storage-team), the storage most tests edit or act on."""
+    return storage_named(zstack_settings, "bs-prod-bj-01")["uuid"]
 
 
 @pytest.fixture

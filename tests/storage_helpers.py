@@ -14,6 +14,7 @@ from dashboard.storages import changes
 from dashboard.storages.forms import sign_snapshot
 from dashboard.storages.submissions import new_token
 from dashboard.zstack.client import get_client
+from tests.sim_helpers import storage_named as storage_named  # re-exported for the storage tests
 
 PASSWORD = "Sturdy-Test-Pass-81"
 HTMX = {"HTTP_HX_REQUEST": "true"}
@@ -24,10 +25,6 @@ def make_user(role: Role | None, username: str | None = None):
     if role is not None:
         assign_role(user, role)
     return user
-
-
-def storage_named(sim, name: str) -> dict:
-    return next(s for s in sim.storages() if s["name"] == name)
 
 
 def zstack_requests(sim, method: str | None = None, path_contains: str = "") -> list[dict]:

@@ -23,11 +23,6 @@ RECORDED = ("action", "outcome", "actor_user_id", "actor_username", "actor_role"
             "correlation_id")
 
 
-@pytest.fixture
-def uuid(zstack_settings) -> str:
-    return storage_named(zstack_settings, "bs-prod-bj-01")["uuid"]
-
-
 def browser(role: Role, username: str):
     """A logged-in test client whose requests come from IP with USER_AGENT; and its user."""
     user = make_user(role, username)

@@ -29,11 +29,6 @@ ACTOR = Actor(user_id=7, username="alice", role=Role.ADMIN, ip="127.0.0.1", user
 LOCKED = [{"status": 503, "code": "SYS.1006", "details": "the tag is locked", "match": "DELETE /zstack/v1/tags/"}]
 
 
-@pytest.fixture
-def uuid(zstack_settings) -> str:
-    return storage_named(zstack_settings, "bs-prod-bj-01")["uuid"]  # priority::high; env::prod, owner::storage-team
-
-
 def current_values(uuid: str, **overrides) -> tuple[dict, dict]:
     """(the form's submitted values with ``overrides``, the snapshot of the values as loaded)."""
     client = get_client()

@@ -28,6 +28,7 @@ import pytest
 import simulator.server
 from simulator.__main__ import parse_args
 from simulator.server import SimulatorServer
+from tests.sim_helpers import storage_named
 
 API = "/zstack/v1"
 ZSTACK_DATE = re.compile(r"^(Jan|Feb|Mar|Apr|May|Jun|Jul|Aug|Sep|Oct|Nov|Dec) [1-9]\d?, \d{4} "
@@ -121,10 +122,6 @@ class ZStack:
 @pytest.fixture
 def zs(sim: SimulatorServer) -> ZStack:
     return ZStack(sim.url)
-
-
-def storage(sim: SimulatorServer, name: str) -> dict[str, Any]:
-    return next(s for s in sim.storages() if s["name"] == name)
 
 
 def by_uuid(sim: SimulatorServer, uuid: str) -> dict[str, Any]:
@@ -222,12 +219,12 @@ def test_an_unknown_session_is_not_rejected_by_http_but_a_sync_call_fails_with_i
 
 def test_an_async_call_with_an_expired_session_is_accepted_and_its_job_fails_with_id_1001(
         sim: SimulatorServer, zs: ZStack) -> None:
-    target = storage(sim, "bs-prod-bj-01")
+    target = storage_named(sim, "bs-prod-bj-01")
     zs.login()
     sim.expire_sessions()
     result = zs.update(target["uuid"], {"name": "renamed"})
     assert error_of(result)["code"] == "ID.1001"
-    assert storage(sim, "bs-prod-bj-01")["name"] == "bs-prod-bj-01"
+    assert storage_named(sim, "bs-prod-bj-01")["name"] == "bs-prod-bj-01"
 
 
 # -- §10.5 sliding expiry -------------------------------------------------------------------------
@@ -255,7 +252,7 @@ def test_checking_a_session_is_valid_does_not_renew_it(sim: SimulatorServer, zs:
 
 def test_the_action_key_is_matched_case_sensitively_on_the_shared_path(
         sim: SimulatorServer, zs: ZStack) -> None:
-    uuid = storage(sim, "bs-prod-bj-01")["uuid"]
+    uuid = storage_named(sim, "bs-prod-bj-01")["uuid"]
     reply = zs.put(f"/backup-storage/image-store/{uuid}/actions",
                    {"updateimagestorebackupstorage": {"name": "x"}})
     assert reply.status == 400
@@ -264,7 +261,7 @@ def test_the_action_key_is_matched_case_sensitively_on_the_shared_path(
 
 
 def test_change_state_is_not_an_action_of_the_image_store_path(sim: SimulatorServer, zs: ZStack) -> None:
-    uuid = storage(sim, "bs-prod-bj-01")["uuid"]
+    uuid = storage_named(sim, "bs-prod-bj-01")["uuid"]
     reply = zs.put(f"/backup-storage/image-store/{uuid}/actions",
                    {"changeBackupStorageState": {"stateEvent": "disable"}})
     assert reply.status == 400
@@ -273,7 +270,7 @@ def test_change_state_is_not_an_action_of_the_image_store_path(sim: SimulatorSer
 @pytest.mark.parametrize("raw", ["", "not json", "[1, 2]"])
 def test_an_empty_or_non_json_body_on_the_shared_path_is_a_500(
         sim: SimulatorServer, zs: ZStack, raw: str) -> None:
-    uuid = storage(sim, "bs-prod-bj-01")["uuid"]
+    uuid = storage_named(sim, "bs-prod-bj-01")["uuid"]
     reply = zs.request("PUT", f"{API}/backup-storage/image-store/{uuid}/actions", raw=raw,
                        headers=zs.auth())
     assert reply.status == 500
@@ -281,7 +278,7 @@ def test_an_empty_or_non_json_body_on_the_shared_path_is_a_500(
 
 def test_tags_are_accepted_inside_the_action_or_beside_it_and_top_level_wins(
         sim: SimulatorServer, zs: ZStack) -> None:
-    uuid = storage(sim, "bs-prod-bj-02")["uuid"]
+    uuid = storage_named(sim, "bs-prod-bj-02")["uuid"]
     sim.set_faults(update_tags="store")  # so what the update read can be seen
     assert zs.update(uuid, {"userTags": ["inside"], "systemTags": ["sys::inside"]},
                      userTags=["outside"]).status == 200
@@ -295,7 +292,7 @@ def test_tags_are_accepted_inside_the_action_or_beside_it_and_top_level_wins(
 
 def test_an_async_put_answers_202_with_an_absolute_location_and_an_api_timeout(
         sim: SimulatorServer, zs: ZStack) -> None:
-    uuid = storage(sim, "bs-prod-bj-01")["uuid"]
+    uuid = storage_named(sim, "bs-prod-bj-01")["uuid"]
     reply = zs.put(f"/backup-storage/image-store/{uuid}/actions", {"reconnectImageStoreBackupStorage": {}})
     assert reply.status == 202
     assert re.match(rf"^{re.escape(sim.url)}/zstack/v1/api-jobs/[0-9a-f]{{32}}$", reply.json["location"])
@@ -303,7 +300,7 @@ def test_an_async_put_answers_202_with_an_absolute_location_and_an_api_timeout(
 
 
 def test_validation_errors_arrive_only_through_the_job(sim: SimulatorServer, zs: ZStack) -> None:
-    uuid = storage(sim, "bs-prod-bj-01")["uuid"]
+    uuid = storage_named(sim, "bs-prod-bj-01")["uuid"]
     submitted = zs.put(f"/backup-storage/image-store/{uuid}/actions",
                        {"updateImageStoreBackupStorage": {"name": "n" * 256}})
     assert submitted.status == 202
@@ -316,7 +313,7 @@ def test_validation_errors_arrive_only_through_the_job(sim: SimulatorServer, zs:
 def test_a_foreign_location_is_advertised_but_the_job_still_answers_on_the_real_address(
         sim: SimulatorServer, zs: ZStack) -> None:
     sim.set_faults(foreign_location="http://127.0.0.2:9")
-    uuid = storage(sim, "bs-prod-bj-01")["uuid"]
+    uuid = storage_named(sim, "bs-prod-bj-01")["uuid"]
     submitted = zs.put(f"/backup-storage/image-store/{uuid}/actions", {"reconnectImageStoreBackupStorage": {}})
     assert submitted.json["location"].startswith("http://127.0.0.2:9/zstack/v1/api-jobs/")
     assert zs.finish(submitted).status == 200
@@ -327,7 +324,7 @@ def test_a_foreign_location_is_advertised_but_the_job_still_answers_on_the_real_
 def test_a_job_answers_202_empty_for_the_configured_number_of_polls_then_its_result(
         sim: SimulatorServer, zs: ZStack) -> None:
     sim.set_faults(job_polls=3)
-    uuid = storage(sim, "bs-prod-bj-01")["uuid"]
+    uuid = storage_named(sim, "bs-prod-bj-01")["uuid"]
     path = zs.job_path(zs.put(f"/backup-storage/image-store/{uuid}/actions",
                               {"updateImageStoreBackupStorage": {"name": "after"}}))
     for _ in range(3):
@@ -341,7 +338,7 @@ def test_a_job_answers_202_empty_for_the_configured_number_of_polls_then_its_res
 
 
 def test_job_polls_need_no_authorization(sim: SimulatorServer, zs: ZStack) -> None:
-    uuid = storage(sim, "bs-prod-bj-01")["uuid"]
+    uuid = storage_named(sim, "bs-prod-bj-01")["uuid"]
     submitted = zs.put(f"/backup-storage/image-store/{uuid}/actions", {"reconnectImageStoreBackupStorage": {}})
     assert zs.finish(submitted, headers={}).status == 200
 
@@ -352,7 +349,7 @@ def test_an_unknown_job_is_a_plain_text_404(zs: ZStack) -> None:
 
 
 def test_polling_a_job_with_another_method_is_405(sim: SimulatorServer, zs: ZStack) -> None:
-    uuid = storage(sim, "bs-prod-bj-01")["uuid"]
+    uuid = storage_named(sim, "bs-prod-bj-01")["uuid"]
     path = zs.job_path(zs.put(f"/backup-storage/image-store/{uuid}/actions",
                               {"reconnectImageStoreBackupStorage": {}}))
     assert zs.request("DELETE", path).status == 405
@@ -360,7 +357,7 @@ def test_polling_a_job_with_another_method_is_405(sim: SimulatorServer, zs: ZSta
 
 def test_jobs_that_never_finish_answer_202_and_change_nothing(sim: SimulatorServer, zs: ZStack) -> None:
     sim.set_faults(jobs_never_finish=True)
-    uuid = storage(sim, "bs-prod-bj-01")["uuid"]
+    uuid = storage_named(sim, "bs-prod-bj-01")["uuid"]
     path = zs.job_path(zs.put(f"/backup-storage/image-store/{uuid}/actions",
                               {"updateImageStoreBackupStorage": {"name": "never"}}))
     assert all(zs.request("GET", path).status == 202 for _ in range(5))
@@ -373,7 +370,7 @@ def test_jobs_that_never_finish_answer_202_and_change_nothing(sim: SimulatorServ
 # -- §10.9 X-Job-UUID ----------------------------------------------------------------------------------
 
 def test_the_x_job_uuid_header_becomes_the_job_id(sim: SimulatorServer, zs: ZStack) -> None:
-    uuid = storage(sim, "bs-prod-bj-01")["uuid"]
+    uuid = storage_named(sim, "bs-prod-bj-01")["uuid"]
     job = "0123456789abcdef0123456789abcdef"
     submitted = zs.put(f"/backup-storage/image-store/{uuid}/actions", {"reconnectImageStoreBackupStorage": {}},
                        headers={"X-Job-UUID": job})
@@ -383,14 +380,14 @@ def test_the_x_job_uuid_header_becomes_the_job_id(sim: SimulatorServer, zs: ZSta
 @pytest.mark.parametrize("job", ["0123456789abcdef", "01234567-89ab-cdef-0123-456789abcdef"])
 def test_an_x_job_uuid_that_is_not_32_chars_is_a_plain_text_400(
         sim: SimulatorServer, zs: ZStack, job: str) -> None:
-    uuid = storage(sim, "bs-prod-bj-01")["uuid"]
+    uuid = storage_named(sim, "bs-prod-bj-01")["uuid"]
     reply = zs.put(f"/backup-storage/image-store/{uuid}/actions", {"reconnectImageStoreBackupStorage": {}},
                    headers={"X-Job-UUID": job})
     assert (reply.status, reply.text) == (400, "Invalid header[X-Job-UUID], it must be a UUID with '-' stripped")
 
 
 def test_a_reused_x_job_uuid_is_a_plain_text_400_duplicate(sim: SimulatorServer, zs: ZStack) -> None:
-    uuid = storage(sim, "bs-prod-bj-01")["uuid"]
+    uuid = storage_named(sim, "bs-prod-bj-01")["uuid"]
     job = "fedcba9876543210fedcba9876543210"
     path = f"/backup-storage/image-store/{uuid}/actions"
     assert zs.put(path, {"reconnectImageStoreBackupStorage": {}}, headers={"X-Job-UUID": job}).status == 202
@@ -514,7 +511,7 @@ def test_an_unknown_field_in_a_condition_or_sort_is_a_503(zs: ZStack) -> None:
 
 def test_get_by_uuid_ignores_other_parameters_and_answers_an_empty_list_when_missing(
         sim: SimulatorServer, zs: ZStack) -> None:
-    uuid = storage(sim, "bs-dev-shared")["uuid"]
+    uuid = storage_named(sim, "bs-dev-shared")["uuid"]
     reply = zs.get(f"/backup-storage/image-store/{uuid}", {"q": "state=Enabled", "limit": "0", "fields": "uuid"})
     assert [i["name"] for i in reply.json["inventories"]] == ["bs-dev-shared"]
     missing = zs.get(f"/backup-storage/image-store/{'0' * 32}")
@@ -551,7 +548,7 @@ def test_the_tag_pseudo_fields_filter_by_tag_text(zs: ZStack) -> None:
 
 
 def test_system_and_user_tags_are_queryable_by_resource(sim: SimulatorServer, zs: ZStack) -> None:
-    uuid = storage(sim, "bs-prod-bj-01")["uuid"]
+    uuid = storage_named(sim, "bs-prod-bj-01")["uuid"]
     user = zs.query("/user-tags", f"resourceUuid={uuid}").json
     assert sorted(t["tag"] for t in user["inventories"]) == ["env::prod", "owner::storage-team"]
     assert all(t["type"] == "User" and UUID.match(t["uuid"]) for t in user["inventories"])
@@ -574,7 +571,7 @@ def test_other_success_bodies_carry_a_schema_only_when_x_json_schema_is_sent(
     assert "schema" not in zs.request("PUT", f"{API}/accounts/login", login).json
     with_schema = zs.request("PUT", f"{API}/accounts/login", login, headers={"X-JSON-Schema": "true"}).json
     assert with_schema["schema"] == {"inventory": "org.zstack.header.identity.SessionInventory"}
-    uuid = storage(sim, "bs-prod-bj-01")["uuid"]
+    uuid = storage_named(sim, "bs-prod-bj-01")["uuid"]
     submitted = zs.put(f"/backup-storage/image-store/{uuid}/actions", {"reconnectImageStoreBackupStorage": {}})
     assert "schema" not in zs.finish(submitted).json
     assert zs.finish(submitted, headers={"X-JSON-Schema": ""}).json["schema"] == {"inventory": IMAGE_STORE_CLASS}
@@ -621,7 +618,7 @@ def change_state(zs: ZStack, uuid: str, event: Any) -> Reply:
 
 
 def test_change_state_disables_and_enables_and_is_idempotent(sim: SimulatorServer, zs: ZStack) -> None:
-    uuid = storage(sim, "bs-prod-bj-01")["uuid"]
+    uuid = storage_named(sim, "bs-prod-bj-01")["uuid"]
     for event, expected in (("disable", "Disabled"), ("disable", "Disabled"), ("enable", "Enabled"),
                             ("enable", "Enabled")):
         reply = change_state(zs, uuid, event)
@@ -632,7 +629,7 @@ def test_change_state_disables_and_enables_and_is_idempotent(sim: SimulatorServe
 @pytest.mark.parametrize("event", ["Disable", "DISABLE", "off", None])
 def test_change_state_accepts_only_lowercase_enable_or_disable_and_fails_in_the_job(
         sim: SimulatorServer, zs: ZStack, event: Any) -> None:
-    uuid = storage(sim, "bs-prod-bj-01")["uuid"]
+    uuid = storage_named(sim, "bs-prod-bj-01")["uuid"]
     assert error_of(change_state(zs, uuid, event))["code"] == "SYS.1007"
     assert by_uuid(sim, uuid)["state"] == "Enabled"
 
@@ -645,7 +642,7 @@ def test_change_state_of_an_unknown_storage_fails_with_sys_1003(zs: ZStack) -> N
 # -- §10.14 UpdateImageStoreBackupStorage ----------------------------------------------------------------
 
 def test_an_update_changes_only_the_given_fields_and_bumps_last_op_date(sim: SimulatorServer, zs: ZStack) -> None:
-    before = storage(sim, "bs-sh-archive")
+    before = storage_named(sim, "bs-sh-archive")
     reply = zs.update(before["uuid"], {"name": "archive-2", "sshPort": 2200})
     assert reply.status == 200
     after = reply.json["inventory"]
@@ -657,7 +654,7 @@ def test_an_update_changes_only_the_given_fields_and_bumps_last_op_date(sim: Sim
 
 
 def test_an_update_treats_json_nulls_as_absent(sim: SimulatorServer, zs: ZStack) -> None:
-    before = storage(sim, "bs-prod-bj-01")
+    before = storage_named(sim, "bs-prod-bj-01")
     reply = zs.update(before["uuid"], {"name": None, "description": None, "hostname": None, "username": None,
                                         "password": None, "sshPort": None, "uuid": None}, systemTags=None)
     assert reply.status == 200
@@ -666,7 +663,7 @@ def test_an_update_treats_json_nulls_as_absent(sim: SimulatorServer, zs: ZStack)
 
 
 def test_two_updates_within_a_second_still_give_different_last_op_dates(sim: SimulatorServer, zs: ZStack) -> None:
-    uuid = storage(sim, "bs-prod-bj-01")["uuid"]
+    uuid = storage_named(sim, "bs-prod-bj-01")["uuid"]
     first = zs.update(uuid, {"description": "one"}).json["inventory"]["lastOpDate"]
     second = zs.update(uuid, {"description": "two"}).json["inventory"]["lastOpDate"]
     assert first != second
@@ -674,14 +671,14 @@ def test_two_updates_within_a_second_still_give_different_last_op_dates(sim: Sim
 
 @pytest.mark.parametrize("port", [0, 65536, -22])
 def test_an_ssh_port_out_of_range_fails_in_the_job_with_sys_1007(sim: SimulatorServer, zs: ZStack, port: int) -> None:
-    uuid = storage(sim, "bs-prod-bj-01")["uuid"]
+    uuid = storage_named(sim, "bs-prod-bj-01")["uuid"]
     assert error_of(zs.update(uuid, {"sshPort": port}))["code"] == "SYS.1007"
     assert by_uuid(sim, uuid)["sshPort"] == 22
 
 
 @pytest.mark.parametrize("port", [22.5, "22.5", "ssh", True])
 def test_a_non_integral_ssh_port_is_a_plain_text_400_at_submit(sim: SimulatorServer, zs: ZStack, port: Any) -> None:
-    uuid = storage(sim, "bs-prod-bj-01")["uuid"]
+    uuid = storage_named(sim, "bs-prod-bj-01")["uuid"]
     reply = zs.put(f"/backup-storage/image-store/{uuid}/actions", {"updateImageStoreBackupStorage": {"sshPort": port}})
     assert reply.status == 400
     assert reply.text.startswith("[sshPort] field is excepted an int or long")
@@ -689,14 +686,14 @@ def test_a_non_integral_ssh_port_is_a_plain_text_400_at_submit(sim: SimulatorSer
 
 @pytest.mark.parametrize("port", [2222, "2222", 2222.0])
 def test_integral_ssh_ports_pass_the_type_check_in_any_json_form(sim: SimulatorServer, zs: ZStack, port: Any) -> None:
-    uuid = storage(sim, "bs-prod-bj-01")["uuid"]
+    uuid = storage_named(sim, "bs-prod-bj-01")["uuid"]
     assert zs.update(uuid, {"sshPort": port}).json["inventory"]["sshPort"] == 2222
 
 
 @pytest.mark.parametrize("field, limit", [("name", 255), ("description", 2048), ("hostname", 255),
                                           ("username", 255), ("password", 255)])
 def test_update_fields_are_limited_in_length(sim: SimulatorServer, zs: ZStack, field: str, limit: int) -> None:
-    uuid = storage(sim, "bs-prod-bj-01")["uuid"]
+    uuid = storage_named(sim, "bs-prod-bj-01")["uuid"]
     assert zs.update(uuid, {field: "x" * limit}).status == 200
     assert error_of(zs.update(uuid, {field: "y" * (limit + 1)}))["code"] == "SYS.1007"
 
@@ -708,13 +705,13 @@ def test_an_update_of_an_unknown_storage_fails_in_the_job_with_sys_1003(zs: ZSta
 
 
 def test_an_update_does_not_reconnect(sim: SimulatorServer, zs: ZStack) -> None:
-    uuid = storage(sim, "上海备份存储")["uuid"]
+    uuid = storage_named(sim, "上海备份存储")["uuid"]
     assert zs.update(uuid, {"hostname": "198.51.100.99"}).json["inventory"]["status"] == "Disconnected"
 
 
 def test_the_ssh_password_is_stored_but_never_returned(sim: SimulatorServer, zs: ZStack) -> None:
     canary = "canary-Pa55w0rd-7f3a"
-    uuid = storage(sim, "bs-prod-bj-01")["uuid"]
+    uuid = storage_named(sim, "bs-prod-bj-01")["uuid"]
     replies = [zs.update(uuid, {"password": canary})]
     replies += [zs.get(f"/backup-storage/image-store/{uuid}"), zs.query("/backup-storage/image-store"),
                 zs.query("/backup-storage", "type=ImageStoreBackupStorage"), zs.get("/zwatch/audits")]
@@ -725,7 +722,7 @@ def test_the_ssh_password_is_stored_but_never_returned(sim: SimulatorServer, zs:
 
 def test_with_update_tags_store_tags_given_on_an_update_are_stored_once_as_tag_records(
         sim: SimulatorServer, zs: ZStack) -> None:
-    uuid = storage(sim, "bs-prod-bj-01")["uuid"]
+    uuid = storage_named(sim, "bs-prod-bj-01")["uuid"]
     sim.set_faults(update_tags="store")
     for _ in range(2):
         assert zs.update(uuid, {}, systemTags=["priority::high", "new::system"],
@@ -738,7 +735,7 @@ def test_with_update_tags_store_tags_given_on_an_update_are_stored_once_as_tag_r
 
 def test_by_default_an_update_accepts_tags_but_stores_none_like_zstack_core(
         sim: SimulatorServer, zs: ZStack) -> None:
-    uuid = storage(sim, "bs-prod-bj-01")["uuid"]
+    uuid = storage_named(sim, "bs-prod-bj-01")["uuid"]
     assert zs.update(uuid, {"description": "still applied"}, systemTags=["new::system"],
                      userTags=["team::blue"]).status == 200
     user = sorted(t["tag"] for t in zs.query("/user-tags", f"resourceUuid={uuid}").json["inventories"])
@@ -763,7 +760,7 @@ def create_tag(zs: ZStack, kind: str, params: dict[str, Any]) -> Reply:
 
 
 def test_create_user_tag_adds_a_tag_record_through_a_job(sim: SimulatorServer, zs: ZStack) -> None:
-    uuid = storage(sim, "bs-prod-bj-01")["uuid"]
+    uuid = storage_named(sim, "bs-prod-bj-01")["uuid"]
     reply = create_tag(zs, "user", {"resourceType": "BackupStorageVO", "resourceUuid": uuid, "tag": "团队::蓝"})
     assert reply.status == 200, reply.text
     inventory = reply.json["inventory"]
@@ -775,7 +772,7 @@ def test_create_user_tag_adds_a_tag_record_through_a_job(sim: SimulatorServer, z
 
 def test_create_system_tag_accepts_a_registered_pattern_and_refuses_others_through_the_job(
         sim: SimulatorServer, zs: ZStack) -> None:
-    uuid = storage(sim, "bs-prod-bj-02")["uuid"]
+    uuid = storage_named(sim, "bs-prod-bj-02")["uuid"]
     params = {"resourceType": "ImageStoreBackupStorageVO", "resourceUuid": uuid}
     assert create_tag(zs, "system", {**params, "tag": "priority::low"}).status == 200
     refused = zs.request("POST", f"{API}/system-tags", {"params": {**params, "tag": "free text"}}, headers=zs.auth())
@@ -794,7 +791,7 @@ def test_create_tag_on_an_unknown_resource_fails_with_sys_1003(sim: SimulatorSer
 
 
 def test_with_job_seconds_a_job_answers_202_until_that_time_has_passed(sim: SimulatorServer, zs: ZStack) -> None:
-    uuid = storage(sim, "bs-prod-bj-01")["uuid"]
+    uuid = storage_named(sim, "bs-prod-bj-01")["uuid"]
     sim.set_faults(job_seconds=0.6, job_polls=0)
     path = zs.job_path(zs.put(f"/backup-storage/image-store/{uuid}/actions",
                               {"updateImageStoreBackupStorage": {"name": "slow"}}))
@@ -808,7 +805,7 @@ def test_with_job_seconds_a_job_answers_202_until_that_time_has_passed(sim: Simu
 
 def test_with_omit_job_inventory_a_finished_job_answers_200_empty_but_its_work_is_done(
         sim: SimulatorServer, zs: ZStack) -> None:
-    uuid = storage(sim, "bs-prod-bj-01")["uuid"]
+    uuid = storage_named(sim, "bs-prod-bj-01")["uuid"]
     assert sim.faults()["omit_job_inventory"] is False
     sim.set_faults(omit_job_inventory=True)  # zstack-api.md §9
     submitted = zs.put(f"/backup-storage/image-store/{uuid}/actions",
@@ -826,7 +823,7 @@ def test_with_omit_job_inventory_a_finished_job_answers_200_empty_but_its_work_i
 
 def test_omit_job_inventory_leaves_failed_jobs_and_sync_answers_alone_and_accepts_only_booleans(
         sim: SimulatorServer, zs: ZStack) -> None:
-    uuid = storage(sim, "bs-prod-bj-01")["uuid"]
+    uuid = storage_named(sim, "bs-prod-bj-01")["uuid"]
     sim.set_faults(omit_job_inventory=True, fail_next_jobs=[{"code": "SYS.1006", "details": "broken"}])
     failed = zs.finish(zs.put(f"/backup-storage/image-store/{uuid}/actions",
                               {"reconnectImageStoreBackupStorage": {}}))
@@ -838,7 +835,7 @@ def test_omit_job_inventory_leaves_failed_jobs_and_sync_answers_alone_and_accept
 
 
 def test_delete_tag_is_async_and_removes_the_tag_record(sim: SimulatorServer, zs: ZStack) -> None:
-    uuid = storage(sim, "bs-prod-bj-01")["uuid"]
+    uuid = storage_named(sim, "bs-prod-bj-01")["uuid"]
     tag = zs.query("/user-tags", f"resourceUuid={uuid}", "tag=env::prod").json["inventories"][0]
     submitted = zs.request("DELETE", f"{API}/tags/{tag['uuid']}", headers=zs.auth())
     assert submitted.status == 202
@@ -850,7 +847,7 @@ def test_delete_tag_is_async_and_removes_the_tag_record(sim: SimulatorServer, zs
 # -- ReconnectImageStoreBackupStorage (§4.3) --------------------------------------------------------------
 
 def test_a_reconnect_shows_connecting_while_its_job_runs_then_connected(sim: SimulatorServer, zs: ZStack) -> None:
-    uuid = storage(sim, "上海备份存储")["uuid"]
+    uuid = storage_named(sim, "上海备份存储")["uuid"]
     submitted = zs.put(f"/backup-storage/image-store/{uuid}/actions", {"reconnectImageStoreBackupStorage": {}})
     assert zs.get(f"/backup-storage/image-store/{uuid}").json["inventories"][0]["status"] == "Connecting"
     result = zs.finish(submitted)
@@ -861,7 +858,7 @@ def test_a_reconnect_shows_connecting_while_its_job_runs_then_connected(sim: Sim
 def test_a_reconnect_can_be_made_to_end_disconnected_with_the_connect_error(
         sim: SimulatorServer, zs: ZStack) -> None:
     sim.set_faults(reconnect_result="Disconnected")
-    uuid = storage(sim, "bs-prod-bj-01")["uuid"]
+    uuid = storage_named(sim, "bs-prod-bj-01")["uuid"]
     error = error_of(zs.finish(zs.put(f"/backup-storage/image-store/{uuid}/actions",
                                       {"reconnectImageStoreBackupStorage": {}})))
     assert error["code"] == "SYS.1006" and error["cause"]["code"] == "SYS.1000"
@@ -871,7 +868,7 @@ def test_a_reconnect_can_be_made_to_end_disconnected_with_the_connect_error(
 # -- §10.15 GetBackupStorageCapacity ------------------------------------------------------------------
 
 def test_capacity_sums_the_listed_storages_given_as_repeated_or_indexed_keys(sim: SimulatorServer, zs: ZStack) -> None:
-    a, b = storage(sim, "bs-prod-bj-01"), storage(sim, "bs-ci-cache")
+    a, b = storage_named(sim, "bs-prod-bj-01"), storage_named(sim, "bs-ci-cache")
     expected = {"totalCapacity": a["totalCapacity"] + b["totalCapacity"],
                 "availableCapacity": a["availableCapacity"] + b["availableCapacity"], "success": True}
     repeated = zs.get("/backup-storage/capacities", [("backupStorageUuids", a["uuid"]), ("backupStorageUuids", b["uuid"])])
@@ -899,7 +896,7 @@ def test_capacity_without_lists_and_without_all_is_sys_1007(zs: ZStack, params: 
 # -- §10.16 audits ------------------------------------------------------------------------------------------
 
 def test_audits_record_who_changed_what_with_the_password_masked(sim: SimulatorServer, zs: ZStack) -> None:
-    uuid = storage(sim, "bs-prod-bj-01")["uuid"]
+    uuid = storage_named(sim, "bs-prod-bj-01")["uuid"]
     zs.update(uuid, {"name": "audited", "password": "secret-canary"})
     change_state(zs, uuid, "Nope")
     audits = zs.get("/zwatch/audits").json["audits"]
@@ -943,13 +940,13 @@ def control(zs: ZStack, method: str, path: str, body: Any = None) -> Reply:
 
 def test_reset_restores_data_and_clears_faults_sessions_jobs_and_the_request_log(
         sim: SimulatorServer, zs: ZStack) -> None:
-    uuid = storage(sim, "bs-prod-bj-01")["uuid"]
+    uuid = storage_named(sim, "bs-prod-bj-01")["uuid"]
     job = zs.job_path(zs.put(f"/backup-storage/image-store/{uuid}/actions",
                              {"updateImageStoreBackupStorage": {"name": "changed"}}))
     zs.request("GET", job), zs.request("GET", job)
     sim.set_faults(latency_ms=5, job_polls=4, fail_next=[{"match": "GET /nothing"}])
     assert control(zs, "POST", "/_sim/reset").json == {"storages": 12}
-    assert storage(sim, "bs-prod-bj-01")["uuid"] == uuid
+    assert storage_named(sim, "bs-prod-bj-01")["uuid"] == uuid
     assert sim.faults()["job_polls"] == 1 and sim.faults()["fail_next"] == []
     assert sim.requests() == []
     assert error_of(zs.get("/zones"))["code"] == "ID.1001"
@@ -988,7 +985,7 @@ def test_fail_next_can_send_a_raw_body_without_content_length(sim: SimulatorServ
 
 
 def test_fail_next_jobs_makes_the_next_job_end_with_that_error(sim: SimulatorServer, zs: ZStack) -> None:
-    uuid = storage(sim, "bs-prod-bj-01")["uuid"]
+    uuid = storage_named(sim, "bs-prod-bj-01")["uuid"]
     sim.set_faults(fail_next_jobs=[{"code": "SYS.1001", "details": "timeout"}])
     error = error_of(zs.update(uuid, {"name": "x"}))
     assert (error["code"], error["details"]) == ("SYS.1001", "timeout")
@@ -997,7 +994,7 @@ def test_fail_next_jobs_makes_the_next_job_end_with_that_error(sim: SimulatorSer
 
 
 def test_fail_next_can_drop_the_matching_request_without_handling_it(sim: SimulatorServer, zs: ZStack) -> None:
-    uuid = storage(sim, "bs-prod-bj-01")["uuid"]
+    uuid = storage_named(sim, "bs-prod-bj-01")["uuid"]
     zs.login()
     sim.set_faults(fail_next=[{"drop": True, "match": "PUT /zstack/v1/backup-storage/"}])
     assert zs.get("/zones").status == 200  # another request: untouched
@@ -1045,7 +1042,7 @@ def test_expire_sessions_invalidates_every_session(sim: SimulatorServer, zs: ZSt
 
 def test_the_request_log_has_every_zstack_request_and_can_be_cleared(sim: SimulatorServer, zs: ZStack) -> None:
     session = zs.login()
-    uuid = storage(sim, "bs-prod-bj-01")["uuid"]
+    uuid = storage_named(sim, "bs-prod-bj-01")["uuid"]
     zs.get("/zones", {"q": "name~=%zone%"})
     zs.put(f"/backup-storage/image-store/{uuid}/actions", {"updateImageStoreBackupStorage": {"name": "n"}},
            headers={"X-Job-UUID": "ab" * 16})
@@ -1065,7 +1062,7 @@ def test_the_request_log_has_every_zstack_request_and_can_be_cleared(sim: Simula
 
 def test_patch_storage_changes_a_storage_out_of_band_and_bumps_last_op_date(
         sim: SimulatorServer, zs: ZStack) -> None:
-    before = storage(sim, "bs-prod-bj-01")
+    before = storage_named(sim, "bs-prod-bj-01")
     reply = control(zs, "PATCH", f"/_sim/storages/{before['uuid']}", {"name": "someone-else", "status": "Connecting"})
     assert reply.json["storage"]["name"] == "someone-else"
     seen = zs.get(f"/backup-storage/image-store/{before['uuid']}").json["inventories"][0]
@@ -1075,7 +1072,7 @@ def test_patch_storage_changes_a_storage_out_of_band_and_bumps_last_op_date(
 
 
 def test_patch_storage_rejects_unknown_storages_fields_and_values(sim: SimulatorServer, zs: ZStack) -> None:
-    uuid = storage(sim, "bs-prod-bj-01")["uuid"]
+    uuid = storage_named(sim, "bs-prod-bj-01")["uuid"]
     assert control(zs, "PATCH", f"/_sim/storages/{'0' * 32}", {"name": "x"}).status == 404
     assert control(zs, "PATCH", f"/_sim/storages/{uuid}", {"uuid": "x"}).status == 400
     assert control(zs, "PATCH", f"/_sim/storages/{uuid}", {"state": "enabled"}).status == 400

@@ -20,11 +20,6 @@ pytestmark = pytest.mark.django_db
 
 
 @pytest.fixture
-def uuid(zstack_settings) -> str:
-    return storage_named(zstack_settings, "bs-prod-bj-01")["uuid"]
-
-
-@pytest.fixture
 def disabled_uuid(zstack_settings) -> str:
     return storage_named(zstack_settings, "bs-dev-shared")["uuid"]
 

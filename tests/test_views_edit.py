@@ -25,11 +25,6 @@ pytestmark = pytest.mark.django_db
 CANARY_PASSWORD = "Canary-Pw-7f3e1d"
 
 
-@pytest.fixture
-def uuid(zstack_settings) -> str:
-    return storage_named(zstack_settings, "bs-prod-bj-01")["uuid"]
-
-
 def puts(sim) -> list[dict]:
     return zstack_requests(sim, "PUT")
 

@@ -16,12 +16,7 @@ from dashboard.accounts.roles import Role
 from dashboard.audit.models import AuditEvent
 from dashboard.storages import follow, tasks
 from dashboard.storages.models import Submission
-from tests.storage_helpers import HTMX, action_data, form_data, make_user, storage_named, zstack_requests
-
-
-@pytest.fixture
-def uuid(zstack_settings) -> str:
-    return storage_named(zstack_settings, "bs-prod-bj-01")["uuid"]
+from tests.storage_helpers import HTMX, action_data, form_data, make_user, zstack_requests
 
 
 def outcomes(uuid: str) -> list[str]:

@@ -10,6 +10,7 @@ import pytest
 
 from dashboard.zstack import errors
 from dashboard.zstack.client import ZStackClient, get_client, new_job_uuid
+from tests.sim_helpers import storage_named
 
 CANARY = "Canary-Pw-7f3e"
 API = "/zstack/v1"
@@ -21,10 +22,6 @@ def client(sim):
     zstack.retry_backoff = 0.01
     yield zstack
     zstack.close()
-
-
-def storage_named(sim, name):
-    return next(s for s in sim.storages() if s["name"] == name)
 
 
 def calls(sim, method, path_prefix=API):

@@ -9,16 +9,13 @@ import pytest
 from playwright.sync_api import expect
 
 from dashboard.accounts.roles import Role
+from tests.sim_helpers import storage_named
 
 from .conftest import login, screenshot
 
 pytestmark = pytest.mark.browser
 
 SECRETS_OF_BS_PROD_BJ_01 = ("192.0.2.11", "priority::high", "owner::storage-team", "SSH user name", "SSH port")
-
-
-def storage_named(sim, name: str) -> dict:
-    return next(s for s in sim.storages() if s["name"] == name)
 
 
 def test_a_viewer_sees_capacity_and_status_but_no_edit_controls_or_credentials(browser_env, page):
