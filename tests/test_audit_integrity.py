@@ -12,6 +12,7 @@ from unittest import mock
 
 import pytest
 from django.core.management import CommandError, call_command
+from django.core.management.color import no_style
 from django.db import DatabaseError, connection, transaction
 from django.utils import timezone
 
@@ -463,7 +464,18 @@ def test_flush_empties_the_audit_tables_so_transactional_tests_can_reset():
     if connection.vendor == "postgresql":  # flushed with TRUNCATE: the guard is back on afterwards
         with pytest.raises(DatabaseError, match="append-only"):
             raw("TRUNCATE audit_auditevent")
-    assert "execute_sql_flush" not in vars(connection.ops)  # the flush command's wrapper is gone
+
+
+@pytest.mark.django_db(transaction=True)
+def test_a_flush_through_djangos_own_backend_is_refused():
+    # Only the test backends (tests/db_backends/) let flush through; production's backend is Django's own.
+    add_events(1)
+    djangos_own = type(connection.ops).__mro__[1]  # the vendor's DatabaseOperations the test backend extends
+    assert djangos_own.__module__.startswith("django.db.backends.")
+    statements = connection.ops.sql_flush(no_style(), ["audit_auditevent"])
+    with pytest.raises(DatabaseError, match="append-only"):
+        djangos_own.execute_sql_flush(connection.ops, statements)
+    assert AuditEvent.objects.count() == 1
 
 
 @pytest.mark.postgres
