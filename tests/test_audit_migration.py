@@ -1,6 +1,8 @@
 """Migration 0004 (issue 9): a chain written before the audit key is verified as it stands, sealed once under the
 key, and a sealing event says so; a chain that does not verify is not sealed (vouched for)."""
 
+import importlib
+
 import pytest
 from django.core.management import call_command
 from django.db import connection
@@ -78,3 +80,10 @@ def test_a_chain_that_does_not_verify_is_not_sealed(legacy_schema):
 
     with pytest.raises(RuntimeError, match="does not verify, so it is not sealed under the audit key: event #2"):
         call_command("migrate", "audit", verbosity=0)
+
+
+def test_the_newest_migrations_frozen_trigger_sql_is_what_triggers_py_installs():
+    # The migrations run a frozen copy of the trigger SQL (dashboard/audit/migrations/_sql_0004.py), so editing
+    # triggers.py changes no migration: this fails until the change gets a migration with its own frozen copy.
+    frozen = importlib.import_module("dashboard.audit.migrations._sql_0004")
+    assert frozen.SQL == triggers._SQL

@@ -9,19 +9,10 @@ SECRET_KEY_FALLBACKS, as the previous release did), then sealed once under the a
 
 from django.db import migrations, models
 
+# The trigger SQL is the frozen copy in _sql_0004.py, not the live triggers module.
+from ._sql_0004 import install_triggers, remove_triggers
+
 SEALED_BY = "migration audit.0004"
-
-
-def remove_triggers(apps, schema_editor):
-    from dashboard.audit import triggers
-
-    triggers.remove(schema_editor.connection)
-
-
-def install_triggers(apps, schema_editor):
-    from dashboard.audit import triggers
-
-    triggers.install(schema_editor.connection)
 
 
 def _signed_under_secret_key(checkpoint) -> bool:
