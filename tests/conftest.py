@@ -101,6 +101,14 @@ def threads_database(tmp_path, transactional_db):
         connections["default"], in_memory.settings_dict["NAME"] = in_memory, name
 
 
+def pytest_collection_modifyitems(items):
+    """A test that needs a migrated database file (threads_database: a `manage.py migrate` subprocess first) is
+    slow: `make test` runs it, `make test-fast` leaves it out."""
+    for item in items:
+        if "threads_database" in getattr(item, "fixturenames", ()):
+            item.add_marker(pytest.mark.slow)
+
+
 @pytest.fixture(autouse=True)
 def empty_cache():
     """Each test starts with an empty cache: per-user counters (refused writes per minute) must not carry over

@@ -17,6 +17,9 @@ from django.db import connection
 
 from dashboard.audit.models import AuditEvent
 
+# slow: real interpreters (subprocesses) writing one database file at once.
+pytestmark = pytest.mark.slow
+
 ROOT = Path(__file__).resolve().parents[1]
 PER_PROCESS = 40
 APPEND = """

@@ -164,6 +164,7 @@ def _readme_production_environment() -> dict[str, str]:
     return env
 
 
+@pytest.mark.slow  # runs manage.py check --deploy in a subprocess
 def test_the_deploy_check_passes_with_the_readmes_production_environment_and_nothing_silenced(tmp_path):
     env = _readme_production_environment()
     assert {"DJANGO_SECRET_KEY", "DJANGO_HSTS_SECONDS", "DJANGO_SSL_REDIRECT"} <= set(env)

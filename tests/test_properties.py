@@ -19,7 +19,8 @@ from dashboard.audit.log import Action, Outcome
 from dashboard.storages.forms import StorageFilterForm
 from tests.storage_helpers import make_user
 
-pytestmark = pytest.mark.django_db
+# slow: each property makes many real HTTP round trips to the simulator (make test runs them, test-fast not).
+pytestmark = [pytest.mark.django_db, pytest.mark.slow]
 
 # Any text a browser can send in a form field (no surrogates: they cannot be UTF-8 encoded), short and
 # long, with the characters that tend to matter: NUL, newlines, quotes, SQL LIKE and ZStack query operators.

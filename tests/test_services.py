@@ -318,6 +318,7 @@ def test_two_requests_with_the_same_nonce_at_once_send_one_put(zstack_settings, 
 # --- jobs that outlast the request, or never end --------------------------------------------------------
 
 
+@pytest.mark.slow  # a job that outlasts the request's wait, then the worker
 def test_a_job_that_outlasts_the_requests_wait_is_handed_to_the_worker_which_records_the_one_outcome(
         zstack_settings, uuid, settings):
     settings.CONSOLE_WRITE_WAIT = 0.3

@@ -229,6 +229,7 @@ def test_an_async_call_with_an_expired_session_is_accepted_and_its_job_fails_wit
 
 # -- §10.5 sliding expiry -------------------------------------------------------------------------
 
+@pytest.mark.slow  # waits out real session timeouts
 def test_each_authenticated_call_slides_the_session_expiry(sim: SimulatorServer, zs: ZStack) -> None:
     sim.set_faults(session_timeout=1.0)
     zs.login()
@@ -239,6 +240,7 @@ def test_each_authenticated_call_slides_the_session_expiry(sim: SimulatorServer,
     assert error_of(zs.get("/zones"))["code"] == "ID.1001"
 
 
+@pytest.mark.slow  # waits out a real session timeout
 def test_checking_a_session_is_valid_does_not_renew_it(sim: SimulatorServer, zs: ZStack) -> None:
     sim.set_faults(session_timeout=1.0)
     session = zs.login()

@@ -56,6 +56,7 @@ def test_every_route_has_a_row_and_every_row_a_route():
 
 
 @pytest.mark.django_db
+@pytest.mark.slow  # every route x every method, per role: the widest sweep of the suite
 @pytest.mark.parametrize("role", [ANONYMOUS, *(r.value for r in Role)])
 def test_every_route_answers_each_method_as_the_table_says(client, zstack_settings, role):
     user = None if role == ANONYMOUS else make_user(Role(role), f"matrix-{role}")

@@ -271,6 +271,7 @@ def test_plain_post_refused_by_zstack_as_invalid_answers_422_with_the_form_and_t
     assert "<html" in html and "SYS.1007" in html and 'value="10.0.0.9"' in html
 
 
+@pytest.mark.slow  # polls a job until the deadline
 def test_a_job_that_never_finishes_is_reported_as_timed_out(login_as, zstack_settings, uuid, settings):
     settings.ZSTACK_JOB_DEADLINE = 1.0
     client = login_as(Role.ADMIN)

@@ -102,6 +102,7 @@ def test_a_button_without_a_valid_token_sends_nothing_and_says_so(login_as, zsta
 
 
 @pytest.mark.django_db
+@pytest.mark.slow  # a job that outlasts the request's wait, then the worker
 def test_a_long_job_answers_with_the_card_in_progress_and_the_worker_records_the_outcome(
         login_as, zstack_settings, uuid, settings):
     settings.CONSOLE_WRITE_WAIT = 0.2
