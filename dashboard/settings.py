@@ -76,7 +76,9 @@ def _audit_signing_keys() -> list[str]:
         keys = [value or ""] + [k for k in os.environ.get("AUDIT_SIGNING_KEY_FALLBACKS", "").split(",") if k]
     if not keys or not keys[0]:
         if not DEBUG:
-            raise ImproperlyConfigured("Set AUDIT_SIGNING_KEY or AUDIT_SIGNING_KEY_FILE (or DJANGO_DEBUG=1 for a local demo).")
+            raise ImproperlyConfigured(
+                "Set AUDIT_SIGNING_KEY or AUDIT_SIGNING_KEY_FILE (or DJANGO_DEBUG=1 for a local demo)."
+            )
         keys = [_demo_audit_key(), *keys[1:]]
     if any(len(k) < 32 for k in keys):
         raise ImproperlyConfigured("Audit signing keys must be at least 32 characters long.")
@@ -92,7 +94,9 @@ AUDIT_MASK_CONNECTION_VALUES = env_bool("AUDIT_MASK_CONNECTION_VALUES")
 # Refused writes (dashboard/audit/refusals.py): rows and upstream look-ups allowed per user and minute.
 AUDIT_REFUSALS_PER_MINUTE = int(os.environ.get("AUDIT_REFUSALS_PER_MINUTE", "20"))
 
-ALLOWED_HOSTS = [h.strip() for h in os.environ.get("DJANGO_ALLOWED_HOSTS", "127.0.0.1,localhost").split(",") if h.strip()]
+ALLOWED_HOSTS = [
+    h.strip() for h in os.environ.get("DJANGO_ALLOWED_HOSTS", "127.0.0.1,localhost").split(",") if h.strip()
+]
 
 INSTALLED_APPS = [
     "django.contrib.auth",
@@ -168,11 +172,13 @@ if DATABASES["default"]["ENGINE"] == "django.db.backends.sqlite3":
     # WAL: readers (a long streamed audit export) don't block writers, nor writers readers; without it the
     # export's read lock makes every write's audit insert time out. NORMAL is durable in WAL mode except for
     # the last commits on power loss.
-    DATABASES["default"].setdefault("OPTIONS", {}).update({
-        "timeout": 20,
-        "transaction_mode": "IMMEDIATE",
-        "init_command": "PRAGMA journal_mode=WAL; PRAGMA synchronous=NORMAL;",
-    })
+    DATABASES["default"].setdefault("OPTIONS", {}).update(
+        {
+            "timeout": 20,
+            "transaction_mode": "IMMEDIATE",
+            "init_command": "PRAGMA journal_mode=WAL; PRAGMA synchronous=NORMAL;",
+        }
+    )
     DATABASES["default"]["CONN_MAX_AGE"] = 0
 DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
 

@@ -2,9 +2,9 @@ from django.contrib.auth import views as auth_views
 from django.contrib.auth.decorators import login_not_required
 from django.http import HttpResponse
 from django.urls import include, path
+from django.views.decorators.http import require_GET
 from django.views.generic import RedirectView
 from django.views.i18n import set_language
-from django.views.decorators.http import require_GET
 
 from dashboard.accounts import views as account_views
 

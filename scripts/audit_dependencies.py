@@ -16,8 +16,16 @@ TIMEOUT = 90  # seconds for the whole run; each HTTP call gets 5
 
 
 def main() -> int:
-    command = [str(VENV_BIN / "pip-audit"), "--local", "--format", "json", "--progress-spinner", "off",
-               "--timeout", "5"]
+    command = [
+        str(VENV_BIN / "pip-audit"),
+        "--local",
+        "--format",
+        "json",
+        "--progress-spinner",
+        "off",
+        "--timeout",
+        "5",
+    ]
     try:
         run = subprocess.run(command, capture_output=True, text=True, timeout=TIMEOUT)
     except subprocess.TimeoutExpired:
@@ -33,8 +41,10 @@ def main() -> int:
     audited = [d for d in dependencies if "skip_reason" not in d]
     vulnerable = [d for d in audited if d.get("vulns")]
     if not audited:
-        print(f"pip-audit: SKIPPED, the vulnerability service knew none of the {len(dependencies)} packages "
-              "(no access to its data from this machine).")
+        print(
+            f"pip-audit: SKIPPED, the vulnerability service knew none of the {len(dependencies)} packages "
+            "(no access to its data from this machine)."
+        )
         return 0
     for dependency in vulnerable:
         ids = ", ".join(v["id"] for v in dependency["vulns"])

@@ -48,8 +48,11 @@ def simulator_process(storages: int):
     with socket.socket() as probe:
         probe.bind(("127.0.0.1", 0))
         port = probe.getsockname()[1]
-    process = subprocess.Popen([sys.executable, "-m", "simulator", "--port", str(port), "--storages",
-                                str(storages), "--quiet"], cwd=ROOT, stderr=subprocess.DEVNULL)
+    process = subprocess.Popen(
+        [sys.executable, "-m", "simulator", "--port", str(port), "--storages", str(storages), "--quiet"],
+        cwd=ROOT,
+        stderr=subprocess.DEVNULL,
+    )
     try:
         for _ in range(200):
             try:
@@ -109,8 +112,9 @@ def main() -> None:
             print(f"\n== {count} storages ==")
 
             def list_upstream():
-                client.query_image_stores(conditions=["state=Enabled"], limit=25, start=0,
-                                          sort="+name", with_count=True)
+                client.query_image_stores(
+                    conditions=["state=Enabled"], limit=25, start=0, sort="+name", with_count=True
+                )
                 client.query_zones()
 
             def list_page():
@@ -126,13 +130,23 @@ def main() -> None:
                 response = browser.get(f"/storages/{uuid}/card/", headers={"HX-Request": "true"})
                 assert response.status_code == 200, response.status_code
 
-            for label, upstream, page in (("list page  /storages/", list_upstream, list_page),
-                                          ("card       /storages/<uuid>/card/", card_upstream, card_page)):
+            def keep_alive_call():
+                # One reused connection (the client's session): with Nagle's algorithm on in the simulator each
+                # call would wait ~40 ms for a delayed ACK (tests/test_simulator.py checks the socket option).
+                client.query_zones()
+
+            print(f"one keep-alive ZStack call: {summary(timed(keep_alive_call, args.rounds))}")
+            for label, upstream, page in (
+                ("list page  /storages/", list_upstream, list_page),
+                ("card       /storages/<uuid>/card/", card_upstream, card_page),
+            ):
                 up = timed(upstream, args.rounds)
                 whole = timed(page, args.rounds)
                 ratio = statistics.median(whole) / statistics.median(up)
-                print(f"{label}\n  upstream calls only: {summary(up)}\n"
-                      f"  whole page:          {summary(whole)}\n  page / upstream:     {ratio:.2f}x")
+                print(
+                    f"{label}\n  upstream calls only: {summary(up)}\n"
+                    f"  whole page:          {summary(whole)}\n  page / upstream:     {ratio:.2f}x"
+                )
 
 
 if __name__ == "__main__":

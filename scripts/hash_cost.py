@@ -15,13 +15,13 @@ sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 os.environ.setdefault("DJANGO_SECRET_KEY", "hash-cost-measurement-only")
 os.environ.setdefault("DJANGO_SETTINGS_MODULE", "dashboard.settings")
 
-import django  # noqa: E402
+import django
 
 django.setup()
 
-from django.contrib.auth.hashers import PBKDF2PasswordHasher  # noqa: E402
+from django.contrib.auth.hashers import PBKDF2PasswordHasher  # noqa: E402 - after django.setup(), which these imports need
 
-from dashboard.accounts.hashers import ConsoleArgon2PasswordHasher  # noqa: E402
+from dashboard.accounts.hashers import ConsoleArgon2PasswordHasher  # noqa: E402 - after django.setup(), which these imports need
 
 
 def cost_ms(hasher, runs: int) -> tuple[float, float]:
@@ -38,8 +38,12 @@ def cost_ms(hasher, runs: int) -> tuple[float, float]:
 
 for label, hasher, runs in (
     (f"PBKDF2-SHA256, {PBKDF2PasswordHasher.iterations:,} iterations (Django's default)", PBKDF2PasswordHasher(), 5),
-    (f"Argon2id, {ConsoleArgon2PasswordHasher.memory_cost // 1024} MiB, t={ConsoleArgon2PasswordHasher.time_cost}, "
-     f"p={ConsoleArgon2PasswordHasher.parallelism} (the console's)", ConsoleArgon2PasswordHasher(), 30),
+    (
+        f"Argon2id, {ConsoleArgon2PasswordHasher.memory_cost // 1024} MiB, t={ConsoleArgon2PasswordHasher.time_cost}, "
+        f"p={ConsoleArgon2PasswordHasher.parallelism} (the console's)",
+        ConsoleArgon2PasswordHasher(),
+        30,
+    ),
 ):
     wall, cpu = cost_ms(hasher, runs)
     print(f"{label}: {wall:.1f} ms per hash ({cpu:.1f} ms CPU), median of {runs}")

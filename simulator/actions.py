@@ -49,12 +49,18 @@ def storage_or_error(state: State, uuid: str, vo_type: str) -> dict[str, Any]:
 
 def inventory_result(state: State, storage: dict[str, Any]) -> Result:
     # The runtime object is the ImageStore subclass, so its fields appear (§4.2, inferred).
-    return {"inventory": to_inventory(IMAGE_STORE, storage, state.tz)}, \
-           {"inventory": IMAGE_STORE.inventory_class}
+    return {"inventory": to_inventory(IMAGE_STORE, storage, state.tz)}, {"inventory": IMAGE_STORE.inventory_class}
 
 
-def update(state: State, uuid: str, params: dict[str, Any], system_tags: list[str] | None,
-           user_tags: list[str] | None, *, generic: bool = False) -> Result:
+def update(
+    state: State,
+    uuid: str,
+    params: dict[str, Any],
+    system_tags: list[str] | None,
+    user_tags: list[str] | None,
+    *,
+    generic: bool = False,
+) -> Result:
     """A partial update: only non-null fields change; never a reconnect (§4.2)."""
     message = UPDATE_GENERIC_MSG if generic else UPDATE_MSG
     storage = storage_or_error(state, uuid, "BackupStorageVO" if generic else "ImageStoreBackupStorageVO")
@@ -92,8 +98,10 @@ def _validated_changes(params: dict[str, Any], message: str, names: tuple[str, .
             raise invalid_argument(f"field[{name}] of message[{message}] must be a string")
         limit = _MAX_LENGTH[name]
         if len(value) > limit:
-            raise invalid_argument(f"field[{name}] of message[{message}] exceeds max length of string."
-                                   f" expected was <= {limit}, actual was {len(value)}")
+            raise invalid_argument(
+                f"field[{name}] of message[{message}] exceeds max length of string."
+                f" expected was <= {limit}, actual was {len(value)}"
+            )
         changes[name] = value
     return changes
 
@@ -123,8 +131,11 @@ def finish_reconnect(state: State, uuid: str, *, generic: bool = False) -> Resul
         raise ApiError(
             "SYS.1006",
             f"unable to connect to the image store backup storage[uuid:{uuid}, name:{storage['name']}]",
-            cause=ApiError("SYS.1000", f"ssh connection to {storage.get('hostname')}:"
-                                       f"{storage.get('sshPort')} failed: connection refused"))
+            cause=ApiError(
+                "SYS.1000",
+                f"ssh connection to {storage.get('hostname')}:{storage.get('sshPort')} failed: connection refused",
+            ),
+        )
     return inventory_result(state, storage)
 
 
@@ -133,11 +144,11 @@ def change_state(state: State, uuid: str, params: dict[str, Any]) -> Result:
     storage = storage_or_error(state, uuid, "BackupStorageVO")
     event = params.get("stateEvent")
     if event is None:
-        raise invalid_argument(f"field[stateEvent] of message[{CHANGE_STATE_MSG}] is mandatory, "
-                               "can not be null")
+        raise invalid_argument(f"field[stateEvent] of message[{CHANGE_STATE_MSG}] is mandatory, can not be null")
     if event not in _STATE_EVENTS:
-        raise invalid_argument(f"valid value for field[stateEvent] of message[{CHANGE_STATE_MSG}] are "
-                               f"[enable, disable], but {event} found")
+        raise invalid_argument(
+            f"valid value for field[stateEvent] of message[{CHANGE_STATE_MSG}] are [enable, disable], but {event} found"
+        )
     storage["state"] = _STATE_EVENTS[event]
     state.touch(storage)
     return inventory_result(state, storage)
@@ -159,8 +170,9 @@ def create_tag(state: State, params: dict[str, Any], tag_type: str) -> Result:
     if resource_type not in STORAGE_RESOURCE_TYPES:
         raise invalid_argument(f"no resource type[{resource_type}] found for tag")
     if resource_uuid not in state.storage_by_uuid:
-        raise ApiError("SYS.1003", f"invalid field[resourceUuid], resource[uuid:{resource_uuid}, "
-                                   f"type:{resource_type}] not found")
+        raise ApiError(
+            "SYS.1003", f"invalid field[resourceUuid], resource[uuid:{resource_uuid}, type:{resource_type}] not found"
+        )
     if tag_type == "System" and not any(p.fullmatch(text) for p in SYSTEM_TAG_PATTERNS):
         raise invalid_argument(f"no system tag matches[{text}] for resourceType[{resource_type}]")
     tag = state.add_tag(resource_uuid, text, tag_type, resource_type=resource_type)

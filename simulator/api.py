@@ -8,16 +8,35 @@ Async actions and job polling live in async_api.py.
 from __future__ import annotations
 
 import re
-from typing import Any, Callable
+from collections.abc import Callable
+from typing import Any
 
 from simulator import async_api, audits
-from simulator.query import (BACKUP_STORAGE, IMAGE_STORE, SYSTEM_TAG, USER_TAG, ZONE, QueryParams,
-                             Resource, parse_params, run_query, split_condition)
+from simulator.query import (
+    BACKUP_STORAGE,
+    IMAGE_STORE,
+    SYSTEM_TAG,
+    USER_TAG,
+    ZONE,
+    QueryParams,
+    Resource,
+    parse_params,
+    run_query,
+    split_condition,
+)
 from simulator.rest import job_uuid_header, ok, optional_json_object, require_session
 from simulator.seed import IMAGE_STORE_TYPE
 from simulator.state import State
-from simulator.wire import (ApiError, Request, Response, RestError, format_date, invalid_argument,
-                            json_response, text_response)
+from simulator.wire import (
+    ApiError,
+    Request,
+    Response,
+    RestError,
+    format_date,
+    invalid_argument,
+    json_response,
+    text_response,
+)
 
 Handler = Callable[..., Response]
 SESSION_CLASS = "org.zstack.header.identity.SessionInventory"
@@ -54,15 +73,14 @@ class ZStackApi:
         self._routes = [(re.compile(f"^{pattern}$"), methods) for pattern, methods in routes]
 
     def handle(self, request: Request) -> Response:
-        path = request.path[len("/zstack"):]  # [RS] routes on "/v1/..." (§1)
+        path = request.path[len("/zstack") :]  # [RS] routes on "/v1/..." (§1)
         for pattern, methods in self._routes if path.startswith("/v1/") else ():
-            match = pattern.match(path[len("/v1"):])
+            match = pattern.match(path[len("/v1") :])
             if match is None:
                 continue
             handler = methods.get(request.method) or methods.get("*")
             if handler is None:
-                return text_response(405, f"the method[{request.method}] is not supported for the "
-                                          f"path[{path}]")
+                return text_response(405, f"the method[{request.method}] is not supported for the path[{path}]")
             try:
                 return handler(request, **match.groupdict())
             except RestError as error:
@@ -87,12 +105,16 @@ class ZStackApi:
         if session is None:
             raise ApiError("ID.1000", "wrong account name or password")
         tz = self.state.tz
-        inventory = {"uuid": session.uuid, "accountUuid": self.state.account_uuid,
-                     "userUuid": self.state.account_uuid, "userType": "AccountVO",
-                     "expiredDate": format_date(session.expires, tz),
-                     "createDate": format_date(session.created, tz),
-                     # @APINoSee, but the HTTP Gson does not filter it (§2.1, inferred).
-                     "noSessionEvaluation": False}
+        inventory = {
+            "uuid": session.uuid,
+            "accountUuid": self.state.account_uuid,
+            "userUuid": self.state.account_uuid,
+            "userType": "AccountVO",
+            "expiredDate": format_date(session.expires, tz),
+            "createDate": format_date(session.created, tz),
+            # @APINoSee, but the HTTP Gson does not filter it (§2.1, inferred).
+            "noSessionEvaluation": False,
+        }
         return ok(request, {"inventory": inventory}, {"inventory": SESSION_CLASS})
 
     def logout(self, request: Request, uuid: str) -> Response:
@@ -133,8 +155,9 @@ class ZStackApi:
     def _tags(self, tag_type: str) -> list[dict[str, Any]]:
         return [tag for tag in self.state.tags if tag["type"] == tag_type]
 
-    def _query(self, request: Request, resource: Resource,
-               records: Callable[[], list[dict[str, Any]]], uuid: str | None = None) -> Response:
+    def _query(
+        self, request: Request, resource: Resource, records: Callable[[], list[dict[str, Any]]], uuid: str | None = None
+    ) -> Response:
         require_session(self.state, request)
         # The /{uuid} form is the single condition uuid=<uuid>; every other parameter is ignored
         # and a miss is an empty list, not a 404 (§4.1).
@@ -155,8 +178,9 @@ class ZStackApi:
         storage_uuids = _list_param(pairs, "backupStorageUuids")
         every = next((v for k, v in pairs if k == "all"), "").lower() == "true"
         if not zone_uuids and not storage_uuids and not every:
-            raise invalid_argument("zoneUuids, backupStorageUuids must have at least one be none-empty "
-                                   "list, or all is set to true")
+            raise invalid_argument(
+                "zoneUuids, backupStorageUuids must have at least one be none-empty list, or all is set to true"
+            )
         with self.state.lock:
             storages = self.state.storages
             if every:
@@ -165,8 +189,7 @@ class ZStackApi:
                 wanted = set(storage_uuids)
                 chosen = [s for s in storages if s["uuid"] in wanted]
             else:  # a join on the zone-ref table: a storage in two listed zones counts twice
-                chosen = [s for zone in dict.fromkeys(zone_uuids) for s in storages
-                          if zone in s["attachedZoneUuids"]]
+                chosen = [s for zone in dict.fromkeys(zone_uuids) for s in storages if zone in s["attachedZoneUuids"]]
             total = sum(s["totalCapacity"] for s in chosen)
             available = sum(s["availableCapacity"] for s in chosen)
         return ok(request, {"totalCapacity": total, "availableCapacity": available, "success": True}, {})
@@ -183,7 +206,9 @@ class ZStackApi:
 def _list_param(pairs: list[tuple[str, str]], name: str) -> list[str]:
     """Repeated keys (``x=a&x=b``) or indexed ones (``x.0=a&x.1=b``), both accepted (§4.5)."""
     repeated = [value for key, value in pairs if key == name]
-    indexed = {int(key[len(name) + 1:]): value for key, value in pairs
-               if key.startswith(name + ".") and key[len(name) + 1:].isdigit()}
+    indexed = {
+        int(key[len(name) + 1 :]): value
+        for key, value in pairs
+        if key.startswith(name + ".") and key[len(name) + 1 :].isdigit()
+    }
     return [v for v in repeated + [indexed[i] for i in sorted(indexed)] if v]
-

@@ -8,15 +8,15 @@ uuids, injected job faults — arrives through the job (§5.1, §7.2).
 from __future__ import annotations
 
 import time
+from collections.abc import Callable
 from decimal import Decimal, InvalidOperation
-from typing import Any, Callable
+from typing import Any
 
 from simulator import actions, audits
 from simulator.jobs import Job, JobResult
 from simulator.rest import job_uuid_header, json_object, ok, session_renewed
 from simulator.state import State
-from simulator.wire import (ApiError, Request, Response, RestError, invalid_session, json_response,
-                            new_uuid)
+from simulator.wire import ApiError, Request, Response, RestError, invalid_session, json_response, new_uuid
 
 # The action keys of each shared path, in registration order (§3.2). Matching is exact and
 # case-sensitive: `updateimagestorebackupstorage` (the explorer pages' spelling) is a 400.
@@ -37,27 +37,51 @@ class AsyncApi:
         if key == "updateImageStoreBackupStorage":
             _verify_integer(params, "sshPort")
             system_tags, user_tags = _tag_param(body, params, "systemTags"), _tag_param(body, params, "userTags")
-            return self._submit(request, actions.UPDATE_MSG, uuid, "ImageStoreBackupStorageVO",
-                                lambda: actions.update(self.state, uuid, params, system_tags, user_tags))
-        return self._submit(request, actions.RECONNECT_MSG, uuid, "ImageStoreBackupStorageVO",
-                            lambda: actions.finish_reconnect(self.state, uuid),
-                            start=lambda: actions.start_reconnect(self.state, uuid))
+            return self._submit(
+                request,
+                actions.UPDATE_MSG,
+                uuid,
+                "ImageStoreBackupStorageVO",
+                lambda: actions.update(self.state, uuid, params, system_tags, user_tags),
+            )
+        return self._submit(
+            request,
+            actions.RECONNECT_MSG,
+            uuid,
+            "ImageStoreBackupStorageVO",
+            lambda: actions.finish_reconnect(self.state, uuid),
+            start=lambda: actions.start_reconnect(self.state, uuid),
+        )
 
     def backup_storage_action(self, request: Request, uuid: str) -> Response:
         body = json_object(request)
         key = _action_key(body, _BACKUP_STORAGE_ACTIONS, f"/v1/backup-storage/{uuid}/actions")
         params = _action_params(body, key)
         if key == "changeBackupStorageState":
-            return self._submit(request, actions.CHANGE_STATE_MSG, uuid, "BackupStorageVO",
-                                lambda: actions.change_state(self.state, uuid, params))
+            return self._submit(
+                request,
+                actions.CHANGE_STATE_MSG,
+                uuid,
+                "BackupStorageVO",
+                lambda: actions.change_state(self.state, uuid, params),
+            )
         if key == "updateBackupStorage":
             system_tags, user_tags = _tag_param(body, params, "systemTags"), _tag_param(body, params, "userTags")
-            return self._submit(request, actions.UPDATE_GENERIC_MSG, uuid, "BackupStorageVO",
-                                lambda: actions.update(self.state, uuid, params, system_tags, user_tags,
-                                                       generic=True))
-        return self._submit(request, actions.RECONNECT_GENERIC_MSG, uuid, "BackupStorageVO",
-                            lambda: actions.finish_reconnect(self.state, uuid, generic=True),
-                            start=lambda: actions.start_reconnect(self.state, uuid))
+            return self._submit(
+                request,
+                actions.UPDATE_GENERIC_MSG,
+                uuid,
+                "BackupStorageVO",
+                lambda: actions.update(self.state, uuid, params, system_tags, user_tags, generic=True),
+            )
+        return self._submit(
+            request,
+            actions.RECONNECT_GENERIC_MSG,
+            uuid,
+            "BackupStorageVO",
+            lambda: actions.finish_reconnect(self.state, uuid, generic=True),
+            start=lambda: actions.start_reconnect(self.state, uuid),
+        )
 
     def create_system_tag(self, request: Request) -> Response:
         return self._create_tag(request, "System")
@@ -70,12 +94,18 @@ class AsyncApi:
         params = _action_params(json_object(request), "params")
         message = actions.CREATE_SYSTEM_TAG_MSG if tag_type == "System" else actions.CREATE_USER_TAG_MSG
         resource_uuid = params.get("resourceUuid")
-        return self._submit(request, message, resource_uuid if isinstance(resource_uuid, str) else "",
-                            f"{tag_type}TagVO", lambda: actions.create_tag(self.state, params, tag_type))
+        return self._submit(
+            request,
+            message,
+            resource_uuid if isinstance(resource_uuid, str) else "",
+            f"{tag_type}TagVO",
+            lambda: actions.create_tag(self.state, params, tag_type),
+        )
 
     def delete_tag(self, request: Request, uuid: str) -> Response:
-        return self._submit(request, actions.DELETE_TAG_MSG, uuid, "TagVO",
-                            lambda: actions.delete_tag(self.state, uuid))
+        return self._submit(
+            request, actions.DELETE_TAG_MSG, uuid, "TagVO", lambda: actions.delete_tag(self.state, uuid)
+        )
 
     def poll_job(self, request: Request, uuid: str) -> Response:
         """No authentication is checked here: [RS] answers job polls before parsing it (§5.2)."""
@@ -92,8 +122,15 @@ class AsyncApi:
             return ok(request, result.body, result.schema)
         return json_response(result.status, result.body)
 
-    def _submit(self, request: Request, api_name: str, resource_uuid: str, resource_type: str,
-                run: Callable[[], actions.Result], start: Callable[[], None] | None = None) -> Response:
+    def _submit(
+        self,
+        request: Request,
+        api_name: str,
+        resource_uuid: str,
+        resource_type: str,
+        run: Callable[[], actions.Result],
+        start: Callable[[], None] | None = None,
+    ) -> Response:
         job_uuid = job_uuid_header(self.state, request) or new_uuid()
         session_ok = session_renewed(self.state, request)
         submitted = time.time()
@@ -108,12 +145,22 @@ class AsyncApi:
             except ApiError as failure:
                 result = JobResult(503, failure.body(), {})
             if session_ok:  # without a session there is no operator to audit
-                self.state.add_audit(audits.build(
-                    api_name=api_name, resource_uuid=resource_uuid, resource_type=resource_type,
-                    account_uuid=self.state.account_uuid, account_name=self.state.options.account,
-                    job_uuid=job_uuid, submitted=submitted, request_body=request.logged_body(),
-                    status=result.status, response_body=result.body, client_ip=request.client_ip,
-                    user_agent=request.header("User-Agent")))
+                self.state.add_audit(
+                    audits.build(
+                        api_name=api_name,
+                        resource_uuid=resource_uuid,
+                        resource_type=resource_type,
+                        account_uuid=self.state.account_uuid,
+                        account_name=self.state.options.account,
+                        job_uuid=job_uuid,
+                        submitted=submitted,
+                        request_body=request.logged_body(),
+                        status=result.status,
+                        response_body=result.body,
+                        client_ip=request.client_ip,
+                        user_agent=request.header("User-Agent"),
+                    )
+                )
             return result
 
         with self.state.lock:
@@ -124,11 +171,18 @@ class AsyncApi:
                 error = self.state.faults.take_job_fault()
             if error is None and start is not None:
                 start()
-            self.state.jobs.add(Job(uuid=job_uuid, run=finish, polls_left=self.state.faults.job_polls,
-                                    ready_at=time.monotonic() + self.state.faults.job_seconds))
+            self.state.jobs.add(
+                Job(
+                    uuid=job_uuid,
+                    run=finish,
+                    polls_left=self.state.faults.job_polls,
+                    ready_at=time.monotonic() + self.state.faults.job_seconds,
+                )
+            )
             base = self.state.faults.foreign_location or self.job_base_url()
-        return json_response(202, {"location": f"{base}/zstack/v1/api-jobs/{job_uuid}",
-                                   "apiTimeout": _api_timeout_ms(request)})
+        return json_response(
+            202, {"location": f"{base}/zstack/v1/api-jobs/{job_uuid}", "apiTimeout": _api_timeout_ms(request)}
+        )
 
 
 def _without_inventory(body: dict[str, Any]) -> dict[str, Any]:

@@ -20,8 +20,9 @@ _JSON = "application/json"
 _STATES = ("Enabled", "Disabled")
 _STATUSES = ("Connecting", "Connected", "Disconnected")
 # What another ZStack user could change out of band; identity and dates stay the simulator's.
-_PATCHABLE = {name: kind for name, kind in IMAGE_STORE.fields.items()
-              if name not in ("uuid", "type", "createDate", "lastOpDate")}
+_PATCHABLE = {
+    name: kind for name, kind in IMAGE_STORE.fields.items() if name not in ("uuid", "type", "createDate", "lastOpDate")
+}
 _PATCHABLE["password"] = "str"
 
 
@@ -69,7 +70,7 @@ class Control:
         if route == ("GET", "/_sim/storages"):
             return {"storages": self.sim.storages()}
         if request.path.startswith("/_sim/storages/") and request.method == "PATCH":
-            uuid = request.path[len("/_sim/storages/"):]
+            uuid = request.path[len("/_sim/storages/") :]
             return {"storage": self.sim.patch_storage(uuid, **_body(request))}
         raise ControlError(404, f"no control endpoint {request.method} {request.path}")
 

@@ -72,8 +72,7 @@ def _failure_response(entry: dict[str, Any]) -> Response:
     else:
         error = ApiError(entry.get("code", "SYS.1006"), entry.get("details", "injected failure"))
         body = dumps(error.body())
-    return Response(status=status, body=body,
-                    omit_content_length=bool(entry.get("omit_content_length", False)))
+    return Response(status=status, body=body, omit_content_length=bool(entry.get("omit_content_length", False)))
 
 
 def _check(name: str, value: Any) -> Any:

@@ -11,10 +11,11 @@ from __future__ import annotations
 
 import operator
 import re
+from collections.abc import Callable, Iterable
 from dataclasses import dataclass
-from decimal import Decimal, InvalidOperation
 from datetime import tzinfo
-from typing import Any, Callable, Iterable
+from decimal import Decimal, InvalidOperation
+from typing import Any
 
 from simulator.wire import ApiError, RestError, format_date, parse_date
 
@@ -30,22 +31,50 @@ class Resource:
 
 
 _BACKUP_STORAGE_FIELDS = {
-    "uuid": "str", "name": "str", "url": "str", "description": "str", "totalCapacity": "int",
-    "availableCapacity": "int", "type": "str", "state": "str", "status": "str",
-    "createDate": "date", "lastOpDate": "date", "attachedZoneUuids": "list",
+    "uuid": "str",
+    "name": "str",
+    "url": "str",
+    "description": "str",
+    "totalCapacity": "int",
+    "availableCapacity": "int",
+    "type": "str",
+    "state": "str",
+    "status": "str",
+    "createDate": "date",
+    "lastOpDate": "date",
+    "attachedZoneUuids": "list",
 }
-ZONE = Resource("org.zstack.header.zone.ZoneInventory", {
-    "uuid": "str", "name": "str", "description": "str", "state": "str", "type": "str",
-    "isDefault": "bool", "createDate": "date", "lastOpDate": "date"})
-BACKUP_STORAGE = Resource("org.zstack.header.storage.backup.BackupStorageInventory",
-                          _BACKUP_STORAGE_FIELDS)
-IMAGE_STORE = Resource("org.zstack.storage.backup.imagestore.ImageStoreBackupStorageInventory", {
-    **_BACKUP_STORAGE_FIELDS, "hostname": "str", "username": "str", "sshPort": "int"})
-_TAG_FIELDS = {"uuid": "str", "resourceUuid": "str", "resourceType": "str", "tag": "str",
-               "type": "str", "createDate": "date", "lastOpDate": "date"}
+ZONE = Resource(
+    "org.zstack.header.zone.ZoneInventory",
+    {
+        "uuid": "str",
+        "name": "str",
+        "description": "str",
+        "state": "str",
+        "type": "str",
+        "isDefault": "bool",
+        "createDate": "date",
+        "lastOpDate": "date",
+    },
+)
+BACKUP_STORAGE = Resource("org.zstack.header.storage.backup.BackupStorageInventory", _BACKUP_STORAGE_FIELDS)
+IMAGE_STORE = Resource(
+    "org.zstack.storage.backup.imagestore.ImageStoreBackupStorageInventory",
+    {**_BACKUP_STORAGE_FIELDS, "hostname": "str", "username": "str", "sshPort": "int"},
+)
+_TAG_FIELDS = {
+    "uuid": "str",
+    "resourceUuid": "str",
+    "resourceType": "str",
+    "tag": "str",
+    "type": "str",
+    "createDate": "date",
+    "lastOpDate": "date",
+}
 SYSTEM_TAG = Resource("org.zstack.header.tag.SystemTagInventory", {**_TAG_FIELDS, "inherent": "bool"})
-USER_TAG = Resource("org.zstack.header.tag.UserTagInventory",
-                    {**_TAG_FIELDS, "tagPatternUuid": "str", "tagPattern": "str"})
+USER_TAG = Resource(
+    "org.zstack.header.tag.UserTagInventory", {**_TAG_FIELDS, "tagPatternUuid": "str", "tagPattern": "str"}
+)
 
 # Checked in this order, by "contains": the first one found anywhere wins (§6.2, QUERY_OP_MAPPING).
 OPERATORS = ("!=", ">=", "<=", "!?=", "!~=", "~=", "?=", "=", ">", "<", "is null", "not null")
@@ -94,8 +123,11 @@ def split_condition(text: str) -> tuple[str, str, str]:
         if op in text:
             field, _, value = text.partition(op)
             return field.strip(), op, value  # the value is deliberately not trimmed
-    raise RestError(400, f"Invalid query parameter. The '{text}' in the parameter[q] doesn't contain "
-                         f"any query operator. Valid query operators are [{', '.join(OPERATORS)}]")
+    raise RestError(
+        400,
+        f"Invalid query parameter. The '{text}' in the parameter[q] doesn't contain "
+        f"any query operator. Valid query operators are [{', '.join(OPERATORS)}]",
+    )
 
 
 def unknown_field(resource: Resource, name: str) -> ApiError:
@@ -108,8 +140,7 @@ def compile_condition(resource: Resource, text: str, tz: tzinfo, tags_of: TagsOf
     return compile_parts(resource, field, op, value, tz, tags_of)
 
 
-def compile_parts(resource: Resource, field: str, op: str, value: str, tz: tzinfo,
-                  tags_of: TagsOf) -> Filter:
+def compile_parts(resource: Resource, field: str, op: str, value: str, tz: tzinfo, tags_of: TagsOf) -> Filter:
     """A filter for one condition. Each returns a comprehension over all rows, with as few
     function calls per row as possible: a page query over 10,000 storages must stay fast."""
     if field in _TAG_PSEUDO_FIELDS:
@@ -157,7 +188,12 @@ def _test(op: str, value: str, kind: str, field: str, tz: tzinfo) -> Callable[[A
 
 
 _COMPARISONS: dict[str, Callable[[Any, Any], bool]] = {
-    "=": operator.eq, ">": operator.gt, "<": operator.lt, ">=": operator.ge, "<=": operator.le}
+    "=": operator.eq,
+    ">": operator.gt,
+    "<": operator.lt,
+    ">=": operator.ge,
+    "<=": operator.le,
+}
 
 
 def _like_regex(pattern: str) -> re.Pattern[str]:
@@ -204,11 +240,11 @@ def sort_records(resource: Resource, records: list[Record], spec: str) -> list[R
     def key(record: Record) -> tuple:
         current = record.get(name)
         return (0, 0) if current is None else (1, _normalise(current, kind))
+
     return sorted(records, key=key, reverse=descending)  # stable, also when reversed
 
 
-def to_inventory(resource: Resource, record: Record, tz: tzinfo,
-                 fields: list[str] | None = None) -> dict[str, Any]:
+def to_inventory(resource: Resource, record: Record, tz: tzinfo, fields: list[str] | None = None) -> dict[str, Any]:
     """Only declared fields, nulls omitted, dates in ZStack's format (§1, §8)."""
     inventory: dict[str, Any] = {}
     for name, kind in resource.fields.items():
@@ -223,8 +259,9 @@ def to_inventory(resource: Resource, record: Record, tz: tzinfo,
     return inventory
 
 
-def run_query(resource: Resource, records: list[Record], params: QueryParams, *, tz: tzinfo,
-              tags_of: TagsOf) -> dict[str, Any]:
+def run_query(
+    resource: Resource, records: list[Record], params: QueryParams, *, tz: tzinfo, tags_of: TagsOf
+) -> dict[str, Any]:
     filters = [compile_condition(resource, text, tz, tags_of) for text in params.conditions]
     for name in params.fields or ():
         if name not in resource.fields:
@@ -237,7 +274,7 @@ def run_query(resource: Resource, records: list[Record], params: QueryParams, *,
     if params.sort:
         matched = sort_records(resource, matched, params.sort)
     start = max(params.start, 0)
-    page = matched[start:start + max(params.limit, 0)]
+    page = matched[start : start + max(params.limit, 0)]
     body: dict[str, Any] = {"inventories": [to_inventory(resource, r, tz, params.fields) for r in page]}
     if params.reply_with_count:
         body["total"] = len(matched)

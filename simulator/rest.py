@@ -57,11 +57,14 @@ def session_uuid(request: Request) -> str:
     if value is None:
         raise RestError(400, "missing header 'Authorization'")
     if value.startswith("ZStack"):
-        raise RestError(400, "access-key authentication ('ZStack <AccessKeyId>:<signature>') is not "
-                             "supported by the simulator; use 'OAuth <session uuid>'")
+        raise RestError(
+            400,
+            "access-key authentication ('ZStack <AccessKeyId>:<signature>') is not "
+            "supported by the simulator; use 'OAuth <session uuid>'",
+        )
     if not value.startswith("OAuth"):
         raise RestError(400, "Authorization type must be 'OAuth'")
-    return value[len("OAuth"):].strip()
+    return value[len("OAuth") :].strip()
 
 
 def session_renewed(state: State, request: Request) -> bool:

@@ -32,8 +32,15 @@ _SESSION_IN_PATH = re.compile(r"(/accounts/sessions/)[^/]+")
 
 
 class SimulatorServer:
-    def __init__(self, host: str = "127.0.0.1", port: int = 0, *, log_requests: bool = True,
-                 control_endpoints: bool = True, **options: Any) -> None:
+    def __init__(
+        self,
+        host: str = "127.0.0.1",
+        port: int = 0,
+        *,
+        log_requests: bool = True,
+        control_endpoints: bool = True,
+        **options: Any,
+    ) -> None:
         self.options = Options(**options)  # unknown keywords fail loudly here
         self.state = State(self.options)
         self.log_requests = log_requests
@@ -55,8 +62,9 @@ class SimulatorServer:
 
     def start(self) -> SimulatorServer:
         """Serve in a daemon thread; returns self so ``sim = SimulatorServer().start()`` reads well."""
-        self._thread = threading.Thread(target=self._httpd.serve_forever, kwargs={"poll_interval": 0.05},
-                                        name="zstack-simulator", daemon=True)
+        self._thread = threading.Thread(
+            target=self._httpd.serve_forever, kwargs={"poll_interval": 0.05}, name="zstack-simulator", daemon=True
+        )
         self._thread.start()
         return self
 
@@ -87,8 +95,13 @@ class SimulatorServer:
         return text_response(404, f"no api mapping to {request.path}")
 
     def _handle_zstack(self, request: Request) -> Response:
-        entry = {"method": request.method, "path": request.path, "query": request.query,
-                 "headers": dict(request.headers.items()), "body": request.logged_body()}
+        entry = {
+            "method": request.method,
+            "path": request.path,
+            "query": request.query,
+            "headers": dict(request.headers.items()),
+            "body": request.logged_body(),
+        }
         self.state.advance_capacity()
         with self.state.lock:
             self.state.log_request(entry)
@@ -147,8 +160,10 @@ class SimulatorServer:
 
     def tags(self) -> list[dict[str, Any]]:
         with self.state.lock:
-            return [to_inventory(SYSTEM_TAG if tag["type"] == "System" else USER_TAG, tag, self.state.tz)
-                    for tag in self.state.tags]
+            return [
+                to_inventory(SYSTEM_TAG if tag["type"] == "System" else USER_TAG, tag, self.state.tz)
+                for tag in self.state.tags
+            ]
 
     def audits(self) -> list[dict[str, Any]]:
         with self.state.lock:
@@ -200,17 +215,26 @@ class _Handler(BaseHTTPRequestHandler):
     def do_GET(self) -> None:
         started = time.perf_counter()
         raw_path, _, query = self.path.partition("?")
-        request = Request(method=self.command, path=unquote(raw_path), query=query,
-                          headers=self.headers, body=self._read_body(), client_ip=self.client_address[0])
+        request = Request(
+            method=self.command,
+            path=unquote(raw_path),
+            query=query,
+            headers=self.headers,
+            body=self._read_body(),
+            client_ip=self.client_address[0],
+        )
         try:
             response = self.server.simulator.handle(request)
         except Exception as exc:  # like ZStack's REST layer: an unhandled exception is a text 500
             traceback.print_exc()
             response = text_response(500, str(exc))
         # Logged before answering, so the line is written before the client can move on.
-        self.server.simulator.log(request.method, request.path,
-                                  "dropped" if response.drop else response.status,
-                                  (time.perf_counter() - started) * 1000)
+        self.server.simulator.log(
+            request.method,
+            request.path,
+            "dropped" if response.drop else response.status,
+            (time.perf_counter() - started) * 1000,
+        )
         self._send(response)
 
     do_PUT = do_POST = do_DELETE = do_PATCH = do_HEAD = do_GET

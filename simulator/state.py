@@ -45,11 +45,18 @@ class Options:
 
     def initial_faults(self) -> Faults:
         faults = Faults()
-        faults.merge({"job_polls": self.job_polls, "session_timeout": self.session_timeout,
-                      "latency_ms": self.latency_ms, "foreign_location": self.foreign_location,
-                      "jobs_never_finish": self.jobs_never_finish,
-                      "reconnect_result": self.reconnect_result, "update_tags": self.update_tags,
-                      "job_seconds": self.job_seconds})
+        faults.merge(
+            {
+                "job_polls": self.job_polls,
+                "session_timeout": self.session_timeout,
+                "latency_ms": self.latency_ms,
+                "foreign_location": self.foreign_location,
+                "jobs_never_finish": self.jobs_never_finish,
+                "reconnect_result": self.reconnect_result,
+                "update_tags": self.update_tags,
+                "job_seconds": self.job_seconds,
+            }
+        )
         return faults
 
 
@@ -71,8 +78,10 @@ class State:
         self.reset()
 
     def reset(self, storages: int | None = None, seed_value: int | None = None) -> None:
-        data = seed.build(storages if storages is not None else self.options.storages,
-                          seed_value if seed_value is not None else self.options.seed)
+        data = seed.build(
+            storages if storages is not None else self.options.storages,
+            seed_value if seed_value is not None else self.options.seed,
+        )
         with self.lock:
             self.zones: list[dict[str, Any]] = data.zones
             self.storages: list[dict[str, Any]] = data.storages
@@ -118,8 +127,9 @@ class State:
             self._tag_index = index
         return self._tag_index.get((resource_uuid, tag_type), [])
 
-    def add_tag(self, resource_uuid: str, text: str, tag_type: str,
-                resource_type: str = seed.STORAGE_RESOURCE_TYPE) -> dict[str, Any]:
+    def add_tag(
+        self, resource_uuid: str, text: str, tag_type: str, resource_type: str = seed.STORAGE_RESOURCE_TYPE
+    ) -> dict[str, Any]:
         tag = seed.new_tag(new_uuid(), resource_uuid, text, tag_type, time.time(), resource_type)
         self.tags.append(tag)
         self._tag_index = None

@@ -89,8 +89,7 @@ def format_date(epoch_seconds: float, tz: tzinfo) -> str:
     local = datetime.fromtimestamp(epoch_seconds, tz)
     hour12 = local.hour % 12 or 12
     ampm = "AM" if local.hour < 12 else "PM"
-    return (f"{_MONTHS[local.month - 1]} {local.day}, {local.year} "
-            f"{hour12}:{local.minute:02d}:{local.second:02d} {ampm}")
+    return f"{_MONTHS[local.month - 1]} {local.day}, {local.year} {hour12}:{local.minute:02d}:{local.second:02d} {ampm}"
 
 
 def parse_date(text: str, tz: tzinfo) -> float | None:

@@ -11,26 +11,31 @@ import sys
 from collections.abc import Iterator
 from pathlib import Path
 
-
 import pytest
 from django.core.cache import cache
 from django.db import connection, connections
-from hypothesis import HealthCheck, settings as hypothesis_settings
+from hypothesis import HealthCheck
+from hypothesis import settings as hypothesis_settings
 
 from dashboard.accounts.roles import Role
-
 from simulator.server import SimulatorServer
+from tests.sim_helpers import storage_named
 from tests.storage_helpers import make_user
 
 # Property tests (tests/test_properties.py): 1,000 examples each in CI, a quick 50 while developing.
 # No deadline: examples make real HTTP calls to the simulator, and timing is not what they test. The
 # fixtures (client, simulator) are shared by the examples on purpose; each example resets what it uses.
-_shared = {"deadline": None, "suppress_health_check": [HealthCheck.function_scoped_fixture, HealthCheck.too_slow],
-           "print_blob": True}
+_shared = {
+    "deadline": None,
+    "suppress_health_check": [HealthCheck.function_scoped_fixture, HealthCheck.too_slow],
+    "print_blob": True,
+}
 hypothesis_settings.register_profile("ci", max_examples=1000, **_shared)
 hypothesis_settings.register_profile("dev", max_examples=50, **_shared)
-hypothesis_settings.load_profile(os.environ.get("HYPOTHESIS_PROFILE")
-                                 or ("ci" if os.environ.get("CI", "").lower() in {"1", "true", "yes"} else "dev"))
+hypothesis_settings.load_profile(
+    os.environ.get("HYPOTHESIS_PROFILE")
+    or ("ci" if os.environ.get("CI", "").lower() in {"1", "true", "yes"} else "dev")
+)
 
 
 @pytest.fixture(scope="session")
@@ -59,6 +64,13 @@ def zstack_settings(sim: SimulatorServer, settings) -> SimulatorServer:
 
 
 @pytest.fixture
+def uuid(zstack_settings: SimulatorServer) -> str:
+    """bs-prod-bj-01's uuid in the simulator Django points at: Connected, Enabled, with system and user tags
+    (priority::high; env::prod, owner::storage-team), the storage most tests edit or act on."""
+    return storage_named(zstack_settings, "bs-prod-bj-01")["uuid"]
+
+
+@pytest.fixture
 def login_as(client, db):
     """``login_as(Role.ADMIN)`` logs the test client in as a fresh user with that role; returns the client."""
 
@@ -81,8 +93,14 @@ def threads_database(tmp_path, transactional_db):
         return
     path = tmp_path / "threads.sqlite3"
     env = {**os.environ, "DJANGO_SETTINGS_MODULE": "tests.settings", "DATABASE_URL": f"sqlite:///{path}"}
-    migrated = subprocess.run([sys.executable, "manage.py", "migrate", "--verbosity", "0"], cwd=ROOT, env=env,
-                              capture_output=True, text=True, timeout=120)
+    migrated = subprocess.run(
+        [sys.executable, "manage.py", "migrate", "--verbosity", "0"],
+        cwd=ROOT,
+        env=env,
+        capture_output=True,
+        text=True,
+        timeout=120,
+    )
     assert migrated.returncode == 0, migrated.stderr
     in_memory, name = connections["default"], connection.settings_dict["NAME"]
     connection.settings_dict["NAME"] = str(path)  # the dict every thread's new connection is made from
@@ -92,6 +110,14 @@ def threads_database(tmp_path, transactional_db):
     finally:
         connections["default"].close()
         connections["default"], in_memory.settings_dict["NAME"] = in_memory, name
+
+
+def pytest_collection_modifyitems(items):
+    """A test that needs a migrated database file (threads_database: a `manage.py migrate` subprocess first) is
+    slow: `make test` runs it, `make test-fast` leaves it out."""
+    for item in items:
+        if "threads_database" in getattr(item, "fixturenames", ()):
+            item.add_marker(pytest.mark.slow)
 
 
 @pytest.fixture(autouse=True)

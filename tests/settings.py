@@ -7,12 +7,21 @@ os.environ.setdefault("DJANGO_SECRET_KEY", secrets.token_urlsafe(50))
 os.environ.setdefault("AUDIT_SIGNING_KEY", secrets.token_urlsafe(40))  # inherited by test subprocesses
 os.environ.setdefault("ZSTACK_PASSWORD", "password")  # the simulator's account; tests point ZSTACK_URL at it
 
-from dashboard.settings import *  # noqa: E402,F403
+from dashboard.settings import *  # noqa: F403 - the test settings are the production ones plus the overrides below
+from dashboard.settings import DATABASES, STORAGES
+
+# The vendor's backend, subclassed so the test runner's flush may empty the append-only audit tables
+# (tests/db_backends/); nothing outside the tests can.
+_TEST_BACKENDS = {
+    "django.db.backends.sqlite3": "tests.db_backends.sqlite3",
+    "django.db.backends.postgresql": "tests.db_backends.postgresql",
+}
+DATABASES = {"default": {**DATABASES["default"], "ENGINE": _TEST_BACKENDS[DATABASES["default"]["ENGINE"]]}}
 
 PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]
 # Tests poll the simulator's jobs quickly; production keeps the defaults.
 ZSTACK_JOB_DEADLINE = 10.0
 # Pages use {% static %}; tests do not run collectstatic, so no manifest (hashed names) in tests.
-STORAGES = {**STORAGES, "staticfiles": {"BACKEND": "django.contrib.staticfiles.storage.StaticFilesStorage"}}  # noqa: F405
+STORAGES = {**STORAGES, "staticfiles": {"BACKEND": "django.contrib.staticfiles.storage.StaticFilesStorage"}}
 # Nothing is collected in tests: whitenoise serves from the finders, and needs no STATIC_ROOT.
 STATIC_ROOT = None  # type: ignore[assignment]  # the stubs know only a path

@@ -14,6 +14,7 @@ from dashboard.storages import changes
 from dashboard.storages.forms import sign_snapshot
 from dashboard.storages.submissions import new_token
 from dashboard.storages.zstack_client import get_client
+from tests.sim_helpers import storage_named as storage_named  # re-exported for the storage tests
 
 PASSWORD = "Sturdy-Test-Pass-81"
 HTMX = {"HTTP_HX_REQUEST": "true"}
@@ -26,16 +27,15 @@ def make_user(role: Role | None, username: str | None = None):
     return user
 
 
-def storage_named(sim, name: str) -> dict:
-    return next(s for s in sim.storages() if s["name"] == name)
-
-
 def zstack_requests(sim, method: str | None = None, path_contains: str = "") -> list[dict]:
     """The /zstack requests the simulator received (login excluded), optionally filtered."""
     return [
-        r for r in sim.requests()
-        if r["path"].startswith("/zstack/") and not r["path"].endswith("/accounts/login")
-        and (method is None or r["method"] == method) and path_contains in r["path"]
+        r
+        for r in sim.requests()
+        if r["path"].startswith("/zstack/")
+        and not r["path"].endswith("/accounts/login")
+        and (method is None or r["method"] == method)
+        and path_contains in r["path"]
     ]
 
 
@@ -58,9 +58,14 @@ def form_data(uuid: str, **overrides) -> dict:
     client = get_client()
     storage, tags = client.get_image_store(uuid), client.get_tags(uuid)
     data = {
-        "name": storage.name, "description": storage.description or "", "hostname": storage.hostname,
-        "username": storage.username, "password": "", "sshPort": str(storage.ssh_port),
-        "systemTags": "\n".join(tags.system_texts), "userTags": "\r\n".join(tags.user_texts),
+        "name": storage.name,
+        "description": storage.description or "",
+        "hostname": storage.hostname,
+        "username": storage.username,
+        "password": "",
+        "sshPort": str(storage.ssh_port),
+        "systemTags": "\n".join(tags.system_texts),
+        "userTags": "\r\n".join(tags.user_texts),
         "loaded": sign_snapshot(uuid, changes.editable_values(storage, tags)),
         "submission": new_token(uuid, "storage.update"),
     }

@@ -9,12 +9,16 @@ import sqlite3
 import subprocess
 import sys
 import time
+from itertools import pairwise
 from pathlib import Path
 
 import pytest
 from django.db import connection
 
 from dashboard.audit.models import AuditEvent
+
+# slow: real interpreters (subprocesses) writing one database file at once.
+pytestmark = pytest.mark.slow
 
 ROOT = Path(__file__).resolve().parents[1]
 PER_PROCESS = 40
@@ -70,7 +74,9 @@ print(f"recorded #{event.sequence}")
 
 
 def run(args, env, **kwargs):
-    return subprocess.run([sys.executable, *args], cwd=ROOT, env=env, capture_output=True, text=True, timeout=120, **kwargs)
+    return subprocess.run(
+        [sys.executable, *args], cwd=ROOT, env=env, capture_output=True, text=True, timeout=120, **kwargs
+    )
 
 
 @pytest.fixture
@@ -94,8 +100,14 @@ def test_two_processes_appending_concurrently_leave_a_chain_that_verifies(shared
     env, sqlite_path = shared_database
     start = f"{time.time() + 2.0:.3f}"  # time for both interpreters to import Django
     workers = [
-        subprocess.Popen([sys.executable, "-c", APPEND, start, name, str(PER_PROCESS)], cwd=ROOT, env=env,
-                         stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)  # fmt: skip
+        subprocess.Popen(
+            [sys.executable, "-c", APPEND, start, name, str(PER_PROCESS)],
+            cwd=ROOT,
+            env=env,
+            stdout=subprocess.PIPE,
+            stderr=subprocess.PIPE,
+            text=True,
+        )
         for name in ("worker-a", "worker-b")
     ]
     for worker in workers:
@@ -112,25 +124,30 @@ def test_two_processes_appending_concurrently_leave_a_chain_that_verifies(shared
             order = [row[0] for row in db.execute("SELECT actor_username FROM audit_auditevent ORDER BY sequence")]
     else:
         order = list(AuditEvent.objects.order_by("sequence").values_list("actor_username", flat=True))
-    assert sum(1 for a, b in zip(order, order[1:]) if a != b) > 2
+    assert sum(1 for a, b in pairwise(order) if a != b) > 2
 
 
 def test_an_audited_write_succeeds_while_an_export_is_being_streamed(shared_database):
     # On SQLite without WAL the export's open read holds a shared lock for the whole download, and the audit
     # insert of every write in the meantime cannot commit: it waits out the busy timeout and fails.
     env, _ = shared_database
-    reader = subprocess.Popen([sys.executable, "-c", EXPORT_SLOWLY], cwd=ROOT, env=env, stdin=subprocess.PIPE,
-                              stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)  # fmt: skip
+    reader = subprocess.Popen(
+        [sys.executable, "-c", EXPORT_SLOWLY],
+        cwd=ROOT,
+        env=env,
+        stdin=subprocess.PIPE,
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+        text=True,
+    )
     try:
         assert reader.stdout.readline().strip() == "streaming", reader.stderr.read()
 
-        started = time.monotonic()
         written = run(["-c", RECORD_ONCE, "3"], env)
-        elapsed = time.monotonic() - started
 
-        assert written.returncode == 0, written.stderr
+        assert written.returncode == 0, written.stderr  # waiting for the lock would fail after 3 s, not succeed
         assert written.stdout.strip() == "recorded #7"
-        assert elapsed < 2.9  # it did not wait for the export to end (its 3 s timeout)
+        assert reader.poll() is None  # and it succeeded while the export was still open, mid-stream
         out, err = reader.communicate("go on\n", timeout=60)
     finally:
         if reader.poll() is None:

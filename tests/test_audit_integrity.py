@@ -12,6 +12,7 @@ from unittest import mock
 
 import pytest
 from django.core.management import CommandError, call_command
+from django.core.management.color import no_style
 from django.db import DatabaseError, connection, transaction
 from django.utils import timezone
 
@@ -23,7 +24,9 @@ from dashboard.audit.models import APPEND_TOKEN, AuditCheckpoint, AuditEvent
 pytestmark = pytest.mark.django_db
 
 ACTOR = Actor(user_id=3, username="alice", role=None, ip="127.0.0.1", user_agent="pytest")
-requires_sqlite = pytest.mark.skipif(connection.vendor != "sqlite", reason="SQLite-only: DATABASE_URL selects another database")
+requires_sqlite = pytest.mark.skipif(
+    connection.vendor != "sqlite", reason="SQLite-only: DATABASE_URL selects another database"
+)
 requires_postgresql = pytest.mark.skipif(
     connection.vendor != "postgresql",
     reason="needs PostgreSQL: run with DATABASE_URL=postgres://postgres@127.0.0.1:5432/test",
@@ -32,8 +35,15 @@ requires_postgresql = pytest.mark.skipif(
 
 def add_events(count: int, **kwargs) -> list[AuditEvent]:
     return [
-        record(actor=ACTOR, action=Action.UPDATE, storage_uuid="s1", storage_name=f"bs-{n}", outcome=Outcome.SUCCEEDED,
-               changes=(FieldChange("name", before=f"bs-{n - 1}", after=f"bs-{n}"),), **kwargs)  # fmt: skip
+        record(
+            actor=ACTOR,
+            action=Action.UPDATE,
+            storage_uuid="s1",
+            storage_name=f"bs-{n}",
+            outcome=Outcome.SUCCEEDED,
+            changes=(FieldChange("name", before=f"bs-{n - 1}", after=f"bs-{n}"),),
+            **kwargs,
+        )
         for n in range(count)
     ]
 
@@ -51,29 +61,54 @@ def assert_rejected(sql: str, params=()) -> None:
 def insert_checkpoint(first: int, last: int, last_hash: str, *, count: int | None = None, signature: str | None = None):
     """A checkpoint inserted with raw SQL, as someone with database access would: well-formed unless told, and
     signed with the audit key unless given another ``signature``."""
-    checkpoint = AuditCheckpoint(first_sequence=first, sequence=last, hash=last_hash, created_at=timezone.now(),
-                                 archived_count=last - first + 1 if count is None else count,
-                                 archive_name="forged.jsonl", archive_sha256="e" * 64)  # fmt: skip
+    checkpoint = AuditCheckpoint(
+        first_sequence=first,
+        sequence=last,
+        hash=last_hash,
+        created_at=timezone.now(),
+        archived_count=last - first + 1 if count is None else count,
+        archive_name="forged.jsonl",
+        archive_sha256="e" * 64,
+    )
     chain.sign_checkpoint(checkpoint)
     if signature is not None:
         checkpoint.signature = signature
-    raw("INSERT INTO audit_auditcheckpoint (first_sequence, sequence, hash, created_at, archived_count, archive_name, "
+    raw(
+        "INSERT INTO audit_auditcheckpoint (first_sequence, sequence, hash, created_at, archived_count, archive_name, "
         "archive_sha256, signature, key_id) VALUES (%s, %s, %s, %s, %s, %s, %s, %s, %s)",
-        [checkpoint.first_sequence, checkpoint.sequence, checkpoint.hash, checkpoint.created_at,
-         checkpoint.archived_count, checkpoint.archive_name, checkpoint.archive_sha256, checkpoint.signature,
-         checkpoint.key_id])  # fmt: skip
+        [
+            checkpoint.first_sequence,
+            checkpoint.sequence,
+            checkpoint.hash,
+            checkpoint.created_at,
+            checkpoint.archived_count,
+            checkpoint.archive_name,
+            checkpoint.archive_sha256,
+            checkpoint.signature,
+            checkpoint.key_id,
+        ],
+    )
 
 
 def insert_event(sequence: int, prev_hash: str) -> None:
     """An event inserted with raw SQL, with a correct hash of its own but no seal."""
-    event = AuditEvent(sequence=sequence, prev_hash=prev_hash, actor_username="mallory", action="storage.update",
-                       storage_uuid="s1", outcome="succeeded", timestamp=AuditEvent.objects.first().timestamp)  # fmt: skip
+    event = AuditEvent(
+        sequence=sequence,
+        prev_hash=prev_hash,
+        actor_username="mallory",
+        action="storage.update",
+        storage_uuid="s1",
+        outcome="succeeded",
+        timestamp=AuditEvent.objects.first().timestamp,
+    )
     event.hash = chain.compute_hash(event)
-    raw("INSERT INTO audit_auditevent (sequence, timestamp, actor_username, actor_role, ip, user_agent, action, "
+    raw(
+        "INSERT INTO audit_auditevent (sequence, timestamp, actor_username, actor_role, ip, user_agent, action, "
         "storage_uuid, storage_name, outcome, changes, changed_fields, error_code, error_message, correlation_id, "
         "prev_hash, hash, key_id, seal) VALUES (%s, %s, 'mallory', '', '', '', 'storage.update', 's1', '', "
         "'succeeded', '[]', '', '', '', '', %s, %s, '', '')",
-        [sequence, event.timestamp, prev_hash, event.hash])  # fmt: skip
+        [sequence, event.timestamp, prev_hash, event.hash],
+    )
 
 
 def verify_audit_fails(match: str) -> str:
@@ -203,8 +238,10 @@ def test_verify_audit_names_a_deleted_checkpoint(tmp_path):
     triggers.remove(connection)
     raw("DELETE FROM audit_auditcheckpoint WHERE sequence = 2")
 
-    verify_audit_fails(r"checkpoint #4 \(events #3..#4\) does not follow on from the start of the chain: "
-                       r"events #1..#2 are unaccounted for")  # fmt: skip
+    verify_audit_fails(
+        r"checkpoint #4 \(events #3..#4\) does not follow on from the start of the chain: "
+        r"events #1..#2 are unaccounted for"
+    )
 
 
 def test_verify_audit_names_an_altered_checkpoint(tmp_path):
@@ -244,10 +281,16 @@ def test_sqlite_triggers_reject_update_and_delete():
     with connection.cursor() as cursor:
         cursor.execute("SELECT name FROM sqlite_master WHERE type = 'trigger' AND tbl_name = 'audit_auditevent'")
         assert {row[0] for row in cursor.fetchall()} == {
-            "audit_event_guard_insert", "audit_event_no_update", "audit_event_no_delete"}  # fmt: skip
+            "audit_event_guard_insert",
+            "audit_event_no_update",
+            "audit_event_no_delete",
+        }
         cursor.execute("SELECT name FROM sqlite_master WHERE type = 'trigger' AND tbl_name = 'audit_auditcheckpoint'")
         assert {row[0] for row in cursor.fetchall()} == {
-            "audit_checkpoint_no_update", "audit_checkpoint_no_delete", "audit_checkpoint_guard_insert"}  # fmt: skip
+            "audit_checkpoint_no_update",
+            "audit_checkpoint_no_delete",
+            "audit_checkpoint_guard_insert",
+        }
 
     assert_rejected("UPDATE audit_auditevent SET hash = 'x' WHERE id = %s", [event.pk])
     assert_rejected("DELETE FROM audit_auditevent")
@@ -258,9 +301,15 @@ def test_sqlite_triggers_reject_update_and_delete():
 def test_postgresql_triggers_reject_update_delete_and_truncate():
     event = add_events(1)[0]
     with connection.cursor() as cursor:
-        cursor.execute("SELECT tgname FROM pg_trigger WHERE tgrelid = 'audit_auditevent'::regclass AND NOT tgisinternal")
+        cursor.execute(
+            "SELECT tgname FROM pg_trigger WHERE tgrelid = 'audit_auditevent'::regclass AND NOT tgisinternal"
+        )
         assert {row[0] for row in cursor.fetchall()} == {
-            "audit_event_guard_insert", "audit_event_no_update", "audit_event_no_delete", "audit_event_no_truncate"}  # fmt: skip
+            "audit_event_guard_insert",
+            "audit_event_no_update",
+            "audit_event_no_delete",
+            "audit_event_no_truncate",
+        }
 
     assert_rejected("UPDATE audit_auditevent SET hash = 'x' WHERE id = %s", [event.pk])
     assert_rejected("DELETE FROM audit_auditevent")
@@ -289,8 +338,10 @@ def test_verify_audit_passes_on_an_empty_trail(capsys):
 def test_verify_audit_names_an_edited_event():
     events = add_events(5)
     triggers.remove(connection)
-    raw("UPDATE audit_auditevent SET changes = %s WHERE sequence = %s",
-        [json.dumps([{"field": "name", "before": "x", "after": "innocent"}]), events[2].sequence])  # fmt: skip
+    raw(
+        "UPDATE audit_auditevent SET changes = %s WHERE sequence = %s",
+        [json.dumps([{"field": "name", "before": "x", "after": "innocent"}]), events[2].sequence],
+    )
 
     verify_audit_fails(rf"event #{events[2].sequence} \(id {events[2].pk}\) was altered")
 
@@ -300,8 +351,10 @@ def test_verify_audit_names_an_edited_event_whose_hash_was_recomputed_by_its_sea
     forged = AuditEvent.objects.get(pk=events[1].pk)
     forged.actor_username = "mallory"
     triggers.remove(connection)
-    raw("UPDATE audit_auditevent SET actor_username = 'mallory', hash = %s WHERE id = %s",
-        [chain.compute_hash(forged), forged.pk])  # fmt: skip
+    raw(
+        "UPDATE audit_auditevent SET actor_username = 'mallory', hash = %s WHERE id = %s",
+        [chain.compute_hash(forged), forged.pk],
+    )
 
     verify_audit_fails(rf"event #{events[1].sequence} \(id {forged.pk}\) is not sealed with the audit key")
 
@@ -331,8 +384,15 @@ def test_verify_audit_names_an_inserted_event():
     triggers.remove(connection)
     # A forged event with a valid hash of its own slips in after #2, and the old #3 is renumbered #4.
     raw("UPDATE audit_auditevent SET sequence = 4 WHERE id = %s", [events[2].pk])
-    forged = AuditEvent(actor_username="mallory", action="storage.update", storage_uuid="s1", outcome="succeeded",
-                        sequence=3, prev_hash=events[1].hash, timestamp=events[1].timestamp)  # fmt: skip
+    forged = AuditEvent(
+        actor_username="mallory",
+        action="storage.update",
+        storage_uuid="s1",
+        outcome="succeeded",
+        sequence=3,
+        prev_hash=events[1].hash,
+        timestamp=events[1].timestamp,
+    )
     forged.hash = chain.compute_hash(forged)
     forged.save(append=APPEND_TOKEN)  # the model's internal path, as an attacker with the code could
 
@@ -439,7 +499,6 @@ def test_verify_audit_checks_a_second_archive_against_the_first_checkpoint(tmp_p
     assert "intact: 1 events verified after 2 checkpoints (events #1..#5 archived); head #6" in out
 
 
-
 def test_verify_audit_detects_events_left_behind_a_checkpoint(tmp_path):
     events = add_events(3)
     insert_checkpoint(1, 1, events[0].hash)
@@ -463,7 +522,18 @@ def test_flush_empties_the_audit_tables_so_transactional_tests_can_reset():
     if connection.vendor == "postgresql":  # flushed with TRUNCATE: the guard is back on afterwards
         with pytest.raises(DatabaseError, match="append-only"):
             raw("TRUNCATE audit_auditevent")
-    assert "execute_sql_flush" not in vars(connection.ops)  # the flush command's wrapper is gone
+
+
+@pytest.mark.django_db(transaction=True)
+def test_a_flush_through_djangos_own_backend_is_refused():
+    # Only the test backends (tests/db_backends/) let flush through; production's backend is Django's own.
+    add_events(1)
+    djangos_own = type(connection.ops).__mro__[1]  # the vendor's DatabaseOperations the test backend extends
+    assert djangos_own.__module__.startswith("django.db.backends.")
+    statements = connection.ops.sql_flush(no_style(), ["audit_auditevent"])
+    with pytest.raises(DatabaseError, match="append-only"):
+        djangos_own.execute_sql_flush(connection.ops, statements)
+    assert AuditEvent.objects.count() == 1
 
 
 @pytest.mark.postgres
@@ -472,8 +542,10 @@ def test_flush_empties_the_audit_tables_so_transactional_tests_can_reset():
 def test_a_failed_flush_leaves_the_truncate_guard_on_postgresql():
     add_events(1)
 
-    with mock.patch("django.core.management.commands.flush.sql_flush",
-                    return_value=['TRUNCATE "audit_auditevent"', "SELECT no_such_function()"]):  # fmt: skip
+    with mock.patch(
+        "django.core.management.commands.flush.sql_flush",
+        return_value=['TRUNCATE "audit_auditevent"', "SELECT no_such_function()"],
+    ):
         with pytest.raises(CommandError, match="couldn't be flushed"):
             call_command("flush", interactive=False, verbosity=0)
 

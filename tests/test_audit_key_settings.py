@@ -10,8 +10,13 @@ PRINT_KEYS = "import dashboard.settings as s; print(len(s.AUDIT_SIGNING_KEY), le
 
 def settings_with(**env) -> subprocess.CompletedProcess:
     clean = {k: v for k, v in os.environ.items() if not k.startswith(("DJANGO_", "ZSTACK_", "AUDIT_"))}
-    return subprocess.run([sys.executable, "-c", PRINT_KEYS], env={**clean, "DJANGO_SECRET_KEY": "s" * 50, **env},
-                          capture_output=True, text=True, timeout=60)  # fmt: skip
+    return subprocess.run(
+        [sys.executable, "-c", PRINT_KEYS],
+        env={**clean, "DJANGO_SECRET_KEY": "s" * 50, **env},
+        capture_output=True,
+        text=True,
+        timeout=60,
+    )
 
 
 def test_production_refuses_to_start_without_an_audit_key():

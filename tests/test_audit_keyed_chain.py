@@ -178,7 +178,9 @@ def test_every_head_in_an_appended_file_is_checked_and_later_appends_pass(tmp_pa
 
     call_command("verify_audit", "--expect-head", str(tmp_path / "heads.jsonl"))
 
-    assert "Expected heads in" in capsys.readouterr().out and len((tmp_path / "heads.jsonl").read_text().splitlines()) == 2
+    assert (
+        "Expected heads in" in capsys.readouterr().out and len((tmp_path / "heads.jsonl").read_text().splitlines()) == 2
+    )
 
 
 def test_an_exported_head_edited_without_the_key_is_reported(tmp_path):

@@ -11,7 +11,7 @@ from django.urls import reverse
 from dashboard.accounts.roles import Role
 from dashboard.audit import chain
 from dashboard.audit.log import Action, FieldChange, Outcome
-from tests.test_audit_views import STORAGE_A, add_event, client_for, streamed_text
+from tests.test_audit_views import add_event, client_for, streamed_text
 
 pytestmark = pytest.mark.django_db
 
@@ -32,8 +32,10 @@ def changed_connection(db):
 
 
 def exports(client) -> tuple[str, str]:
-    return (streamed_text(client.get(reverse("audit:export_csv"))),
-            streamed_text(client.get(reverse("audit:export_json"))))  # fmt: skip
+    return (
+        streamed_text(client.get(reverse("audit:export_csv"))),
+        streamed_text(client.get(reverse("audit:export_json"))),
+    )
 
 
 @pytest.mark.parametrize("role", [Role.AUDITOR, Role.ADMIN])

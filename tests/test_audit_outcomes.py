@@ -18,14 +18,22 @@ pytestmark = pytest.mark.django_db
 
 IP = "203.0.113.45"
 USER_AGENT = "AuditOutcomes/1.0 (pytest)"
-RECORDED = ("action", "outcome", "actor_user_id", "actor_username", "actor_role", "ip", "user_agent",
-            "storage_uuid", "storage_name", "changes", "changed_fields", "error_code", "error_message",
-            "correlation_id")
-
-
-@pytest.fixture
-def uuid(zstack_settings) -> str:
-    return storage_named(zstack_settings, "bs-prod-bj-01")["uuid"]
+RECORDED = (
+    "action",
+    "outcome",
+    "actor_user_id",
+    "actor_username",
+    "actor_role",
+    "ip",
+    "user_agent",
+    "storage_uuid",
+    "storage_name",
+    "changes",
+    "changed_fields",
+    "error_code",
+    "error_message",
+    "correlation_id",
+)
 
 
 def browser(role: Role, username: str):
@@ -45,8 +53,13 @@ def recorded(event: AuditEvent) -> dict:
 
 
 def by(user, role: str) -> dict:
-    return {"actor_user_id": user.pk, "actor_username": user.username, "actor_role": role, "ip": IP,
-            "user_agent": USER_AGENT}
+    return {
+        "actor_user_id": user.pk,
+        "actor_username": user.username,
+        "actor_role": role,
+        "ip": IP,
+        "user_agent": USER_AGENT,
+    }
 
 
 def changed_fields(changes: list[dict]) -> str:
@@ -73,8 +86,14 @@ def part(change: dict, request: dict, result: str = "succeeded", **error) -> dic
 
 def test_one_save_of_several_changes_records_one_attempt_and_one_outcome_listing_every_part(zstack_settings, uuid):
     client, user = browser(Role.ADMIN, "alice-admin")
-    data = form_data(uuid, name="bs-audited", description="", sshPort="2222", password="Outcome-Pw-1",
-                     userTags="env::prod\nteam::blue")  # adds team::blue, removes owner::storage-team
+    data = form_data(
+        uuid,
+        name="bs-audited",
+        description="",
+        sshPort="2222",
+        password="Outcome-Pw-1",
+        userTags="env::prod\nteam::blue",
+    )  # adds team::blue, removes owner::storage-team
     zstack_settings.clear_requests()
     response = client.post(f"/storages/{uuid}/edit/", data, **HTMX)
     assert response.status_code == 200 and "Saved" in response.content.decode()
@@ -83,23 +102,47 @@ def test_one_save_of_several_changes_records_one_attempt_and_one_outcome_listing
     [create] = zstack_requests(zstack_settings, "POST", "/user-tags")
 
     attempt, outcome = events(uuid)
-    who = {**by(user, "admin"), "action": "storage.update", "storage_uuid": uuid, "storage_name": "bs-prod-bj-01",
-           "error_code": "", "error_message": ""}
+    who = {
+        **by(user, "admin"),
+        "action": "storage.update",
+        "storage_uuid": uuid,
+        "storage_name": "bs-prod-bj-01",
+        "error_code": "",
+        "error_message": "",
+    }
     name = {"field": "name", "before": "bs-prod-bj-01", "after": "bs-audited"}
     description = {"field": "description", "before": "Production images, Beijing", "after": ""}
     port = {"field": "sshPort", "before": 22, "after": 2222}
     password = {"field": "password", "changed": True}
-    everything = [name, description, port, password,
-                  {"field": "userTags", "added": ["team::blue"], "removed": ["owner::storage-team"]}]
-    assert recorded(attempt) == {**who, "outcome": "attempted", "changes": everything,
-                                 "changed_fields": ",name,description,sshPort,password,userTags,",
-                                 "correlation_id": header(put, "X-Job-UUID")}
-    parts = [part(name, put), part(description, put), part(port, put), part(password, put),
-             part({"field": "userTags", "added": ["team::blue"], "removed": []}, create),
-             part({"field": "userTags", "added": [], "removed": ["owner::storage-team"]}, delete)]
-    assert recorded(outcome) == {**who, "outcome": "succeeded", "changes": parts,
-                                 "changed_fields": ",name,description,sshPort,password,userTags,userTags,",
-                                 "correlation_id": header(put, "X-Job-UUID")}
+    everything = [
+        name,
+        description,
+        port,
+        password,
+        {"field": "userTags", "added": ["team::blue"], "removed": ["owner::storage-team"]},
+    ]
+    assert recorded(attempt) == {
+        **who,
+        "outcome": "attempted",
+        "changes": everything,
+        "changed_fields": ",name,description,sshPort,password,userTags,",
+        "correlation_id": header(put, "X-Job-UUID"),
+    }
+    parts = [
+        part(name, put),
+        part(description, put),
+        part(port, put),
+        part(password, put),
+        part({"field": "userTags", "added": ["team::blue"], "removed": []}, create),
+        part({"field": "userTags", "added": [], "removed": ["owner::storage-team"]}, delete),
+    ]
+    assert recorded(outcome) == {
+        **who,
+        "outcome": "succeeded",
+        "changes": parts,
+        "changed_fields": ",name,description,sshPort,password,userTags,userTags,",
+        "correlation_id": header(put, "X-Job-UUID"),
+    }
     assert len({header(r, "X-Job-UUID") for r in (put, create, delete)}) == 3
     assert_attempt_then_outcomes(attempt, outcome)
     assert "Outcome-Pw-1" not in repr([recorded(e) for e in events(uuid)])
@@ -115,13 +158,24 @@ def test_a_job_that_fails_upstream_records_zstacks_code_and_message(zstack_setti
 
     attempt, failed = events(uuid)
     changes = [{"field": "description", "before": "Production images, Beijing", "after": "will not stick"}]
-    common = {**by(user, "admin"), "action": "storage.update", "storage_uuid": uuid,
-              "storage_name": "bs-prod-bj-01", "changes": changes, "changed_fields": ",description,",
-              "correlation_id": header(put, "X-Job-UUID")}
+    common = {
+        **by(user, "admin"),
+        "action": "storage.update",
+        "storage_uuid": uuid,
+        "storage_name": "bs-prod-bj-01",
+        "changes": changes,
+        "changed_fields": ",description,",
+        "correlation_id": header(put, "X-Job-UUID"),
+    }
     assert recorded(attempt) == {**common, "outcome": "attempted", "error_code": "", "error_message": ""}
     error = {"error_code": "SYS.1006", "error": "the image store is out of space"}
-    assert recorded(failed) == {**common, "changes": [part(changes[0], put, "failed", **error)], "outcome": "failed",
-                                "error_code": "SYS.1006", "error_message": "the image store is out of space"}
+    assert recorded(failed) == {
+        **common,
+        "changes": [part(changes[0], put, "failed", **error)],
+        "outcome": "failed",
+        "error_code": "SYS.1006",
+        "error_message": "the image store is out of space",
+    }
     assert_attempt_then_outcomes(attempt, failed)
     assert storage_named(zstack_settings, "bs-prod-bj-01")["description"] == "Production images, Beijing"
 
@@ -136,12 +190,20 @@ def test_a_job_that_never_finishes_records_timed_out(zstack_settings, uuid, sett
     [put] = zstack_requests(zstack_settings, "PUT")
 
     attempt, timed_out = events(uuid)
-    common = {**by(user, "admin"), "action": "storage.reconnect", "storage_uuid": uuid,
-              "storage_name": "bs-prod-bj-01", "changes": [], "changed_fields": "",
-              "correlation_id": header(put, "X-Job-UUID")}
+    common = {
+        **by(user, "admin"),
+        "action": "storage.reconnect",
+        "storage_uuid": uuid,
+        "storage_name": "bs-prod-bj-01",
+        "changes": [],
+        "changed_fields": "",
+        "correlation_id": header(put, "X-Job-UUID"),
+    }
     assert recorded(attempt) == {**common, "outcome": "attempted", "error_code": "", "error_message": ""}
     assert recorded(timed_out) == {
-        **common, "outcome": "timed_out", "error_code": "sdk.1001",
+        **common,
+        "outcome": "timed_out",
+        "error_code": "sdk.1001",
         "error_message": "Still running at the console's deadline; ZStack may yet complete it.",
     }
     assert_attempt_then_outcomes(attempt, timed_out)
@@ -158,19 +220,34 @@ def test_a_stale_form_records_a_conflict_and_calls_nothing(zstack_settings, uuid
     assert zstack_requests(zstack_settings, "PUT") == []
 
     [conflict] = events(uuid)
-    changes = [{"field": "name", "before": "their-name", "after": "my-name"},
-               {"field": "description", "before": "Production images, Beijing", "after": "my description"}]
+    changes = [
+        {"field": "name", "before": "their-name", "after": "my-name"},
+        {"field": "description", "before": "Production images, Beijing", "after": "my description"},
+    ]
     assert recorded(conflict) == {
-        **by(user, "admin"), "action": "storage.update", "outcome": "conflict", "storage_uuid": uuid,
-        "storage_name": "their-name", "changes": changes, "changed_fields": ",name,description,",
-        "error_code": "", "error_message": "Changed in ZStack since the form was loaded: name",
+        **by(user, "admin"),
+        "action": "storage.update",
+        "outcome": "conflict",
+        "storage_uuid": uuid,
+        "storage_name": "their-name",
+        "changes": changes,
+        "changed_fields": ",name,description,",
+        "error_code": "",
+        "error_message": "Changed in ZStack since the form was loaded: name",
         "correlation_id": "",
     }
     assert conflict.attempt_id is None and conflict.duration_ms is None  # no upstream call, nothing to time
 
 
-@pytest.mark.parametrize(("path", "action"), [("edit", "storage.update"), ("reconnect", "storage.reconnect"),
-                                               ("enable", "storage.enable"), ("disable", "storage.disable")])
+@pytest.mark.parametrize(
+    ("path", "action"),
+    [
+        ("edit", "storage.update"),
+        ("reconnect", "storage.reconnect"),
+        ("enable", "storage.enable"),
+        ("disable", "storage.disable"),
+    ],
+)
 def test_a_viewers_write_is_refused_and_recorded_with_its_action(zstack_settings, uuid, path, action):
     client, user = browser(Role.VIEWER, "erin-viewer")
     zstack_settings.clear_requests()
@@ -180,9 +257,15 @@ def test_a_viewers_write_is_refused_and_recorded_with_its_action(zstack_settings
 
     [refused] = events(uuid)
     assert recorded(refused) == {
-        **by(user, "viewer"), "action": action, "outcome": "refused", "storage_uuid": uuid,
+        **by(user, "viewer"),
+        "action": action,
+        "outcome": "refused",
+        "storage_uuid": uuid,
         "storage_name": "",  # refused before anything is read, ZStack included
-        "changes": [], "changed_fields": "", "error_code": "", "error_message": "Permission denied.",
+        "changes": [],
+        "changed_fields": "",
+        "error_code": "",
+        "error_message": "Permission denied.",
         "correlation_id": "",
     }
     assert refused.attempt_id is None and refused.duration_ms is None
@@ -197,9 +280,16 @@ def test_an_invalid_edit_is_recorded_as_invalid_and_never_sent(zstack_settings, 
 
     [invalid] = events(uuid)
     assert recorded(invalid) == {
-        **by(user, "admin"), "action": "storage.update", "outcome": "invalid", "storage_uuid": uuid,
-        "storage_name": "bs-prod-bj-01", "changes": [], "changed_fields": "", "error_code": "",
-        "error_message": "sshPort: Ensure this value is less than or equal to 65535.", "correlation_id": "",
+        **by(user, "admin"),
+        "action": "storage.update",
+        "outcome": "invalid",
+        "storage_uuid": uuid,
+        "storage_name": "bs-prod-bj-01",
+        "changes": [],
+        "changed_fields": "",
+        "error_code": "",
+        "error_message": "sshPort: Ensure this value is less than or equal to 65535.",
+        "correlation_id": "",
     }
     assert invalid.attempt_id is None and invalid.duration_ms is None
     assert "Invalid-Pw-2" not in repr(recorded(invalid))
@@ -208,11 +298,14 @@ def test_an_invalid_edit_is_recorded_as_invalid_and_never_sent(zstack_settings, 
 # --- the card actions, each under its own action code --------------------------------------------
 
 
-@pytest.mark.parametrize(("name", "path", "action", "changes"), [
-    ("bs-prod-bj-01", "reconnect", "storage.reconnect", []),
-    ("bs-prod-bj-01", "disable", "storage.disable", [{"field": "state", "before": "Enabled", "after": "Disabled"}]),
-    ("bs-dev-shared", "enable", "storage.enable", [{"field": "state", "before": "Disabled", "after": "Enabled"}]),
-])
+@pytest.mark.parametrize(
+    ("name", "path", "action", "changes"),
+    [
+        ("bs-prod-bj-01", "reconnect", "storage.reconnect", []),
+        ("bs-prod-bj-01", "disable", "storage.disable", [{"field": "state", "before": "Enabled", "after": "Disabled"}]),
+        ("bs-dev-shared", "enable", "storage.enable", [{"field": "state", "before": "Disabled", "after": "Enabled"}]),
+    ],
+)
 def test_each_card_action_is_recorded_with_its_action_code(zstack_settings, name, path, action, changes):
     uuid = storage_named(zstack_settings, name)["uuid"]
     client, user = browser(Role.ADMIN, "grace-admin")
@@ -222,9 +315,17 @@ def test_each_card_action_is_recorded_with_its_action_code(zstack_settings, name
     [put] = zstack_requests(zstack_settings, "PUT")
 
     attempt, succeeded = events(uuid)
-    common = {**by(user, "admin"), "action": action, "storage_uuid": uuid, "storage_name": name,
-              "changes": changes, "changed_fields": changed_fields(changes), "error_code": "",
-              "error_message": "", "correlation_id": header(put, "X-Job-UUID")}
+    common = {
+        **by(user, "admin"),
+        "action": action,
+        "storage_uuid": uuid,
+        "storage_name": name,
+        "changes": changes,
+        "changed_fields": changed_fields(changes),
+        "error_code": "",
+        "error_message": "",
+        "correlation_id": header(put, "X-Job-UUID"),
+    }
     assert recorded(attempt) == {**common, "outcome": "attempted"}
     assert recorded(succeeded) == {**common, "outcome": "succeeded", "changes": [part(c, put) for c in changes]}
     assert_attempt_then_outcomes(attempt, succeeded)

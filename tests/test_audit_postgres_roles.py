@@ -58,11 +58,15 @@ def test_the_runtime_role_appends_and_reads_through_the_application(runtime_role
         pytest.param("ALTER TABLE audit_auditevent ADD COLUMN note text", id="alter"),
         pytest.param("UPDATE audit_auditcheckpoint SET hash = 'x'", id="update-checkpoint"),
         pytest.param("TRUNCATE audit_auditcheckpoint", id="truncate-checkpoint"),
-        pytest.param("INSERT INTO audit_auditcheckpoint (first_sequence, sequence, hash, created_at, archived_count, "
-                     "archive_name, archive_sha256, signature, key_id) VALUES (1, 1, 'x', now(), 1, '', '', '', '')",
-                     id="insert-checkpoint"),
-        pytest.param("CREATE TRIGGER mine BEFORE INSERT ON audit_auditevent FOR EACH ROW "
-                     "EXECUTE FUNCTION audit_reject_change()", id="create-trigger"),
+        pytest.param(
+            "INSERT INTO audit_auditcheckpoint (first_sequence, sequence, hash, created_at, archived_count, "
+            "archive_name, archive_sha256, signature, key_id) VALUES (1, 1, 'x', now(), 1, '', '', '', '')",
+            id="insert-checkpoint",
+        ),
+        pytest.param(
+            "CREATE TRIGGER mine BEFORE INSERT ON audit_auditevent FOR EACH ROW EXECUTE FUNCTION audit_reject_change()",
+            id="create-trigger",
+        ),
     ],
 )
 def test_the_runtime_role_cannot_change_remove_or_unguard_audit_rows(runtime_role, sql):

@@ -23,8 +23,15 @@ CHANGES = (
 
 
 def record_attempt(action=Action.UPDATE, changes=CHANGES):
-    return record(actor=ALICE, action=action, storage_uuid=UUID, storage_name="bs-old",
-                  outcome=Outcome.ATTEMPTED, changes=changes, correlation_id="job-1")  # fmt: skip
+    return record(
+        actor=ALICE,
+        action=action,
+        storage_uuid=UUID,
+        storage_name="bs-old",
+        outcome=Outcome.ATTEMPTED,
+        changes=changes,
+        correlation_id="job-1",
+    )
 
 
 def assert_actor_and_storage(event):
@@ -50,8 +57,16 @@ def test_an_attempt_is_recorded_with_actor_storage_changes_and_correlation_id():
 
 def test_a_success_links_its_attempt_and_records_duration_and_the_job_uuid():
     attempt = record_attempt()
-    event = record(actor=ALICE, action=Action.UPDATE, storage_uuid=UUID, storage_name="bs-old",
-                   outcome=Outcome.SUCCEEDED, changes=CHANGES, attempt=attempt, duration_ms=842)  # fmt: skip
+    event = record(
+        actor=ALICE,
+        action=Action.UPDATE,
+        storage_uuid=UUID,
+        storage_name="bs-old",
+        outcome=Outcome.SUCCEEDED,
+        changes=CHANGES,
+        attempt=attempt,
+        duration_ms=842,
+    )
 
     event = AuditEvent.objects.get(pk=event.pk)
     assert_actor_and_storage(event)
@@ -63,9 +78,17 @@ def test_a_success_links_its_attempt_and_records_duration_and_the_job_uuid():
 
 def test_an_upstream_failure_records_zstacks_code_and_description():
     attempt = record_attempt(Action.RECONNECT, changes=())
-    event = record(actor=ALICE, action=Action.RECONNECT, storage_uuid=UUID, storage_name="bs-old",
-                   outcome=Outcome.FAILED, attempt=attempt, error_code="SYS.1006",
-                   error_message="Host unreachable: connect timed out", duration_ms=3100)  # fmt: skip
+    event = record(
+        actor=ALICE,
+        action=Action.RECONNECT,
+        storage_uuid=UUID,
+        storage_name="bs-old",
+        outcome=Outcome.FAILED,
+        attempt=attempt,
+        error_code="SYS.1006",
+        error_message="Host unreachable: connect timed out",
+        duration_ms=3100,
+    )
 
     event = AuditEvent.objects.get(pk=event.pk)
     assert_actor_and_storage(event)
@@ -76,9 +99,16 @@ def test_an_upstream_failure_records_zstacks_code_and_description():
 
 def test_a_timeout_is_recorded_with_its_duration_measured_from_the_attempt_when_not_given():
     attempt = record_attempt(Action.ENABLE, changes=())
-    event = record(actor=ALICE, action=Action.ENABLE, storage_uuid=UUID, storage_name="bs-old",
-                   outcome=Outcome.TIMED_OUT, attempt=attempt, error_code="timeout",
-                   error_message="The job did not finish within 120 s")  # fmt: skip
+    event = record(
+        actor=ALICE,
+        action=Action.ENABLE,
+        storage_uuid=UUID,
+        storage_name="bs-old",
+        outcome=Outcome.TIMED_OUT,
+        attempt=attempt,
+        error_code="timeout",
+        error_message="The job did not finish within 120 s",
+    )
 
     event = AuditEvent.objects.get(pk=event.pk)
     assert (event.action, event.outcome, event.error_code) == ("storage.enable", "timed_out", "timeout")
@@ -87,9 +117,16 @@ def test_a_timeout_is_recorded_with_its_duration_measured_from_the_attempt_when_
 
 
 def test_a_conflict_from_a_stale_form_is_recorded_without_an_attempt():
-    event = record(actor=ALICE, action=Action.UPDATE, storage_uuid=UUID, storage_name="bs-old",
-                   outcome=Outcome.CONFLICT, changes=CHANGES[:1], error_code="conflict",
-                   error_message="The storage changed since the form was loaded")  # fmt: skip
+    event = record(
+        actor=ALICE,
+        action=Action.UPDATE,
+        storage_uuid=UUID,
+        storage_name="bs-old",
+        outcome=Outcome.CONFLICT,
+        changes=CHANGES[:1],
+        error_code="conflict",
+        error_message="The storage changed since the form was loaded",
+    )
 
     event = AuditEvent.objects.get(pk=event.pk)
     assert_actor_and_storage(event)
@@ -99,8 +136,14 @@ def test_a_conflict_from_a_stale_form_is_recorded_without_an_attempt():
 
 def test_a_refusal_records_who_was_refused_and_their_role():
     viewer = Actor(user_id=9, username="victor", role=Role.VIEWER, ip="2001:db8::5", user_agent="curl/8")
-    event = record(actor=viewer, action=Action.DISABLE, storage_uuid=UUID, storage_name=None,
-                   outcome=Outcome.REFUSED, error_code="permission_denied")  # fmt: skip
+    event = record(
+        actor=viewer,
+        action=Action.DISABLE,
+        storage_uuid=UUID,
+        storage_name=None,
+        outcome=Outcome.REFUSED,
+        error_code="permission_denied",
+    )
 
     event = AuditEvent.objects.get(pk=event.pk)
     assert (event.actor_user_id, event.actor_username, event.actor_role) == (9, "victor", "viewer")
@@ -110,9 +153,16 @@ def test_a_refusal_records_who_was_refused_and_their_role():
 
 
 def test_an_invalid_submission_records_the_validation_error():
-    event = record(actor=ALICE, action=Action.UPDATE, storage_uuid=UUID, storage_name="bs-old",
-                   outcome=Outcome.INVALID, changes=(FieldChange("sshPort", before=22, after=70000),),
-                   error_code="invalid", error_message="sshPort: must be between 1 and 65535")  # fmt: skip
+    event = record(
+        actor=ALICE,
+        action=Action.UPDATE,
+        storage_uuid=UUID,
+        storage_name="bs-old",
+        outcome=Outcome.INVALID,
+        changes=(FieldChange("sshPort", before=22, after=70000),),
+        error_code="invalid",
+        error_message="sshPort: must be between 1 and 65535",
+    )
 
     event = AuditEvent.objects.get(pk=event.pk)
     assert (event.outcome, event.error_code) == ("invalid", "invalid")
@@ -122,9 +172,14 @@ def test_an_invalid_submission_records_the_validation_error():
 
 def test_a_password_change_stores_only_that_it_changed_never_a_value():
     canary = "Canary-Pa55word-7f3e"
-    event = record(actor=ALICE, action=Action.UPDATE, storage_uuid=UUID, storage_name="bs",
-                   outcome=Outcome.ATTEMPTED,
-                   changes=(FieldChange("password", before="old-" + canary, after=canary),))  # fmt: skip
+    event = record(
+        actor=ALICE,
+        action=Action.UPDATE,
+        storage_uuid=UUID,
+        storage_name="bs",
+        outcome=Outcome.ATTEMPTED,
+        changes=(FieldChange("password", before="old-" + canary, after=canary),),
+    )
 
     event = AuditEvent.objects.get(pk=event.pk)
     assert event.changes == [{"field": "password", "changed": True}]
@@ -133,8 +188,13 @@ def test_a_password_change_stores_only_that_it_changed_never_a_value():
 
 
 def test_system_actors_are_recorded_without_user_role_or_ip():
-    event = record(actor=Actor.system("nightly-job"), action=Action.RECONNECT, storage_uuid=UUID,
-                   storage_name="bs", outcome=Outcome.ATTEMPTED)  # fmt: skip
+    event = record(
+        actor=Actor.system("nightly-job"),
+        action=Action.RECONNECT,
+        storage_uuid=UUID,
+        storage_name="bs",
+        outcome=Outcome.ATTEMPTED,
+    )
 
     event = AuditEvent.objects.get(pk=event.pk)
     assert (event.actor_user_id, event.actor_username, event.actor_role, event.ip) == (None, "nightly-job", "", "")
@@ -161,12 +221,24 @@ def test_record_raises_audit_unavailable_when_the_event_cannot_be_stored(monkeyp
 
 def test_an_outcome_cannot_link_to_a_row_that_is_not_an_attempt():
     attempt = record_attempt()
-    done = record(actor=ALICE, action=Action.UPDATE, storage_uuid=UUID, storage_name="bs",
-                  outcome=Outcome.SUCCEEDED, attempt=attempt)  # fmt: skip
+    done = record(
+        actor=ALICE,
+        action=Action.UPDATE,
+        storage_uuid=UUID,
+        storage_name="bs",
+        outcome=Outcome.SUCCEEDED,
+        attempt=attempt,
+    )
 
     with pytest.raises(ValueError):
-        record(actor=ALICE, action=Action.UPDATE, storage_uuid=UUID, storage_name="bs",
-               outcome=Outcome.FAILED, attempt=done)  # fmt: skip
+        record(
+            actor=ALICE,
+            action=Action.UPDATE,
+            storage_uuid=UUID,
+            storage_name="bs",
+            outcome=Outcome.FAILED,
+            attempt=done,
+        )
 
 
 def test_the_model_refuses_save_delete_update_and_bulk_create_from_application_code():
@@ -182,9 +254,16 @@ def test_the_model_refuses_save_delete_update_and_bulk_create_from_application_c
     with pytest.raises(AppendOnlyError):
         AuditEvent.objects.all().delete()
     with pytest.raises(AppendOnlyError):
-        AuditEvent.objects.create(sequence=99, timestamp=event.timestamp.astimezone(UTC), actor_username="x",
-                                  action="storage.update", storage_uuid=UUID, outcome="succeeded",
-                                  prev_hash="0", hash="1")  # fmt: skip
+        AuditEvent.objects.create(
+            sequence=99,
+            timestamp=event.timestamp.astimezone(UTC),
+            actor_username="x",
+            action="storage.update",
+            storage_uuid=UUID,
+            outcome="succeeded",
+            prev_hash="0",
+            hash="1",
+        )
     with pytest.raises(AppendOnlyError):
         AuditEvent.objects.bulk_create([AuditEvent(sequence=100)])
     assert AuditEvent.objects.get(pk=event.pk).storage_name == "bs-old"

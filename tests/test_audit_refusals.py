@@ -30,8 +30,11 @@ def test_a_flood_of_refused_posts_to_unknown_ids_leaves_bounded_rows_and_reads(l
     client = login_as(Role.VIEWER)
     zstack_settings.clear_requests()
 
-    statuses = [client.post(f"/storages/{made_up_id()}/{action}/").status_code
-                for _ in range(50) for action in ("reconnect", "enable", "disable", "edit")]  # fmt: skip
+    statuses = [
+        client.post(f"/storages/{made_up_id()}/{action}/").status_code
+        for _ in range(50)
+        for action in ("reconnect", "enable", "disable", "edit")
+    ]
 
     rows = list(AuditEvent.objects.order_by("sequence"))
     assert [r.outcome for r in rows] == ["refused"] * refusals.UNCHECKED + ["throttled"]
@@ -66,7 +69,11 @@ def test_the_bounds_are_per_minute_and_per_actor(login_as, zstack_settings, one_
     assert other.post(f"/storages/{made_up_id()}/enable/").status_code == 403
 
     assert list(AuditEvent.objects.values_list("actor_username", "outcome").order_by("sequence")) == [
-        *[("vera", "refused")] * refusals.UNCHECKED, ("vera", "throttled"), ("vera", "refused"), ("victor", "refused")]  # fmt: skip
+        *[("vera", "refused")] * refusals.UNCHECKED,
+        ("vera", "throttled"),
+        ("vera", "refused"),
+        ("victor", "refused"),
+    ]
 
 
 def test_a_throttled_answer_says_when_to_try_again(login_as, zstack_settings):

@@ -14,8 +14,15 @@ MINE, OTHER = "11111111111111111111111111111111", "22222222222222222222222222222
 
 
 def act(who, outcome, uuid=MINE, attempt=None, changes=()):
-    return record(actor=Actor(user_id=1, username=who, role=Role.ADMIN, ip=None, user_agent=""), action=Action.UPDATE,
-                  storage_uuid=uuid, storage_name="bs", outcome=outcome, attempt=attempt, changes=changes)  # fmt: skip
+    return record(
+        actor=Actor(user_id=1, username=who, role=Role.ADMIN, ip=None, user_agent=""),
+        action=Action.UPDATE,
+        storage_uuid=uuid,
+        storage_name="bs",
+        outcome=outcome,
+        attempt=attempt,
+        changes=changes,
+    )
 
 
 def test_last_change_is_the_latest_success_for_that_storage():
@@ -48,7 +55,9 @@ def test_recent_history_is_newest_first_limited_and_hides_attempts_that_have_an_
 def test_the_history_partial_shows_who_what_and_a_readable_diff():
     act("alice", Outcome.SUCCEEDED, changes=(FieldChange("sshPort", before=22, after=2222), FieldChange("password")))
 
-    html = render_to_string("audit/storage_history.html", {"events": selectors.recent_for(MINE), "can": {"audit": True}})
+    html = render_to_string(
+        "audit/storage_history.html", {"events": selectors.recent_for(MINE), "can": {"audit": True}}
+    )
 
     assert "alice" in html and "Succeeded" in html and "SSH port" in html and "2222" in html
     assert "SSH password" in html and "never recorded" in html

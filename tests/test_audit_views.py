@@ -9,8 +9,8 @@ from html.parser import HTMLParser
 
 import pytest
 from django.contrib.auth import get_user_model
-from django.http import StreamingHttpResponse
 from django.db import connection
+from django.http import StreamingHttpResponse
 from django.test.utils import CaptureQueriesContext
 from django.urls import reverse
 from django.utils import timezone
@@ -24,8 +24,17 @@ pytestmark = pytest.mark.django_db
 
 STORAGE_A = "aaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaa"
 STORAGE_B = "bbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbb"
-REQUIRED_CSV_COLUMNS = ["timestamp", "actor", "action", "storage_uuid", "storage_name", "outcome", "error_code",
-                        "changes", "correlation_id"]  # fmt: skip
+REQUIRED_CSV_COLUMNS = [
+    "timestamp",
+    "actor",
+    "action",
+    "storage_uuid",
+    "storage_name",
+    "outcome",
+    "error_code",
+    "changes",
+    "correlation_id",
+]
 
 
 def client_for(client, role):
@@ -39,10 +48,28 @@ def actor(name="alice", role=Role.ADMIN):
     return Actor(user_id=1, username=name, role=role, ip="198.51.100.7", user_agent="pytest")
 
 
-def add_event(*, who="alice", action=Action.UPDATE, uuid=STORAGE_A, name="bs-a", outcome=Outcome.SUCCEEDED,
-              changes=(), error_code=None, error_message=None):  # fmt: skip
-    return record(actor=actor(who), action=action, storage_uuid=uuid, storage_name=name, outcome=outcome,
-                  changes=changes, error_code=error_code, error_message=error_message, correlation_id="job-9")  # fmt: skip
+def add_event(
+    *,
+    who="alice",
+    action=Action.UPDATE,
+    uuid=STORAGE_A,
+    name="bs-a",
+    outcome=Outcome.SUCCEEDED,
+    changes=(),
+    error_code=None,
+    error_message=None,
+):
+    return record(
+        actor=actor(who),
+        action=action,
+        storage_uuid=uuid,
+        storage_name=name,
+        outcome=outcome,
+        changes=changes,
+        error_code=error_code,
+        error_message=error_message,
+        correlation_id="job-9",
+    )
 
 
 def streamed_text(response) -> str:
@@ -73,7 +100,10 @@ def test_auditors_and_admins_can_read_the_log_and_the_exports(client, role, name
 
 def test_the_interface_urls_are_the_documented_ones():
     assert (reverse("audit:log"), reverse("audit:export_csv"), reverse("audit:export_json")) == (
-        "/audit/", "/audit/export.csv", "/audit/export.json")  # fmt: skip
+        "/audit/",
+        "/audit/export.csv",
+        "/audit/export.json",
+    )
 
 
 # --- the page ----------------------------------------------------------------------------------------------
@@ -81,9 +111,14 @@ def test_the_interface_urls_are_the_documented_ones():
 
 def test_the_log_shows_events_newest_first_with_a_readable_per_field_diff(client):
     add_event(name="first-event")
-    add_event(name="bs-a", changes=(FieldChange("hostname", before="10.0.0.1", after="10.0.0.2"),
-                                    FieldChange("password", before="s3cret-old", after="s3cret-new"),
-                                    FieldChange("userTags", added=("gold",), removed=("silver",))))  # fmt: skip
+    add_event(
+        name="bs-a",
+        changes=(
+            FieldChange("hostname", before="10.0.0.1", after="10.0.0.2"),
+            FieldChange("password", before="s3cret-old", after="s3cret-new"),
+            FieldChange("userTags", added=("gold",), removed=("silver",)),
+        ),
+    )
 
     html = client_for(client, Role.AUDITOR).get(reverse("audit:log")).content.decode()
 
@@ -107,7 +142,9 @@ def test_the_log_is_paged(client):
 
 def test_an_htmx_filter_request_gets_only_the_results_fragment(client):
     add_event()
-    response = client_for(client, Role.AUDITOR).get(reverse("audit:log"), {"actor": "ali"}, headers={"HX-Request": "true"})
+    response = client_for(client, Role.AUDITOR).get(
+        reverse("audit:log"), {"actor": "ali"}, headers={"HX-Request": "true"}
+    )
 
     html = response.content.decode()
     assert html.lstrip().startswith("<section") and 'id="audit-results"' in html
@@ -204,16 +241,20 @@ def page_text(response) -> _PageText:
 def test_the_audit_log_names_each_field_as_the_edit_form_labels_it(client, zstack_settings, language):
     storage = zstack_settings.storages()[0]
     admin = client_for(client, Role.ADMIN)  # may both edit and read the audit log
-    event = add_event(uuid=storage["uuid"], name=storage["name"], changes=(
-        FieldChange("name", before="old", after="new"),
-        FieldChange("description", before="", after="d"),
-        FieldChange("hostname", before="192.0.2.1", after="192.0.2.2"),
-        FieldChange("username", before="root", after="zs"),
-        FieldChange("password", changed=True),
-        FieldChange("sshPort", before=22, after=2222),
-        FieldChange("systemTags", added=("a::b",)),
-        FieldChange("userTags", removed=("c::d",)),
-    ))  # fmt: skip
+    event = add_event(
+        uuid=storage["uuid"],
+        name=storage["name"],
+        changes=(
+            FieldChange("name", before="old", after="new"),
+            FieldChange("description", before="", after="d"),
+            FieldChange("hostname", before="192.0.2.1", after="192.0.2.2"),
+            FieldChange("username", before="root", after="zs"),
+            FieldChange("password", changed=True),
+            FieldChange("sshPort", before=22, after=2222),
+            FieldChange("systemTags", added=("a::b",)),
+            FieldChange("userTags", removed=("c::d",)),
+        ),
+    )
 
     form = page_text(admin.get(reverse("storages:edit", args=[storage["uuid"]]), HTTP_ACCEPT_LANGUAGE=language))
     log = page_text(admin.get(reverse("audit:log"), HTTP_ACCEPT_LANGUAGE=language))
@@ -224,7 +265,9 @@ def test_the_audit_log_names_each_field_as_the_edit_form_labels_it(client, zstac
     # the diff lists the changes in the order they were recorded
     log_labels = log.diff_names[f"audit-event-{event.sequence}"]
     assert log_labels == form_labels
-    assert all(label and label != name for label, name in zip(form_labels, EDITED_FIELDS))  # words, not API names
+    assert all(
+        label and label != name for label, name in zip(form_labels, EDITED_FIELDS, strict=True)
+    )  # words, not API names
     assert len(set(form_labels)) == len(EDITED_FIELDS)
 
 
@@ -233,9 +276,17 @@ def test_the_audit_log_names_each_field_as_the_edit_form_labels_it(client, zstac
 
 @pytest.fixture
 def varied_events():
-    add_event(who="alice", uuid=STORAGE_A, name="bs-alpha", changes=(FieldChange("name", before="x", after="bs-alpha"),))
-    add_event(who="bob", uuid=STORAGE_B, name="bs-beta", action=Action.RECONNECT, outcome=Outcome.FAILED,
-              error_code="SYS.1006")  # fmt: skip
+    add_event(
+        who="alice", uuid=STORAGE_A, name="bs-alpha", changes=(FieldChange("name", before="x", after="bs-alpha"),)
+    )
+    add_event(
+        who="bob",
+        uuid=STORAGE_B,
+        name="bs-beta",
+        action=Action.RECONNECT,
+        outcome=Outcome.FAILED,
+        error_code="SYS.1006",
+    )
     add_event(who="bob", uuid=STORAGE_A, name="bs-alpha", changes=(FieldChange("password", changed=True),))
     add_event(who="carol", uuid=STORAGE_B, name="bs-beta", action=Action.DISABLE, outcome=Outcome.REFUSED)
 
@@ -268,8 +319,10 @@ def test_the_time_range_filter_uses_from_and_until(client, varied_events):
 
     future = auditor.get(reverse("audit:export_json"), {"since": (now + timedelta(hours=1)).strftime(fmt)})
     past = auditor.get(reverse("audit:export_json"), {"until": (now - timedelta(hours=1)).strftime(fmt)})
-    around = auditor.get(reverse("audit:export_json"), {"since": (now - timedelta(hours=1)).strftime(fmt),
-                                                        "until": (now + timedelta(hours=1)).strftime(fmt)})  # fmt: skip
+    around = auditor.get(
+        reverse("audit:export_json"),
+        {"since": (now - timedelta(hours=1)).strftime(fmt), "until": (now + timedelta(hours=1)).strftime(fmt)},
+    )
 
     assert json.loads(streamed_text(future)) == [] and json.loads(streamed_text(past)) == []
     assert len(json.loads(streamed_text(around))) == 4
@@ -295,13 +348,21 @@ def test_the_csv_export_is_streamed_with_the_documented_header(client, varied_ev
 
 
 def test_the_csv_export_carries_each_events_fields(client, varied_events):
-    rows = list(csv.DictReader(io.StringIO(streamed_text(client_for(client, Role.AUDITOR).get(reverse("audit:export_csv"))))))
+    rows = list(
+        csv.DictReader(io.StringIO(streamed_text(client_for(client, Role.AUDITOR).get(reverse("audit:export_csv")))))
+    )
 
     failed = next(r for r in rows if r["sequence"] == "2")
     assert (failed["actor"], failed["action"], failed["storage_uuid"], failed["storage_name"]) == (
-        "bob", "storage.reconnect", STORAGE_B, "bs-beta")  # fmt: skip
+        "bob",
+        "storage.reconnect",
+        STORAGE_B,
+        "bs-beta",
+    )
     assert (failed["outcome"], failed["error_code"], failed["correlation_id"]) == ("failed", "SYS.1006", "job-9")
-    assert json.loads(next(r for r in rows if r["sequence"] == "3")["changes"]) == [{"field": "password", "changed": True}]
+    assert json.loads(next(r for r in rows if r["sequence"] == "3")["changes"]) == [
+        {"field": "password", "changed": True}
+    ]
 
 
 def test_the_exports_read_the_database_in_chunks_not_all_at_once(client, varied_events):
@@ -328,7 +389,7 @@ def test_the_json_export_is_streamed_and_parses_as_a_list_of_events(client, vari
     assert events[0]["outcome"] == "refused" and events[0]["action"] == "storage.disable"
 
 
-@pytest.mark.parametrize("payload", ["=HYPERLINK(\"http://x\")", "+1+1", "-2+3", "@SUM(A1)", "\tcmd", "\rcmd"])
+@pytest.mark.parametrize("payload", ['=HYPERLINK("http://x")', "+1+1", "-2+3", "@SUM(A1)", "\tcmd", "\rcmd"])
 def test_csv_cells_that_look_like_formulas_are_neutralised(client, payload):
     add_event(name=payload, error_message=payload, changes=(FieldChange("description", before=payload, after="ok"),))
 

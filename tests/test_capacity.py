@@ -8,7 +8,6 @@ from datetime import timedelta
 import pytest
 from django.core.management import CommandError, call_command
 from django.utils import timezone
-from django.utils.translation import override
 
 from dashboard.accounts.roles import Role
 from dashboard.capacity import selectors, services, thresholds
@@ -72,7 +71,8 @@ def test_snapshot_of_ten_thousand_storages_page_by_page(settings):
 def _points(uuid, times, used=GIB if (GIB := 2**30) else 0, total=100 * 2**30, resolution=Resolution.FIVE_MINUTES):
     CapacitySnapshot.objects.bulk_create(
         CapacitySnapshot(storage_uuid=uuid, taken_at=t, used_bytes=used, total_bytes=total, resolution=resolution)
-        for t in times)
+        for t in times
+    )
 
 
 def test_downsampling_keeps_the_last_point_of_each_hour_then_each_day():
@@ -89,7 +89,9 @@ def test_downsampling_keeps_the_last_point_of_each_hour_then_each_day():
     for t in sorted(t for t in times if t < now - timedelta(days=2)):
         expected[t.replace(minute=0)] = t  # the last of each hour
     assert sorted(old.values_list("taken_at", flat=True)) == sorted(expected.values())
-    assert CapacitySnapshot.objects.filter(resolution=Resolution.FIVE_MINUTES).count() == 2 * 288 + 1  # the cutoff itself stays
+    assert (
+        CapacitySnapshot.objects.filter(resolution=Resolution.FIVE_MINUTES).count() == 2 * 288 + 1
+    )  # the cutoff itself stays
     # Hourly points older than 90 days become one a day.
     _points("b", [now - timedelta(days=100, hours=h) for h in range(48)], resolution=Resolution.HOURLY)
     services.downsample(now=now)
@@ -137,7 +139,8 @@ def test_overview_from_snapshots_with_zones_and_soonest(login_as, zstack_setting
     CapacitySnapshot.objects.filter(storage_uuid=full["uuid"]).update(used_bytes=0)  # reset below
     for d in range(1, 10):
         CapacitySnapshot.objects.filter(storage_uuid=full["uuid"], taken_at=now - timedelta(days=d)).update(
-            used_bytes=int(total * (0.97 - 0.01 * d)))
+            used_bytes=int(total * (0.97 - 0.01 * d))
+        )
     services.take_snapshot(now=now)
     view = selectors.overview()
     assert not view.live and view.overall.storages == 12
@@ -167,13 +170,17 @@ def test_detail_chart_and_forecast_in_english_and_chinese(login_as, zstack_setti
     full = storage_named(zstack_settings, "测试环境镜像库")
     now = timezone.now()
     for d in range(10):
-        _points(full["uuid"], [now - timedelta(days=d)], used=int(full["totalCapacity"] * (0.97 - 0.005 * d)),
-                total=full["totalCapacity"])
+        _points(
+            full["uuid"],
+            [now - timedelta(days=d)],
+            used=int(full["totalCapacity"] * (0.97 - 0.005 * d)),
+            total=full["totalCapacity"],
+        )
     client = login_as(Role.VIEWER)
     body = client.get(f"/storages/{full['uuid']}/").content.decode()
-    assert "<svg" in body and "<title id=\"capacity-chart-title\">" in body and "<desc" in body
+    assert "<svg" in body and '<title id="capacity-chart-title">' in body and "<desc" in body
     assert "Full in about" in body and "fairly sure" in body
-    svg = body[body.index("<svg"):body.index("</svg>")]
+    svg = body[body.index("<svg") : body.index("</svg>")]
     assert "style=" not in svg and "<script" not in svg
     client.cookies["django_language"] = "zh-hans"
     zh = client.get(f"/storages/{full['uuid']}/", HTTP_ACCEPT_LANGUAGE="zh-hans").content.decode()
@@ -183,7 +190,7 @@ def test_detail_chart_and_forecast_in_english_and_chinese(login_as, zstack_setti
 def test_detail_without_history_says_so(login_as, zstack_settings):
     other = storage_named(zstack_settings, "bs-prod-bj-01")
     body = login_as(Role.VIEWER).get(f"/storages/{other['uuid']}/").content.decode()
-    assert "Not enough history yet" in body and "<svg class=\"capacity-chart\"" not in body
+    assert "Not enough history yet" in body and '<svg class="capacity-chart"' not in body
 
 
 def test_demo_history_seed_gives_charts_and_forecasts_at_once(zstack_settings, settings, login_as):

@@ -57,8 +57,11 @@ def test_already_full_is_full_now():
     assert result.status is fc.Status.FULL_IN and result.whole_days == 0
 
 
-@given(st.integers(min_value=1, max_value=10**12), st.integers(min_value=7, max_value=40),
-       st.integers(min_value=0, max_value=10**13))
+@given(
+    st.integers(min_value=1, max_value=10**12),
+    st.integers(min_value=7, max_value=40),
+    st.integers(min_value=0, max_value=10**13),
+)
 def test_a_perfect_line_predicts_its_own_crossing(slope, n, start):
     total = start + slope * (n - 1) + slope * 5  # five more days of room after the last point
     result = fc.forecast(series([start + slope * i for i in range(n)]), total)
@@ -68,8 +71,10 @@ def test_a_perfect_line_predicts_its_own_crossing(slope, n, start):
     assert abs(result.days - 5) < 1e-3
 
 
-@given(st.lists(st.integers(min_value=0, max_value=10**14), min_size=0, max_size=30),
-       st.integers(min_value=0, max_value=10**14))
+@given(
+    st.lists(st.integers(min_value=0, max_value=10**14), min_size=0, max_size=30),
+    st.integers(min_value=0, max_value=10**14),
+)
 def test_never_fails_and_days_are_never_negative(values, total):
     result = fc.forecast(series(values, timedelta(hours=6)), total)
     assert result.status in set(fc.Status)

@@ -3,19 +3,34 @@
 from __future__ import annotations
 
 import pytest
-
 from django.core import signing
 
 from dashboard.storages import selectors
-from dashboard.storages.submissions import new_token
 from dashboard.storages.forms import StorageEditForm, StorageFilterForm, sign_snapshot, split_tags, validate_host
+from dashboard.storages.submissions import new_token
 
 UUID = "b5" * 16
-LOADED = {"name": "bs-1", "description": "", "hostname": "192.0.2.1", "username": "root", "sshPort": 22,
-          "systemTags": [], "userTags": []}
-VALID = {"name": "bs-1", "description": "", "hostname": "192.0.2.1", "username": "root", "password": "",
-         "sshPort": "22", "systemTags": "", "userTags": "", "loaded": sign_snapshot(UUID, LOADED),
-         "submission": new_token(UUID, "storage.update")}
+LOADED = {
+    "name": "bs-1",
+    "description": "",
+    "hostname": "192.0.2.1",
+    "username": "root",
+    "sshPort": 22,
+    "systemTags": [],
+    "userTags": [],
+}
+VALID = {
+    "name": "bs-1",
+    "description": "",
+    "hostname": "192.0.2.1",
+    "username": "root",
+    "password": "",
+    "sshPort": "22",
+    "systemTags": "",
+    "userTags": "",
+    "loaded": sign_snapshot(UUID, LOADED),
+    "submission": new_token(UUID, "storage.update"),
+}
 
 
 def form(**overrides) -> StorageEditForm:
@@ -23,8 +38,18 @@ def form(**overrides) -> StorageEditForm:
 
 
 def test_the_form_has_exactly_the_documented_fields_named_as_the_api_names_them():
-    assert list(StorageEditForm().fields) == ["name", "description", "hostname", "username", "password", "sshPort",
-                                              "systemTags", "userTags", "loaded", "submission"]
+    assert list(StorageEditForm().fields) == [
+        "name",
+        "description",
+        "hostname",
+        "username",
+        "password",
+        "sshPort",
+        "systemTags",
+        "userTags",
+        "loaded",
+        "submission",
+    ]
 
 
 def test_the_loaded_snapshot_round_trips_and_never_holds_the_password():
@@ -35,20 +60,31 @@ def test_the_loaded_snapshot_round_trips_and_never_holds_the_password():
     assert "password" not in snapshot["values"] and "Canary-Form-Pw" not in prefilled.initial["loaded"]
 
 
-@pytest.mark.parametrize("loaded", [
-    "", "not-signed", VALID["loaded"][:-2] + "xx",
-    sign_snapshot("c6" * 16, LOADED),  # another storage's snapshot
-    signing.dumps({"uuid": UUID, "values": {"name": "x"}}, salt="storages.edit.loaded"),  # fields missing
-])
+@pytest.mark.parametrize(
+    "loaded",
+    [
+        "",
+        "not-signed",
+        VALID["loaded"][:-2] + "xx",
+        sign_snapshot("c6" * 16, LOADED),  # another storage's snapshot
+        signing.dumps({"uuid": UUID, "values": {"name": "x"}}, salt="storages.edit.loaded"),  # fields missing
+    ],
+)
 def test_a_missing_tampered_or_foreign_snapshot_is_a_form_error(loaded):
     bound = form(loaded=loaded)
     assert not bound.is_valid()
     assert "could not be verified" in " ".join(bound.errors["loaded"])
 
 
-@pytest.mark.parametrize("field, ok, too_long", [
-    ("name", 255, 256), ("username", 255, 256), ("password", 255, 256), ("description", 2048, 2049),
-])
+@pytest.mark.parametrize(
+    "field, ok, too_long",
+    [
+        ("name", 255, 256),
+        ("username", 255, 256),
+        ("password", 255, 256),
+        ("description", 2048, 2049),
+    ],
+)
 def test_text_limits_mirror_zstack(field, ok, too_long):
     assert form(**{field: "a" * ok}).is_valid()
     assert field in form(**{field: "a" * too_long}).errors
@@ -58,8 +94,10 @@ def test_a_host_name_is_limited_to_255_characters_too():
     assert "hostname" in form(hostname=("a" * 60 + ".") * 5).errors
 
 
-@pytest.mark.parametrize("port, valid", [("1", True), ("65535", True), ("0", False), ("65536", False),
-                                         ("22.5", False), ("ssh", False), ("", False)])
+@pytest.mark.parametrize(
+    "port, valid",
+    [("1", True), ("65535", True), ("0", False), ("65536", False), ("22.5", False), ("ssh", False), ("", False)],
+)
 def test_the_ssh_port_is_an_integer_from_1_to_65535(port, valid):
     assert form(sshPort=port).is_valid() is valid
 
@@ -69,8 +107,19 @@ def test_valid_host_names_and_addresses_are_accepted(host):
     validate_host(host)
 
 
-@pytest.mark.parametrize("host", ["bad host", "-lead.example.com", "trail-.example.com", "10.0.0.999", "a..b",
-                                  "x" * 64 + ".com", "host_name.example", "http://example.com"])
+@pytest.mark.parametrize(
+    "host",
+    [
+        "bad host",
+        "-lead.example.com",
+        "trail-.example.com",
+        "10.0.0.999",
+        "a..b",
+        "x" * 64 + ".com",
+        "host_name.example",
+        "http://example.com",
+    ],
+)
 def test_invalid_host_names_are_rejected(host):
     assert "hostname" in form(hostname=host).errors
 
@@ -82,8 +131,9 @@ def test_tags_are_one_per_line_and_trimmed():
     assert cleaned.is_valid() and cleaned.cleaned_data["userTags"] == ("env::prod", "team::x")
 
 
-@pytest.mark.parametrize("text, message", [("a\n\nb", "Line 2 is empty"), ("a\n  \nb", "Line 2 is empty"),
-                                           ("a\nb\na", "Line 3 repeats")])
+@pytest.mark.parametrize(
+    "text, message", [("a\n\nb", "Line 2 is empty"), ("a\n  \nb", "Line 2 is empty"), ("a\nb\na", "Line 3 repeats")]
+)
 def test_empty_and_duplicate_tag_lines_are_errors(text, message):
     bound = form(systemTags=text)
     assert not bound.is_valid()
@@ -106,12 +156,35 @@ def test_a_blank_name_is_an_error():
 
 
 def test_filter_form_defaults_and_falls_back_on_invalid_values():
-    assert StorageFilterForm({}).filters() == {"q": "", "state": "", "status": "", "zone": "", "sort": "name",
-                                               "page": 1, "page_size": 25}
-    filters = StorageFilterForm({"q": " web ", "state": "Disabled", "sort": "-lastOpDate", "page": "3",
-                                 "page_size": "50", "status": "Nope", "zone": "bad zone!"}).filters()
-    assert filters == {"q": "web", "state": "Disabled", "status": "", "zone": "", "sort": "-lastOpDate",
-                       "page": 3, "page_size": 50}
+    assert StorageFilterForm({}).filters() == {
+        "q": "",
+        "state": "",
+        "status": "",
+        "zone": "",
+        "sort": "name",
+        "page": 1,
+        "page_size": 25,
+    }
+    filters = StorageFilterForm(
+        {
+            "q": " web ",
+            "state": "Disabled",
+            "sort": "-lastOpDate",
+            "page": "3",
+            "page_size": "50",
+            "status": "Nope",
+            "zone": "bad zone!",
+        }
+    ).filters()
+    assert filters == {
+        "q": "web",
+        "state": "Disabled",
+        "status": "",
+        "zone": "",
+        "sort": "-lastOpDate",
+        "page": 3,
+        "page_size": 50,
+    }
 
 
 def test_filter_search_may_not_hold_operators_that_break_zstack_conditions():

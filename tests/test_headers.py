@@ -105,11 +105,22 @@ def failing_list(monkeypatch):
 @pytest.mark.django_db
 @pytest.mark.parametrize("language", ["en", "zh-hans"])
 def test_every_error_page_is_ours_translated_with_our_headers_and_no_inline_code(
-        client, zstack_settings, failing_list, monkeypatch, language):
+    client, zstack_settings, failing_list, monkeypatch, language
+):
     import threading
+
     monkeypatch.setattr(account_views, "_password_checks", threading.BoundedSemaphore(1))
-    statuses = {"400": 400, "403": 403, "404": 404, "404 storage": 404, "405": 405, "500": 500,
-                "403 csrf": 403, "429 lockout": 429, "503 busy": 503}
+    statuses = {
+        "400": 400,
+        "403": 403,
+        "404": 404,
+        "404 storage": 404,
+        "405": 405,
+        "500": 500,
+        "403 csrf": 403,
+        "429 lockout": 429,
+        "503 busy": 503,
+    }
     pages = _error_responses(client, language)
     assert set(pages) == set(statuses)
     for label, response in pages.items():
@@ -164,6 +175,7 @@ def _readme_production_environment() -> dict[str, str]:
     return env
 
 
+@pytest.mark.slow  # runs manage.py check --deploy in a subprocess
 def test_the_deploy_check_passes_with_the_readmes_production_environment_and_nothing_silenced(tmp_path):
     env = _readme_production_environment()
     assert {"DJANGO_SECRET_KEY", "DJANGO_HSTS_SECONDS", "DJANGO_SSL_REDIRECT"} <= set(env)
@@ -171,9 +183,16 @@ def test_the_deploy_check_passes_with_the_readmes_production_environment_and_not
         key_file = tmp_path / "audit-key"
         key_file.write_text(secrets.token_urlsafe(48) + "\n")
         env["AUDIT_SIGNING_KEY_FILE"] = str(key_file)
-    clean = {k: v for k, v in os.environ.items()
-             if not k.startswith(("DJANGO_", "ZSTACK_", "DATABASE_", "REDIS_", "AUDIT_"))}
-    result = subprocess.run([sys.executable, "manage.py", "check", "--deploy", "--fail-level", "WARNING"],
-                            cwd=ROOT, env={**clean, **env}, capture_output=True, text=True, timeout=120)
+    clean = {
+        k: v for k, v in os.environ.items() if not k.startswith(("DJANGO_", "ZSTACK_", "DATABASE_", "REDIS_", "AUDIT_"))
+    }
+    result = subprocess.run(
+        [sys.executable, "manage.py", "check", "--deploy", "--fail-level", "WARNING"],
+        cwd=ROOT,
+        env={**clean, **env},
+        capture_output=True,
+        text=True,
+        timeout=120,
+    )
     assert result.returncode == 0, result.stdout + result.stderr
     assert "no issues (0 silenced)" in result.stdout

@@ -11,10 +11,10 @@ import threading
 import time
 
 import pytest
+from axes.models import AccessAttempt
 from django.contrib.auth import get_user_model
 from django.contrib.auth.hashers import PBKDF2PasswordHasher
 from django.core.management import call_command
-from axes.models import AccessAttempt
 from django.db.models import Q
 
 from dashboard.accounts import middleware as session_limits
@@ -41,8 +41,7 @@ def fail_until_locked(client, username, address="203.0.113.7", **extra):
 
 def login_events(action=None):
     events = AuditEvent.objects.filter(action__startswith="auth.").order_by("sequence")
-    return [(e.action, e.outcome, e.actor_username, e.ip) for e in events
-            if action is None or e.action == action]
+    return [(e.action, e.outcome, e.actor_username, e.ip) for e in events if action is None or e.action == action]
 
 
 def test_five_failures_lock_the_pair_and_even_the_right_password_gets_the_lockout_page(client):
@@ -117,6 +116,7 @@ def test_the_failure_limit_comes_from_the_settings(client, settings):
 
 def test_a_pbkdf2_hash_is_upgraded_to_argon2_at_the_next_login(client, settings):
     from dashboard import settings as production
+
     settings.PASSWORD_HASHERS = production.PASSWORD_HASHERS
     user = make_user(Role.VIEWER, "olga")
     old = PBKDF2PasswordHasher()
@@ -199,10 +199,19 @@ def test_the_cards_own_polling_does_not_keep_a_session_alive(client, zstack_sett
 
 
 def test_the_limits_come_from_the_environment():
-    env = {"PATH": os.environ["PATH"], "DJANGO_SECRET_KEY": "k" * 50, "AUDIT_SIGNING_KEY": "a" * 40, "DJANGO_SESSION_IDLE_MINUTES": "5",
-           "DJANGO_SESSION_MAX_HOURS": "2", "DJANGO_LOGIN_FAILURE_LIMIT": "7", "DJANGO_LOGIN_COOLOFF_MINUTES": "30"}
-    code = ("import dashboard.settings as s; print(s.SESSION_IDLE_TIMEOUT.total_seconds(), "
-            "s.SESSION_MAX_LIFETIME.total_seconds(), s.SESSION_COOKIE_AGE, s.AXES_FAILURE_LIMIT, "
-            "s.AXES_COOLOFF_TIME.total_seconds())")
+    env = {
+        "PATH": os.environ["PATH"],
+        "DJANGO_SECRET_KEY": "k" * 50,
+        "AUDIT_SIGNING_KEY": "a" * 40,
+        "DJANGO_SESSION_IDLE_MINUTES": "5",
+        "DJANGO_SESSION_MAX_HOURS": "2",
+        "DJANGO_LOGIN_FAILURE_LIMIT": "7",
+        "DJANGO_LOGIN_COOLOFF_MINUTES": "30",
+    }
+    code = (
+        "import dashboard.settings as s; print(s.SESSION_IDLE_TIMEOUT.total_seconds(), "
+        "s.SESSION_MAX_LIFETIME.total_seconds(), s.SESSION_COOKIE_AGE, s.AXES_FAILURE_LIMIT, "
+        "s.AXES_COOLOFF_TIME.total_seconds())"
+    )
     out = subprocess.run([sys.executable, "-c", code], env=env, capture_output=True, text=True, timeout=60)
     assert out.stdout.split() == ["300.0", "7200.0", "7200", "7", "1800.0"], out.stderr

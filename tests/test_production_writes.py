@@ -63,17 +63,25 @@ class Console:
         self.processes: dict[str, subprocess.Popen] = {}
 
     def manage(self, *args: str, stdin: str | None = None) -> None:
-        result = subprocess.run([sys.executable, "manage.py", *args], cwd=ROOT, env=self.env, input=stdin,
-                                capture_output=True, text=True, timeout=180)
+        result = subprocess.run(
+            [sys.executable, "manage.py", *args],
+            cwd=ROOT,
+            env=self.env,
+            input=stdin,
+            capture_output=True,
+            text=True,
+            timeout=180,
+        )
         assert result.returncode == 0, result.stderr
 
     def start(self, name: str, command: list[str]) -> None:
-        log = open(self.logs / f"{name}.log", "ab")  # noqa: SIM115 - closed with the process
+        log = open(self.logs / f"{name}.log", "ab")
         self.processes[name] = subprocess.Popen(command, cwd=ROOT, env=self.env, stdout=log, stderr=log)
 
     def start_web(self) -> None:
-        self.start("gunicorn", [str(Path(sys.executable).parent / "gunicorn"), "-c", "gunicorn.conf.py",
-                                "dashboard.wsgi"])
+        self.start(
+            "gunicorn", [str(Path(sys.executable).parent / "gunicorn"), "-c", "gunicorn.conf.py", "dashboard.wsgi"]
+        )
         started = time.monotonic()
         while time.monotonic() - started < 90:  # a loaded 2-core CI machine can take a while to boot workers
             try:
@@ -121,8 +129,9 @@ class Browser:
 
     def login(self, username: str, password: str) -> None:
         page = self.request("GET", "/accounts/login/").text
-        response = self.request("POST", "/accounts/login/", data={**self.hidden_inputs(page), "username": username,
-                                                                  "password": password})
+        response = self.request(
+            "POST", "/accounts/login/", data={**self.hidden_inputs(page), "username": username, "password": password}
+        )
         assert response.status_code == 302, response.text[:500]
 
 
@@ -130,12 +139,23 @@ class Browser:
 def console(tmp_path, database_url) -> Iterator[tuple[Console, SimulatorServer]]:
     simulator = SimulatorServer(host="127.0.0.1", port=0, job_seconds=JOB_SECONDS, log_requests=False).start()
     port = free_port()
-    clean = {k: v for k, v in os.environ.items()
-             if not k.startswith(("DJANGO_", "ZSTACK_", "DATABASE_", "REDIS_", "AUDIT_", "CONSOLE_"))}
-    env = {**clean, "DJANGO_SETTINGS_MODULE": "dashboard.settings", "DJANGO_SECRET_KEY": secrets.token_urlsafe(50),
-           "AUDIT_SIGNING_KEY": secrets.token_urlsafe(40), "DATABASE_URL": database_url,
-           "DJANGO_ALLOWED_HOSTS": "127.0.0.1", "ZSTACK_URL": simulator.url, "ZSTACK_PASSWORD": "password",
-           "GUNICORN_BIND": f"127.0.0.1:{port}", "WEB_CONCURRENCY": "2"}
+    clean = {
+        k: v
+        for k, v in os.environ.items()
+        if not k.startswith(("DJANGO_", "ZSTACK_", "DATABASE_", "REDIS_", "AUDIT_", "CONSOLE_"))
+    }
+    env = {
+        **clean,
+        "DJANGO_SETTINGS_MODULE": "dashboard.settings",
+        "DJANGO_SECRET_KEY": secrets.token_urlsafe(50),
+        "AUDIT_SIGNING_KEY": secrets.token_urlsafe(40),
+        "DATABASE_URL": database_url,
+        "DJANGO_ALLOWED_HOSTS": "127.0.0.1",
+        "ZSTACK_URL": simulator.url,
+        "ZSTACK_PASSWORD": "password",
+        "GUNICORN_BIND": f"127.0.0.1:{port}",
+        "WEB_CONCURRENCY": "2",
+    }
     app = Console(env, port, tmp_path)
     app.manage("migrate", "--noinput")
     app.manage("collectstatic", "--noinput")
@@ -165,18 +185,29 @@ def test_long_jobs_answer_at_once_survive_a_killed_worker_and_are_recorded_once(
     htmx = {"HX-Request": "true"}
 
     form_page = admin.request("GET", f"/storages/{uuid}/edit/").text
-    form = {**admin.hidden_inputs(form_page), "name": "bs-renamed-slowly", "description": "kept while it runs",
-            "hostname": "192.0.2.11", "username": "root", "password": "", "sshPort": "22",
-            "systemTags": "priority::high", "userTags": "env::prod\nowner::storage-team"}
+    form = {
+        **admin.hidden_inputs(form_page),
+        "name": "bs-renamed-slowly",
+        "description": "kept while it runs",
+        "hostname": "192.0.2.11",
+        "username": "root",
+        "password": "",
+        "sshPort": "22",
+        "systemTags": "priority::high",
+        "userTags": "env::prod\nowner::storage-team",
+    }
     form.pop("csrfmiddlewaretoken", None)
     csrf = {"X-CSRFToken": admin.hidden_inputs(form_page)["csrfmiddlewaretoken"]}
     edit = admin.request("POST", f"/storages/{uuid}/edit/", data=form, headers={**htmx, **csrf})
     assert edit.status_code == 200 and "Saving changes…" in edit.text
 
     card = admin.request("GET", f"/storages/{uuid}/card/").text
-    reconnect = admin.request("POST", f"/storages/{uuid}/reconnect/", headers={**htmx, **csrf},
-                              data={"submission": re.search(r'reconnect/".*?name="submission" value="([^"]+)"', card,
-                                                            re.S).group(1)})
+    reconnect = admin.request(
+        "POST",
+        f"/storages/{uuid}/reconnect/",
+        headers={**htmx, **csrf},
+        data={"submission": re.search(r'reconnect/".*?name="submission" value="([^"]+)"', card, re.S).group(1)},
+    )
     assert reconnect.status_code == 200 and "Reconnecting…" in reconnect.text
 
     # The same edit form posted again (a double click that came late): nothing more reaches ZStack.

@@ -19,12 +19,37 @@ from dashboard.audit.log import Action, Outcome
 from dashboard.storages.forms import StorageFilterForm
 from tests.storage_helpers import make_user
 
-pytestmark = pytest.mark.django_db
+# slow: each property makes many real HTTP round trips to the simulator (make test runs them, test-fast not).
+pytestmark = [pytest.mark.django_db, pytest.mark.slow]
 
 # Any text a browser can send in a form field (no surrogates: they cannot be UTF-8 encoded), short and
 # long, with the characters that tend to matter: NUL, newlines, quotes, SQL LIKE and ZStack query operators.
-SPECIAL = st.sampled_from(["\x00", "\n", "\r\n", "'", '"', "%", "_", "!=", ">=", "<=", "!?=", "!~=", "=", ",",
-                           "&", "<script>", "  ", "\u200b", "名称", "../", ";", "\t"])
+SPECIAL = st.sampled_from(
+    [
+        "\x00",
+        "\n",
+        "\r\n",
+        "'",
+        '"',
+        "%",
+        "_",
+        "!=",
+        ">=",
+        "<=",
+        "!?=",
+        "!~=",
+        "=",
+        ",",
+        "&",
+        "<script>",
+        "  ",
+        "\u200b",
+        "名称",
+        "../",
+        ";",
+        "\t",
+    ]
+)
 ANY_TEXT = st.one_of(
     st.text(st.characters(exclude_categories=("Cs",)), max_size=40),
     st.lists(st.one_of(SPECIAL, st.text(max_size=5)), max_size=8).map("".join),
@@ -86,9 +111,12 @@ def _field_values(field: str):
     return st.one_of(st.none(), plausible, ANY_TEXT)
 
 
-EDITED = st.fixed_dictionaries({f: _field_values(f) for f in
-                                ("name", "description", "hostname", "username", "password", "sshPort",
-                                 "systemTags", "userTags")})
+EDITED = st.fixed_dictionaries(
+    {
+        f: _field_values(f)
+        for f in ("name", "description", "hostname", "username", "password", "sshPort", "systemTags", "userTags")
+    }
+)
 
 
 def test_the_edit_form_never_fails_and_what_it_rejects_never_reaches_zstack(client, zstack_simulator, settings):
@@ -119,15 +147,18 @@ def test_the_edit_form_never_fails_and_what_it_rejects_never_reaches_zstack(clie
     check()
 
 
-LIST_PARAMS = st.fixed_dictionaries({}, optional={
-    "q": st.one_of(ANY_TEXT, st.sampled_from(["bs", "prod", "bs-prod-bj-01", "%", "_"])),
-    "state": st.one_of(ANY_TEXT, st.sampled_from(["Enabled", "Disabled"])),
-    "status": st.one_of(ANY_TEXT, st.sampled_from(["Connected", "Disconnected", "Connecting"])),
-    "zone": ANY_TEXT,
-    "sort": st.one_of(ANY_TEXT, st.sampled_from(["name", "-name", "totalCapacity", "-availableCapacity"])),
-    "page": st.one_of(ANY_TEXT, st.integers(-3, 10**12).map(str)),
-    "page_size": st.one_of(ANY_TEXT, st.sampled_from(["10", "25", "50", "100"])),
-})
+LIST_PARAMS = st.fixed_dictionaries(
+    {},
+    optional={
+        "q": st.one_of(ANY_TEXT, st.sampled_from(["bs", "prod", "bs-prod-bj-01", "%", "_"])),
+        "state": st.one_of(ANY_TEXT, st.sampled_from(["Enabled", "Disabled"])),
+        "status": st.one_of(ANY_TEXT, st.sampled_from(["Connected", "Disconnected", "Connecting"])),
+        "zone": ANY_TEXT,
+        "sort": st.one_of(ANY_TEXT, st.sampled_from(["name", "-name", "totalCapacity", "-availableCapacity"])),
+        "page": st.one_of(ANY_TEXT, st.integers(-3, 10**12).map(str)),
+        "page_size": st.one_of(ANY_TEXT, st.sampled_from(["10", "25", "50", "100"])),
+    },
+)
 
 
 def _upstream(sim) -> list[tuple]:
@@ -159,16 +190,19 @@ def test_the_list_filters_never_fail_and_an_invalid_filter_never_reaches_zstack(
     check()
 
 
-AUDIT_PARAMS = st.fixed_dictionaries({}, optional={
-    "since": st.one_of(ANY_TEXT, st.datetimes().map(lambda d: d.strftime("%Y-%m-%dT%H:%M"))),
-    "until": st.one_of(ANY_TEXT, st.datetimes().map(lambda d: d.isoformat())),
-    "actor": st.one_of(ANY_TEXT, st.just("alice")),
-    "storage": ANY_TEXT,
-    "action": st.one_of(ANY_TEXT, st.sampled_from([a.value for a in Action])),
-    "outcome": st.one_of(ANY_TEXT, st.sampled_from([o.value for o in Outcome])),
-    "field": ANY_TEXT,
-    "page": st.one_of(ANY_TEXT, st.integers(-3, 10**12).map(str)),
-})
+AUDIT_PARAMS = st.fixed_dictionaries(
+    {},
+    optional={
+        "since": st.one_of(ANY_TEXT, st.datetimes().map(lambda d: d.strftime("%Y-%m-%dT%H:%M"))),
+        "until": st.one_of(ANY_TEXT, st.datetimes().map(lambda d: d.isoformat())),
+        "actor": st.one_of(ANY_TEXT, st.just("alice")),
+        "storage": ANY_TEXT,
+        "action": st.one_of(ANY_TEXT, st.sampled_from([a.value for a in Action])),
+        "outcome": st.one_of(ANY_TEXT, st.sampled_from([o.value for o in Outcome])),
+        "field": ANY_TEXT,
+        "page": st.one_of(ANY_TEXT, st.integers(-3, 10**12).map(str)),
+    },
+)
 
 
 def test_the_audit_filters_never_fail_and_never_call_zstack(client, zstack_simulator, settings):
@@ -176,8 +210,14 @@ def test_the_audit_filters_never_fail_and_never_call_zstack(client, zstack_simul
     client.force_login(make_user(Role.AUDITOR, "property-auditor"))
     from dashboard.accounts.actor import Actor
     from dashboard.audit import log as audit
-    audit.record(actor=Actor.system("alice"), action=Action.UPDATE, storage_uuid="a" * 32, storage_name="bs",
-                 outcome=Outcome.INVALID)
+
+    audit.record(
+        actor=Actor.system("alice"),
+        action=Action.UPDATE,
+        storage_uuid="a" * 32,
+        storage_name="bs",
+        outcome=Outcome.INVALID,
+    )
     zstack_simulator.clear_requests()
 
     @given(params=AUDIT_PARAMS, export=st.booleans())
@@ -189,4 +229,3 @@ def test_the_audit_filters_never_fail_and_never_call_zstack(client, zstack_simul
         assert zstack_simulator.requests() == []
 
     check()
-

@@ -12,7 +12,7 @@ from django.db import connection
 
 from dashboard.accounts.roles import Role
 from dashboard.audit.models import AuditEvent
-from tests.storage_helpers import HTMX, body_of, form_data, storage_named, zstack_requests  # noqa: F401
+from tests.storage_helpers import HTMX, body_of, form_data, storage_named, zstack_requests
 
 pytestmark = pytest.mark.django_db
 
@@ -41,15 +41,27 @@ def test_a_canary_ssh_password_reaches_zstack_and_nowhere_else(login_as, zstack_
     bodies.append(admin.post(f"/storages/{uuid}/edit/", form_data(uuid, password=CANARY), follow=True).content.decode())
     bodies.append(admin.post(f"/storages/{other}/edit/", form_data(other, password=CANARY), **HTMX).content.decode())
     # Rejected by validation, failed upstream, and stale: each re-renders the form.
-    bodies.append(admin.post(f"/storages/{uuid}/edit/", form_data(uuid, password=CANARY, sshPort="0"), **HTMX).content.decode())
+    bodies.append(
+        admin.post(f"/storages/{uuid}/edit/", form_data(uuid, password=CANARY, sshPort="0"), **HTMX).content.decode()
+    )
     sim.set_faults(fail_next_jobs=[{"code": "SYS.1006", "details": "ssh login failed"}])
-    bodies.append(admin.post(f"/storages/{uuid}/edit/", form_data(uuid, password=CANARY + "-2"), **HTMX).content.decode())
+    bodies.append(
+        admin.post(f"/storages/{uuid}/edit/", form_data(uuid, password=CANARY + "-2"), **HTMX).content.decode()
+    )
     stale = form_data(uuid, password=CANARY, description="mine")  # a field someone else changes meanwhile
     sim.patch_storage(uuid, description="changed behind the form")
     bodies.append(admin.post(f"/storages/{uuid}/edit/", stale, **HTMX).content.decode())
     # Everything an admin or auditor can read afterwards.
-    for path in (f"/storages/{uuid}/", f"/storages/{uuid}/card/", f"/storages/{uuid}/edit/", "/storages/",
-                 "/audit/", "/audit/?field=password", "/audit/export.csv", "/audit/export.json"):
+    for path in (
+        f"/storages/{uuid}/",
+        f"/storages/{uuid}/card/",
+        f"/storages/{uuid}/edit/",
+        "/storages/",
+        "/audit/",
+        "/audit/?field=password",
+        "/audit/export.csv",
+        "/audit/export.json",
+    ):
         response = admin.get(path)
         assert response.status_code == 200, path
         content = b"".join(response.streaming_content) if response.streaming else response.content
@@ -60,8 +72,11 @@ def test_a_canary_ssh_password_reaches_zstack_and_nowhere_else(login_as, zstack_
     assert sent.count(CANARY) == 2 and CANARY + "-2" in sent
     password_changes = [c for e in AuditEvent.objects.all() for c in e.changes if c.get("field") == "password"]
     # Outcome rows add the part's job and result; never a value.
-    assert password_changes and all({k: v for k, v in c.items() if k not in ("job", "result", "error_code", "error")}
-                                    == {"field": "password", "changed": True} for c in password_changes)
+    assert password_changes and all(
+        {k: v for k, v in c.items() if k not in ("job", "result", "error_code", "error")}
+        == {"field": "password", "changed": True}
+        for c in password_changes
+    )
     assert '"password"' in bodies[-1]  # the JSON export lists the change (its fact, not its value)
 
     for canary in (CANARY, CANARY + "-2"):

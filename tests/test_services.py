@@ -29,17 +29,16 @@ ACTOR = Actor(user_id=7, username="alice", role=Role.ADMIN, ip="127.0.0.1", user
 LOCKED = [{"status": 503, "code": "SYS.1006", "details": "the tag is locked", "match": "DELETE /zstack/v1/tags/"}]
 
 
-@pytest.fixture
-def uuid(zstack_settings) -> str:
-    return storage_named(zstack_settings, "bs-prod-bj-01")["uuid"]  # priority::high; env::prod, owner::storage-team
-
-
 def current_values(uuid: str, **overrides) -> tuple[dict, dict]:
     """(the form's submitted values with ``overrides``, the snapshot of the values as loaded)."""
     client = get_client()
     loaded = changes.editable_values(client.get_image_store(uuid), client.get_tags(uuid))
-    values = {**loaded, "systemTags": tuple(loaded["systemTags"]), "userTags": tuple(loaded["userTags"]),
-              "password": ""}
+    values = {
+        **loaded,
+        "systemTags": tuple(loaded["systemTags"]),
+        "userTags": tuple(loaded["userTags"]),
+        "password": "",
+    }
     values.update(overrides)
     return values, loaded
 
@@ -64,6 +63,7 @@ def job(request: dict) -> str:
 @contextmanager
 def when_the_attempt_is_recorded(action):
     """Run ``action()`` once the attempt row is stored: after the reads, before any job is sent."""
+
     def run(sender, instance, **kwargs):
         if instance.outcome == "attempted":
             action()
@@ -96,30 +96,38 @@ def test_an_update_sends_only_the_changed_fields_without_tags_and_adds_the_tag_w
     result = update(uuid, name="bs-new", sshPort=2200, userTags=("env::prod", "owner::storage-team", "team::red"))
     [put], [post] = zstack_requests(zstack_settings, "PUT"), zstack_requests(zstack_settings, "POST")
     assert body_of(put) == {"updateImageStoreBackupStorage": {"name": "bs-new", "sshPort": 2200}}
-    assert (post["path"], body_of(post)) == ("/zstack/v1/user-tags", {"params": {
-        "resourceType": "ImageStoreBackupStorageVO", "resourceUuid": uuid, "tag": "team::red"}})
+    assert (post["path"], body_of(post)) == (
+        "/zstack/v1/user-tags",
+        {"params": {"resourceType": "ImageStoreBackupStorageVO", "resourceUuid": uuid, "tag": "team::red"}},
+    )
     assert not result.running and result.changed and not result.replayed and result.failed_parts == []
     assert [(p.kind, p.job, p.state) for p in result.parts] == [
-        ("update", job(put), "succeeded"), ("tag-add", job(post), "succeeded")]
+        ("update", job(put), "succeeded"),
+        ("tag-add", job(post), "succeeded"),
+    ]
     attempt, outcome = events(uuid)
     assert (attempt.outcome, outcome.outcome, outcome.attempt_id) == ("attempted", "succeeded", attempt.sequence)
     assert attempt.correlation_id == outcome.correlation_id == result.correlation_id == job(put)
     assert attempt.action == outcome.action == "storage.update" and outcome.actor_username == "alice"
     assert [c["field"] for c in attempt.changes] == ["name", "sshPort", "userTags"]
     done = {"result": "succeeded"}
-    assert outcome.changes == [{"field": "name", "before": "bs-prod-bj-01", "after": "bs-new", "job": job(put), **done},
-                               {"field": "sshPort", "before": 22, "after": 2200, "job": job(put), **done},
-                               {"field": "userTags", "added": ["team::red"], "removed": [], "job": job(post), **done}]
+    assert outcome.changes == [
+        {"field": "name", "before": "bs-prod-bj-01", "after": "bs-new", "job": job(put), **done},
+        {"field": "sshPort", "before": 22, "after": 2200, "job": job(put), **done},
+        {"field": "userTags", "added": ["team::red"], "removed": [], "job": job(post), **done},
+    ]
     assert not outcome.error_code and not outcome.error_message
     assert storage_named(zstack_settings, "bs-new")["sshPort"] == 2200
     assert set(get_client().get_tags(uuid).user_texts) == {"env::prod", "owner::storage-team", "team::red"}
 
 
 def test_tags_are_added_with_create_tag_and_removed_with_delete_tag_leaving_zstack_with_exactly_the_saved_tags(
-        zstack_settings, uuid):
+    zstack_settings, uuid
+):
     zstack_settings.clear_requests()  # the default simulator drops tags sent on an update, as ZStack's core
-    result = update(uuid, systemTags=("priority::high", "maintenance::window::01:00-03:00"),
-                    userTags=("env::prod", "team::red"))
+    result = update(
+        uuid, systemTags=("priority::high", "maintenance::window::01:00-03:00"), userTags=("env::prod", "team::red")
+    )
     assert zstack_requests(zstack_settings, "PUT") == []  # no plain field changed: no update at all
     [system] = zstack_requests(zstack_settings, "POST", "/system-tags")
     [user] = zstack_requests(zstack_settings, "POST", "/user-tags")
@@ -136,7 +144,8 @@ def test_tags_are_added_with_create_tag_and_removed_with_delete_tag_leaving_zsta
     assert [(c["field"], c["added"], c["removed"], c["job"]) for c in outcome.changes] == [
         ("systemTags", ["maintenance::window::01:00-03:00"], [], job(system)),
         ("userTags", ["team::red"], [], job(user)),
-        ("userTags", [], ["owner::storage-team"], job(delete))]
+        ("userTags", [], ["owner::storage-team"], job(delete)),
+    ]
 
 
 def test_an_invalid_system_tag_fails_its_part_with_sys_1007_while_the_other_changes_succeed(zstack_settings, uuid):
@@ -152,7 +161,11 @@ def test_an_invalid_system_tag_fails_its_part_with_sys_1007_while_the_other_chan
     described, tagged = outcome.changes
     assert (described["field"], described["result"]) == ("description", "succeeded") and "error_code" not in described
     assert (tagged["field"], tagged["added"], tagged["result"], tagged["error_code"]) == (
-        "systemTags", ["bogus::tag"], "failed", "SYS.1007")
+        "systemTags",
+        ["bogus::tag"],
+        "failed",
+        "SYS.1007",
+    )
     assert tagged["job"] == failed.job and "no system tag matches[bogus::tag]" in tagged["error"]
 
 
@@ -168,7 +181,9 @@ def test_a_tag_removal_whose_delete_tag_fails_after_a_successful_update_is_a_par
     attempt, outcome = events(uuid)
     assert (outcome.outcome, outcome.error_code, outcome.attempt_id) == ("partial", "SYS.1006", attempt.sequence)
     assert [(c["field"], c["result"], c["job"]) for c in outcome.changes] == [
-        ("name", "succeeded", job(put)), ("userTags", "failed", job(delete))]
+        ("name", "succeeded", job(put)),
+        ("userTags", "failed", job(delete)),
+    ]
     assert set(get_client().get_tags(uuid).user_texts) == {"env::prod", "owner::storage-team"}
 
 
@@ -192,8 +207,9 @@ def test_the_password_is_sent_but_recorded_only_as_changed_never_its_value(zstac
     assert storage_named(zstack_settings, "bs-prod-bj-01")["_password"] == "Canary-Service-Pw"
     attempt, outcome = events(uuid)
     assert attempt.changes == [{"field": "password", "changed": True}]
-    assert outcome.changes == [{"field": "password", "changed": True, "job": result.correlation_id,
-                                "result": "succeeded"}]
+    assert outcome.changes == [
+        {"field": "password", "changed": True, "job": result.correlation_id, "result": "succeeded"}
+    ]
     submission = Submission.objects.get(pk=result.submission.pk)
     assert "Canary-Service-Pw" not in repr((submission.parts, submission.changes, outcome.changes))
 
@@ -240,7 +256,8 @@ def test_an_unknown_storage_raises_not_found_records_nothing_and_releases_the_no
 
 
 def test_a_field_edited_by_the_user_and_changed_upstream_is_a_conflict_that_sends_nothing_and_frees_the_nonce(
-        zstack_settings, uuid):
+    zstack_settings, uuid
+):
     values, loaded = current_values(uuid, name="mine")
     zstack_settings.patch_storage(uuid, name="theirs")
     zstack_settings.clear_requests()
@@ -248,13 +265,15 @@ def test_a_field_edited_by_the_user_and_changed_upstream_is_a_conflict_that_send
         services.storage_update(actor=ACTOR, uuid=uuid, changes=values, loaded=loaded, nonce="n-stale")
     assert writes(zstack_settings) == []
     assert [(c.field, c.loaded, c.current, c.yours) for c in caught.value.conflicts] == [
-        ("name", "bs-prod-bj-01", "theirs", "mine")]
+        ("name", "bs-prod-bj-01", "theirs", "mine")
+    ]
     assert caught.value.current_values["name"] == "theirs"
     [conflict] = events(uuid)
     assert conflict.outcome == "conflict" and "name" in conflict.error_message
     # The re-rendered form resubmits the same token with the fresh snapshot: it goes through.
-    result = services.storage_update(actor=ACTOR, uuid=uuid, changes=values, loaded=caught.value.current_values,
-                                     nonce="n-stale")
+    result = services.storage_update(
+        actor=ACTOR, uuid=uuid, changes=values, loaded=caught.value.current_values, nonce="n-stale"
+    )
     assert not result.replayed and result.changed and storage_named(zstack_settings, "mine")
     assert [e.outcome for e in events(uuid)] == ["conflict", "attempted", "succeeded"]
 
@@ -301,9 +320,10 @@ def test_two_requests_with_the_same_nonce_at_once_send_one_put(zstack_settings, 
     def submit():
         try:
             start.wait()
-            results.append(services.storage_update(actor=ACTOR, uuid=uuid, changes=values, loaded=loaded,
-                                                   nonce="n-race"))
-        except Exception as error:  # noqa: BLE001 - reported by the assertion below
+            results.append(
+                services.storage_update(actor=ACTOR, uuid=uuid, changes=values, loaded=loaded, nonce="n-race")
+            )
+        except Exception as error:
             errors.append(error)
         finally:
             connection.close()
@@ -323,8 +343,10 @@ def test_two_requests_with_the_same_nonce_at_once_send_one_put(zstack_settings, 
 # --- jobs that outlast the request, or never end --------------------------------------------------------
 
 
+@pytest.mark.slow  # a job that outlasts the request's wait, then the worker
 def test_a_job_that_outlasts_the_requests_wait_is_handed_to_the_worker_which_records_the_one_outcome(
-        zstack_settings, uuid, settings):
+    zstack_settings, uuid, settings
+):
     settings.CONSOLE_WRITE_WAIT = 0.3
     zstack_settings.set_faults(job_seconds=1.5)
     result = update(uuid, nonce="n-slow", name="bs-slow")
@@ -338,7 +360,10 @@ def test_a_job_that_outlasts_the_requests_wait_is_handed_to_the_worker_which_rec
     assert (done.status, done.outcome) == ("done", "succeeded")
     attempt, outcome = events(uuid)
     assert (outcome.outcome, outcome.attempt_id, outcome.correlation_id) == (
-        "succeeded", attempt.sequence, attempt.correlation_id)
+        "succeeded",
+        attempt.sequence,
+        attempt.correlation_id,
+    )
     assert storage_named(zstack_settings, "bs-slow")
     follow.follow(result.submission.pk, seconds=None)  # a second follower finds it done
     assert len(events(uuid)) == 2
@@ -353,19 +378,27 @@ def test_a_job_that_never_finishes_is_timed_out_at_the_deadline(zstack_settings,
     assert [e.outcome for e in events(uuid)] == ["attempted", "timed_out"]
 
 
-@pytest.mark.parametrize("fault", [
-    {"status": 404, "raw_body": "the job has been expired", "match": "GET /zstack/v1/api-jobs/"},  # a lost job
-    {"drop": True, "match": "PUT /zstack/v1/backup-storage/"},  # the connection dropped after the PUT was sent
-], ids=["job-lost", "put-dropped"])
+@pytest.mark.parametrize(
+    "fault",
+    [
+        {"status": 404, "raw_body": "the job has been expired", "match": "GET /zstack/v1/api-jobs/"},  # a lost job
+        {"drop": True, "match": "PUT /zstack/v1/backup-storage/"},  # the connection dropped after the PUT was sent
+    ],
+    ids=["job-lost", "put-dropped"],
+)
 def test_a_job_whose_result_cannot_be_had_is_an_unknown_outcome_recorded_as_timed_out_not_failed(
-        zstack_settings, uuid, fault):
+    zstack_settings, uuid, fault
+):
     zstack_settings.set_faults(fail_next=[fault])
     result = update(uuid, name="bs-unknown")
     [part] = result.failed_parts
     assert (part.state, part.error_code) == ("timed_out", "sdk.job-lost") and "may still" in part.error_message
     attempt, outcome = events(uuid)
     assert (outcome.outcome, outcome.error_code, outcome.correlation_id) == (
-        "timed_out", part.error_code, attempt.correlation_id)
+        "timed_out",
+        part.error_code,
+        attempt.correlation_id,
+    )
 
 
 def test_an_expired_session_is_renewed_and_the_job_sent_once_more_under_a_fresh_job_uuid(zstack_settings, uuid):
@@ -395,16 +428,27 @@ def test_reconnect_enable_and_disable_are_one_job_each_with_their_change_recorde
     assert [(p.kind, p.changes) for p in reconnected.parts] == [("reconnect", [])]
     outcomes = [e for e in events(uuid) if e.outcome != "attempted"]
     assert [(e.action, e.outcome) for e in outcomes] == [
-        ("storage.disable", "succeeded"), ("storage.enable", "succeeded"), ("storage.reconnect", "succeeded")]
-    assert outcomes[0].changes == [{"field": "state", "before": "Enabled", "after": "Disabled",
-                                    "job": disabled.correlation_id, "result": "succeeded"}]
+        ("storage.disable", "succeeded"),
+        ("storage.enable", "succeeded"),
+        ("storage.reconnect", "succeeded"),
+    ]
+    assert outcomes[0].changes == [
+        {
+            "field": "state",
+            "before": "Enabled",
+            "after": "Disabled",
+            "job": disabled.correlation_id,
+            "result": "succeeded",
+        }
+    ]
 
 
 def test_refused_and_invalid_writes_are_single_rows_without_any_upstream_call(zstack_settings, uuid):
     zstack_settings.clear_requests()
     services.write_refused(actor=ACTOR, action=Action.RECONNECT, uuid=uuid)
-    services.storage_update_invalid(actor=ACTOR, uuid=uuid, errors={"sshPort": ["Too big."]},
-                                    storage_name="bs-prod-bj-01")
+    services.storage_update_invalid(
+        actor=ACTOR, uuid=uuid, errors={"sshPort": ["Too big."]}, storage_name="bs-prod-bj-01"
+    )
     assert zstack_requests(zstack_settings) == []
     refused, invalid = events(uuid)
     assert (refused.outcome, refused.action, refused.attempt_id) == ("refused", "storage.reconnect", None)
@@ -420,8 +464,15 @@ def test_without_a_form_snapshot_only_the_given_fields_are_compared_and_sent(zst
     assert body_of(put) == {"updateImageStoreBackupStorage": {"description": "x"}}
     assert storage_named(zstack_settings, "renamed-elsewhere")["description"] == "x"
     attempt, succeeded = events(uuid)
-    assert succeeded.changes == [{"field": "description", "before": "Production images, Beijing", "after": "x",
-                                  "job": result.correlation_id, "result": "succeeded"}]
+    assert succeeded.changes == [
+        {
+            "field": "description",
+            "before": "Production images, Beijing",
+            "after": "x",
+            "job": result.correlation_id,
+            "result": "succeeded",
+        }
+    ]
     assert (succeeded.actor_user_id, succeeded.actor_username, succeeded.actor_role) == (None, "system", "")
 
 

@@ -7,9 +7,9 @@ import sys
 import pytest
 from django.urls import reverse
 
-from dashboard.audit import log as audit
 from dashboard.accounts.actor import Actor
 from dashboard.accounts.roles import Role, assign_role
+from dashboard.audit import log as audit
 
 
 def test_healthz_answers_without_login(client):
@@ -37,8 +37,13 @@ def test_the_language_can_be_switched_on_the_login_page_before_logging_in(client
 def test_audit_times_are_shown_in_the_browser_time_zone(client, django_user_model):
     auditor = django_user_model.objects.create_user("tz-auditor")
     assign_role(auditor, Role.AUDITOR)
-    event = audit.record(actor=Actor.system(), action=audit.Action.RECONNECT, storage_uuid="a" * 32,
-                         storage_name="bs", outcome=audit.Outcome.REFUSED)
+    event = audit.record(
+        actor=Actor.system(),
+        action=audit.Action.RECONNECT,
+        storage_uuid="a" * 32,
+        storage_name="bs",
+        outcome=audit.Outcome.REFUSED,
+    )
     client.force_login(auditor)
 
     client.cookies["tz"] = "Asia/Tokyo"
@@ -53,8 +58,13 @@ def test_audit_times_are_shown_in_the_browser_time_zone(client, django_user_mode
 
 def _import_settings(**env) -> subprocess.CompletedProcess:
     clean = {k: v for k, v in os.environ.items() if not k.startswith(("DJANGO_", "ZSTACK_"))}
-    return subprocess.run([sys.executable, "-c", "import dashboard.settings"], env={**clean, **env},
-                          capture_output=True, text=True, timeout=60)
+    return subprocess.run(
+        [sys.executable, "-c", "import dashboard.settings"],
+        env={**clean, **env},
+        capture_output=True,
+        text=True,
+        timeout=60,
+    )
 
 
 def test_production_settings_refuse_to_start_without_a_secret_key():
@@ -81,6 +91,14 @@ def test_production_settings_start_with_both_and_debug_stays_off():
     assert result.returncode == 0, result.stderr
     check = subprocess.run(
         [sys.executable, "-c", "import dashboard.settings as s; print(s.DEBUG, s.SESSION_COOKIE_SECURE)"],
-        env={"DJANGO_SECRET_KEY": "k" * 50, "AUDIT_SIGNING_KEY": "a" * 40, "ZSTACK_PASSWORD": "x", "PATH": "/usr/bin:/bin"},
-        capture_output=True, text=True, timeout=60)
+        env={
+            "DJANGO_SECRET_KEY": "k" * 50,
+            "AUDIT_SIGNING_KEY": "a" * 40,
+            "ZSTACK_PASSWORD": "x",
+            "PATH": "/usr/bin:/bin",
+        },
+        capture_output=True,
+        text=True,
+        timeout=60,
+    )
     assert check.stdout.split() == ["False", "True"], check.stderr

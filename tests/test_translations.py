@@ -20,8 +20,17 @@ from django.utils.translation.template import templatize
 
 ROOT = Path(__file__).resolve().parents[1]
 LOCALE = ROOT / "locale" / "zh_Hans" / "LC_MESSAGES"
-GETTEXT_NAMES = {"_", "gettext", "gettext_lazy", "ngettext", "ngettext_lazy", "pgettext", "pgettext_lazy",
-                 "npgettext", "npgettext_lazy"}
+GETTEXT_NAMES = {
+    "_",
+    "gettext",
+    "gettext_lazy",
+    "ngettext",
+    "ngettext_lazy",
+    "pgettext",
+    "pgettext_lazy",
+    "npgettext",
+    "npgettext_lazy",
+}
 PLACEHOLDER = re.compile(r"%\([A-Za-z_]+\)[sd]|\{[a-z_]+\}")
 
 
@@ -111,7 +120,9 @@ def test_the_extractor_finds_strings_in_code_and_templates():
 
 def test_every_marked_string_in_the_code_and_templates_is_in_the_chinese_catalogue(catalogue):
     missing = sorted(m[1] for m in marked_messages() - set(catalogue))
-    assert not missing, "Not in locale/zh_Hans/LC_MESSAGES/django.po (run makemessages, translate):\n" + "\n".join(missing)
+    assert not missing, "Not in locale/zh_Hans/LC_MESSAGES/django.po (run makemessages, translate):\n" + "\n".join(
+        missing
+    )
 
 
 def test_every_chinese_entry_is_translated_and_none_is_fuzzy(catalogue):
@@ -137,8 +148,11 @@ def test_the_committed_mo_file_matches_the_po_file(catalogue):
     stale = []
     for (context, msgid), entry in catalogue.items():
         if entry["plural"]:
-            got = [compiled.npgettext(context, msgid, entry["plural"], 1) if context
-                   else compiled.ngettext(msgid, entry["plural"], 1)]
+            got = [
+                compiled.npgettext(context, msgid, entry["plural"], 1)
+                if context
+                else compiled.ngettext(msgid, entry["plural"], 1)
+            ]
         else:
             got = [compiled.pgettext(context, msgid) if context else compiled.gettext(msgid)]
         if got != entry["msgstr"][:1]:

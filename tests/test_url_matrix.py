@@ -25,7 +25,12 @@ DENIED_ACTION = (405, 403, 405)
 EXPECTED: dict[str, dict[str, tuple[int, int, int]]] = {
     "healthz": {ANONYMOUS: PUBLIC_ONLY, "viewer": PUBLIC_ONLY, "auditor": PUBLIC_ONLY, "admin": PUBLIC_ONLY},
     # POST without fields: the form again with its errors.
-    "login": {ANONYMOUS: (200, 200, 405), "viewer": (200, 200, 405), "auditor": (200, 200, 405), "admin": (200, 200, 405)},
+    "login": {
+        ANONYMOUS: (200, 200, 405),
+        "viewer": (200, 200, 405),
+        "auditor": (200, 200, 405),
+        "admin": (200, 200, 405),
+    },
     # Logging out is a POST; logged out, it sends to the login page.
     "logout": {ANONYMOUS: LOGIN_FIRST, "viewer": (405, 302, 405), "auditor": (405, 302, 405), "admin": (405, 302, 405)},
     # Django's set_language redirects back whatever the method (it changes the language on POST only).
@@ -34,12 +39,32 @@ EXPECTED: dict[str, dict[str, tuple[int, int, int]]] = {
     "storages:detail": {ANONYMOUS: LOGIN_FIRST, "viewer": READ, "auditor": READ, "admin": READ},
     "storages:card": {ANONYMOUS: LOGIN_FIRST, "viewer": READ, "auditor": READ, "admin": READ},
     # An empty POST is an invalid form: 422, and ZStack is not asked.
-    "storages:edit": {ANONYMOUS: LOGIN_FIRST, "viewer": (403, 403, 405), "auditor": (403, 403, 405), "admin": (200, 422, 405)},
+    "storages:edit": {
+        ANONYMOUS: LOGIN_FIRST,
+        "viewer": (403, 403, 405),
+        "auditor": (403, 403, 405),
+        "admin": (200, 422, 405),
+    },
     # Actions are POSTs; a plain form post is answered with a redirect to the detail page.
-    "storages:reconnect": {ANONYMOUS: LOGIN_FIRST, "viewer": DENIED_ACTION, "auditor": DENIED_ACTION, "admin": (405, 302, 405)},
-    "storages:enable": {ANONYMOUS: LOGIN_FIRST, "viewer": DENIED_ACTION, "auditor": DENIED_ACTION, "admin": (405, 302, 405)},
+    "storages:reconnect": {
+        ANONYMOUS: LOGIN_FIRST,
+        "viewer": DENIED_ACTION,
+        "auditor": DENIED_ACTION,
+        "admin": (405, 302, 405),
+    },
+    "storages:enable": {
+        ANONYMOUS: LOGIN_FIRST,
+        "viewer": DENIED_ACTION,
+        "auditor": DENIED_ACTION,
+        "admin": (405, 302, 405),
+    },
     # GET asks for confirmation.
-    "storages:disable": {ANONYMOUS: LOGIN_FIRST, "viewer": (403, 403, 405), "auditor": (403, 403, 405), "admin": (200, 302, 405)},
+    "storages:disable": {
+        ANONYMOUS: LOGIN_FIRST,
+        "viewer": (403, 403, 405),
+        "auditor": (403, 403, 405),
+        "admin": (200, 302, 405),
+    },
     # A write's progress, for admins: an unknown submission shows the storage's detail page.
     "storages:submission": {ANONYMOUS: LOGIN_FIRST, "viewer": DENIED_READ, "auditor": DENIED_READ, "admin": READ},
     "audit:log": {ANONYMOUS: LOGIN_FIRST, "viewer": DENIED_READ, "auditor": READ, "admin": READ},
@@ -58,6 +83,7 @@ def test_every_route_has_a_row_and_every_row_a_route():
 
 
 @pytest.mark.django_db
+@pytest.mark.slow  # every route x every method, per role: the widest sweep of the suite
 @pytest.mark.parametrize("role", [ANONYMOUS, *(r.value for r in Role)])
 def test_every_route_answers_each_method_as_the_table_says(client, zstack_settings, role):
     user = None if role == ANONYMOUS else make_user(Role(role), f"matrix-{role}")

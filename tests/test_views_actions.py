@@ -6,16 +6,17 @@ import pytest
 
 from dashboard.accounts.roles import Role
 from dashboard.audit.models import AuditEvent
-from tests.storage_helpers import (  # noqa: F401
-    HTMX, action_data, body_of, header, once_the_success_is_recorded, storage_named, zstack_requests,
+from tests.storage_helpers import (
+    HTMX,
+    action_data,
+    body_of,
+    header,
+    once_the_success_is_recorded,
+    storage_named,
+    zstack_requests,
 )
 
 pytestmark = pytest.mark.django_db
-
-
-@pytest.fixture
-def uuid(zstack_settings) -> str:
-    return storage_named(zstack_settings, "bs-prod-bj-01")["uuid"]
 
 
 @pytest.fixture
@@ -94,7 +95,8 @@ def test_plain_reconnect_failure_redirects_with_the_error_message(login_as, zsta
 
 @pytest.mark.parametrize("fault", ["job fails", "job never finishes"])
 def test_a_failed_action_answers_htmx_with_the_card_at_200_and_a_plain_post_with_a_redirect(
-        login_as, zstack_settings, uuid, settings, fault):
+    login_as, zstack_settings, uuid, settings, fault
+):
     """htmx 2 swaps only 2xx answers, and a plain post follows post/redirect/get, whatever the error."""
     client = login_as(Role.ADMIN)
     settings.ZSTACK_JOB_DEADLINE = 0.5
@@ -172,14 +174,17 @@ def test_the_disable_confirmation_varies_on_hx_request(login_as, uuid):
     assert "HX-Request" in login_as(Role.ADMIN).get(f"/storages/{uuid}/disable/")["Vary"]
 
 
-def test_a_reconnect_that_succeeded_is_shown_as_done_even_if_zstack_fails_right_after(login_as, zstack_settings,
-                                                                                      uuid):
+def test_a_reconnect_that_succeeded_is_shown_as_done_even_if_zstack_fails_right_after(login_as, zstack_settings, uuid):
     """The job's answer lacks the inventory and the re-reads fail: the card says Reconnected and that it
     could not load, never that ZStack did not make the change."""
     client = login_as(Role.ADMIN)
     zstack_settings.set_faults(omit_job_inventory=True)  # docs/zstack-protocol.md §9
-    busy = {"status": 503, "code": "SYS.1006", "details": "busy",
-            "match": f"GET /zstack/v1/backup-storage/image-store/{uuid}"}
+    busy = {
+        "status": 503,
+        "code": "SYS.1006",
+        "details": "busy",
+        "match": f"GET /zstack/v1/backup-storage/image-store/{uuid}",
+    }
 
     # Once ZStack's job succeeded and was recorded, the card's re-read fails.
     with once_the_success_is_recorded(lambda: zstack_settings.set_faults(fail_next=[busy])):

@@ -21,8 +21,7 @@ CANARIES = ("canary-host.example.com", "canaryuser", "54321", "priority::high", 
 def storage(zstack_settings) -> dict:
     """bs-prod-bj-01 with recognisable connection details (its tags are priority::high, env::prod, owner::storage-team)."""
     uuid = storage_named(zstack_settings, "bs-prod-bj-01")["uuid"]
-    return zstack_settings.patch_storage(uuid, hostname="canary-host.example.com", username="canaryuser",
-                                         sshPort=54321)
+    return zstack_settings.patch_storage(uuid, hostname="canary-host.example.com", username="canaryuser", sshPort=54321)
 
 
 def _urls(uuid: str) -> list[str]:
@@ -63,8 +62,13 @@ def test_admin_card_shows_connection_details_and_tags(login_as, storage):
 def test_viewers_and_auditors_never_receive_hostname_username_port_or_tags(login_as, storage, role):
     client = login_as(role)
     uuid = storage["uuid"]
-    responses = [client.get(f"/storages/{uuid}/"), client.get(f"/storages/{uuid}/card/"),
-                 client.get(f"/storages/{uuid}/", **HTMX), client.get("/storages/"), client.get("/storages/", **HTMX)]
+    responses = [
+        client.get(f"/storages/{uuid}/"),
+        client.get(f"/storages/{uuid}/card/"),
+        client.get(f"/storages/{uuid}/", **HTMX),
+        client.get("/storages/"),
+        client.get("/storages/", **HTMX),
+    ]
     for response in responses:
         html = response.content.decode()
         assert response.status_code == 200
@@ -128,8 +132,14 @@ def test_zstack_unreachable_on_detail_gives_a_message_not_a_500(login_as, settin
 @pytest.mark.parametrize("role, sees_who", [(Role.ADMIN, True), (Role.AUDITOR, True), (Role.VIEWER, False)])
 def test_only_those_who_may_read_the_audit_see_who_changed_the_storage_last(login_as, storage, role, sees_who):
     actor = Actor(user_id=None, username="alice", role=Role.ADMIN, ip="127.0.0.1", user_agent="test")
-    audit.record(actor=actor, action=Action.UPDATE, storage_uuid=storage["uuid"], storage_name="x",
-                 outcome=Outcome.SUCCEEDED, changes=[FieldChange(field="name", before="a", after="b")])
+    audit.record(
+        actor=actor,
+        action=Action.UPDATE,
+        storage_uuid=storage["uuid"],
+        storage_name="x",
+        outcome=Outcome.SUCCEEDED,
+        changes=[FieldChange(field="name", before="a", after="b")],
+    )
     html = login_as(role).get(f"/storages/{storage['uuid']}/card/").content.decode()
     assert ("Last changed by alice" in html) is sees_who
     assert ("alice" in html) is sees_who

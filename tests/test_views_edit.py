@@ -8,21 +8,21 @@ from html.parser import HTMLParser
 import pytest
 import requests
 
-from dashboard.audit.models import AuditEvent
 from dashboard.accounts.roles import Role
+from dashboard.audit.models import AuditEvent
 from dashboard.storages.zstack_client import get_client
-from tests.storage_helpers import (  # noqa: F401
-    HTMX, body_of, form_data, header, storage_named, zstack_requests,
+from tests.storage_helpers import (
+    HTMX,
+    body_of,
+    form_data,
+    header,
+    storage_named,
+    zstack_requests,
 )
 
 pytestmark = pytest.mark.django_db
 
 CANARY_PASSWORD = "Canary-Pw-7f3e1d"
-
-
-@pytest.fixture
-def uuid(zstack_settings) -> str:
-    return storage_named(zstack_settings, "bs-prod-bj-01")["uuid"]
 
 
 def puts(sim) -> list[dict]:
@@ -88,8 +88,17 @@ def test_non_admins_get_403_for_the_form_and_the_post_and_nothing_reaches_zstack
 def test_admin_gets_the_form_prefilled_with_exactly_the_api_field_names(login_as, uuid):
     html = login_as(Role.ADMIN).get(f"/storages/{uuid}/edit/").content.decode()
     names = set(re.findall(r'name="([^"]+)"', html))
-    for field in ("name", "description", "hostname", "username", "password", "sshPort", "systemTags", "userTags",
-                  "loaded"):
+    for field in (
+        "name",
+        "description",
+        "hostname",
+        "username",
+        "password",
+        "sshPort",
+        "systemTags",
+        "userTags",
+        "loaded",
+    ):
         assert field in names
     assert 'value="bs-prod-bj-01"' in html and 'value="192.0.2.11"' in html
     assert "env::prod\nowner::storage-team</textarea>" in html
@@ -103,7 +112,10 @@ def test_the_form_asks_zstack_only_for_the_storage_and_its_tags(login_as, zstack
     zstack_settings.clear_requests()
     client.get(f"/storages/{uuid}/edit/", **HTMX)
     assert [r["path"] for r in zstack_requests(zstack_settings)] == [
-        f"/zstack/v1/backup-storage/image-store/{uuid}", "/zstack/v1/system-tags", "/zstack/v1/user-tags"]
+        f"/zstack/v1/backup-storage/image-store/{uuid}",
+        "/zstack/v1/system-tags",
+        "/zstack/v1/user-tags",
+    ]
 
 
 def test_the_form_varies_on_hx_request_as_it_answers_a_fragment_or_a_page(login_as, uuid):
@@ -126,8 +138,7 @@ def test_edit_of_an_unknown_uuid_gives_404(login_as, zstack_settings):
 # --- the PUT ZStack receives -------------------------------------------------------------------
 
 
-def test_the_put_carries_only_changed_fields_and_added_tags_go_through_create_user_tag(login_as, zstack_settings,
-                                                                                       uuid):
+def test_the_put_carries_only_changed_fields_and_added_tags_go_through_create_user_tag(login_as, zstack_settings, uuid):
     client = login_as(Role.ADMIN)
     data = form_data(uuid, name="bs-renamed", userTags="env::prod\nowner::storage-team\nteam::blue")
     zstack_settings.clear_requests()
@@ -138,8 +149,9 @@ def test_the_put_carries_only_changed_fields_and_added_tags_go_through_create_us
     assert body_of(put) == {"updateImageStoreBackupStorage": {"name": "bs-renamed"}}  # no tags: ZStack drops them
     assert re.fullmatch(r"[0-9a-f]{32}", header(put, "X-Job-UUID"))
     [create] = zstack_requests(zstack_settings, "POST", "/user-tags")
-    assert body_of(create) == {"params": {"resourceType": "ImageStoreBackupStorageVO", "resourceUuid": uuid,
-                                          "tag": "team::blue"}}
+    assert body_of(create) == {
+        "params": {"resourceType": "ImageStoreBackupStorageVO", "resourceUuid": uuid, "tag": "team::blue"}
+    }
     assert storage_named(zstack_settings, "bs-renamed")["uuid"] == uuid
     held = sorted(t["tag"] for t in zstack_settings.tags() if t["resourceUuid"] == uuid and t["type"] == "User")
     assert held == ["env::prod", "owner::storage-team", "team::blue"]
@@ -165,7 +177,9 @@ def test_removed_tags_are_deleted_by_their_tag_uuid(login_as, zstack_settings, u
     assert puts(zstack_settings) == []
     [delete] = zstack_requests(zstack_settings, "DELETE")
     assert delete["path"] == f"/zstack/v1/tags/{tag['uuid']}"
-    assert [t["tag"] for t in zstack_settings.tags() if t["resourceUuid"] == uuid and t["type"] == "User"] == ["env::prod"]
+    assert [t["tag"] for t in zstack_settings.tags() if t["resourceUuid"] == uuid and t["type"] == "User"] == [
+        "env::prod"
+    ]
 
 
 def test_nothing_changed_makes_no_upstream_write_and_says_so(login_as, zstack_settings, uuid):
@@ -191,10 +205,13 @@ def test_htmx_success_returns_the_refreshed_card_with_a_message(login_as, zstack
 
 def test_htmx_success_also_refreshes_the_recent_changes_out_of_band(login_as, zstack_settings, uuid):
     response = login_as(Role.ADMIN, "history-admin").post(
-        f"/storages/{uuid}/edit/", form_data(uuid, description="Newer words"), **HTMX)
+        f"/storages/{uuid}/edit/", form_data(uuid, description="Newer words"), **HTMX
+    )
     html = response.content.decode()
-    history = html[html.index('<section id="storage-history"'):]
-    assert history.startswith('<section id="storage-history" class="history" aria-labelledby="history-title" hx-swap-oob="true">')
+    history = html[html.index('<section id="storage-history"') :]
+    assert history.startswith(
+        '<section id="storage-history" class="history" aria-labelledby="history-title" hx-swap-oob="true">'
+    )
     assert "history-admin" in history and "Newer words" in history
 
 
@@ -209,16 +226,20 @@ def test_plain_post_redirects_to_the_detail_page_with_a_message(login_as, zstack
 # --- invalid input -------------------------------------------------------------------------------
 
 
-@pytest.mark.parametrize("field, value, message", [
-    ("name", "x" * 256, "at most 255 characters"),
-    ("description", "d" * 2049, "at most 2048 characters"),
-    ("sshPort", "70000", "less than or equal to 65535"),
-    ("hostname", "bad host!", "valid host name or IP address"),
-    ("userTags", "a\n\nb", "Line 2 is empty"),
-    ("systemTags", "a\na", "Line 2 repeats"),
-])
-def test_invalid_input_comes_back_with_linked_errors_and_nothing_is_sent(login_as, zstack_settings, uuid,
-                                                                         field, value, message):
+@pytest.mark.parametrize(
+    "field, value, message",
+    [
+        ("name", "x" * 256, "at most 255 characters"),
+        ("description", "d" * 2049, "at most 2048 characters"),
+        ("sshPort", "70000", "less than or equal to 65535"),
+        ("hostname", "bad host!", "valid host name or IP address"),
+        ("userTags", "a\n\nb", "Line 2 is empty"),
+        ("systemTags", "a\na", "Line 2 repeats"),
+    ],
+)
+def test_invalid_input_comes_back_with_linked_errors_and_nothing_is_sent(
+    login_as, zstack_settings, uuid, field, value, message
+):
     client = login_as(Role.ADMIN)
     data = form_data(uuid, **{field: value, "description": "kept input"} if field != "description" else {field: value})
     zstack_settings.clear_requests()
@@ -227,7 +248,7 @@ def test_invalid_input_comes_back_with_linked_errors_and_nothing_is_sent(login_a
     assert htmx_response.status_code == 200 and plain_response.status_code == 422
     html = htmx_response.content.decode()
     assert message in html
-    assert f'aria-describedby="id_{field}_error"' in html or f'id_{field}_helptext id_{field}_error' in html
+    assert f'aria-describedby="id_{field}_error"' in html or f"id_{field}_helptext id_{field}_error" in html
     assert 'aria-invalid="true"' in html
     if field != "description":
         assert "kept input" in html
@@ -261,8 +282,9 @@ def test_job_failure_keeps_the_input_and_shows_code_message_and_correlation_id(l
     assert storage_named(zstack_settings, "bs-prod-bj-01")["name"] == "bs-prod-bj-01"
 
 
-def test_plain_post_refused_by_zstack_as_invalid_answers_422_with_the_form_and_the_error(login_as, zstack_settings,
-                                                                                         uuid):
+def test_plain_post_refused_by_zstack_as_invalid_answers_422_with_the_form_and_the_error(
+    login_as, zstack_settings, uuid
+):
     client = login_as(Role.ADMIN)
     zstack_settings.set_faults(fail_next_jobs=[{"code": "SYS.1007", "details": "hostname rejected"}])
     response = client.post(f"/storages/{uuid}/edit/", form_data(uuid, hostname="10.0.0.9"))
@@ -271,6 +293,7 @@ def test_plain_post_refused_by_zstack_as_invalid_answers_422_with_the_form_and_t
     assert "<html" in html and "SYS.1007" in html and 'value="10.0.0.9"' in html
 
 
+@pytest.mark.slow  # polls a job until the deadline
 def test_a_job_that_never_finishes_is_reported_as_timed_out(login_as, zstack_settings, uuid, settings):
     settings.ZSTACK_JOB_DEADLINE = 1.0
     client = login_as(Role.ADMIN)
@@ -292,8 +315,7 @@ def test_zstack_unreachable_on_save_keeps_the_input(login_as, zstack_settings, u
     assert "could not be reached" in html and 'value="bs-offline"' in html
 
 
-def test_a_connection_lost_after_the_put_was_sent_says_the_change_may_still_complete(login_as, zstack_settings,
-                                                                                      uuid):
+def test_a_connection_lost_after_the_put_was_sent_says_the_change_may_still_complete(login_as, zstack_settings, uuid):
     client = login_as(Role.ADMIN)
     data = form_data(uuid, name="bs-unknown")
     zstack_settings.set_faults(fail_next=[{"drop": True, "match": "PUT /zstack/v1/backup-storage/"}])
@@ -311,11 +333,15 @@ def test_a_connection_lost_after_the_put_was_sent_says_the_change_may_still_comp
 
 
 def test_a_save_whose_tag_removal_fails_shows_the_form_with_what_was_saved_and_sends_only_the_rest_again(
-        login_as, zstack_settings, uuid):
+    login_as, zstack_settings, uuid
+):
     client = login_as(Role.ADMIN)
     data = form_data(uuid, name="bs-half", userTags="env::prod")
-    zstack_settings.set_faults(fail_next=[{"status": 503, "code": "SYS.1006", "details": "the tag is locked",
-                                           "match": "DELETE /zstack/v1/tags/"}])
+    zstack_settings.set_faults(
+        fail_next=[
+            {"status": 503, "code": "SYS.1006", "details": "the tag is locked", "match": "DELETE /zstack/v1/tags/"}
+        ]
+    )
     zstack_settings.clear_requests()
     html = client.post(f"/storages/{uuid}/edit/", data, **HTMX).content.decode()
     [delete] = zstack_requests(zstack_settings, "DELETE")
@@ -324,8 +350,10 @@ def test_a_save_whose_tag_removal_fails_shows_the_form_with_what_was_saved_and_s
     assert "Removing the tag “owner::storage-team” did not take effect: the tag is locked" in html
     assert "SYS.1006" in html and header(delete, "X-Job-UUID") in html
     assert 'value="bs-half"' in html and "\nenv::prod</textarea>" in html  # the input is kept
-    assert [e.outcome for e in AuditEvent.objects.filter(storage_uuid=uuid).order_by("sequence")] == \
-        ["attempted", "partial"]
+    assert [e.outcome for e in AuditEvent.objects.filter(storage_uuid=uuid).order_by("sequence")] == [
+        "attempted",
+        "partial",
+    ]
 
     # The form again holds a fresh snapshot and token: saving it sends only what is still to do.
     again = {name: value for name, value in re.findall(r'name="(loaded|submission)" value="([^"]*)"', html)}
@@ -335,12 +363,16 @@ def test_a_save_whose_tag_removal_fails_shows_the_form_with_what_was_saved_and_s
     assert html.lstrip().startswith(f'<section id="storage-card-{uuid}"') and "Saved." in html
 
 
-def test_a_plain_post_with_a_partial_success_answers_502_with_the_form_and_what_was_saved(login_as, zstack_settings,
-                                                                                          uuid):
+def test_a_plain_post_with_a_partial_success_answers_502_with_the_form_and_what_was_saved(
+    login_as, zstack_settings, uuid
+):
     client = login_as(Role.ADMIN)
     data = form_data(uuid, name="bs-half-plain", userTags="env::prod")
-    zstack_settings.set_faults(fail_next=[{"status": 503, "code": "SYS.1006", "details": "the tag is locked",
-                                           "match": "DELETE /zstack/v1/tags/"}])
+    zstack_settings.set_faults(
+        fail_next=[
+            {"status": 503, "code": "SYS.1006", "details": "the tag is locked", "match": "DELETE /zstack/v1/tags/"}
+        ]
+    )
     response = client.post(f"/storages/{uuid}/edit/", data)
     assert response.status_code == 502
     page = response.content.decode()
@@ -354,8 +386,8 @@ def test_an_invalid_system_tag_shows_zstacks_error_on_the_form_with_the_input_ke
     html = response.content.decode()
     assert html.lstrip().startswith(f'<form id="storage-edit-{uuid}"')
     assert "no system tag matches[free text tag]" in html and "SYS.1007" in html
-    field = html[html.index('name="systemTags"'):]
-    assert "free text tag" in field[:field.index("</textarea>")]  # the user's lines are still there
+    field = html[html.index('name="systemTags"') :]
+    assert "free text tag" in field[: field.index("</textarea>")]  # the user's lines are still there
     assert 'aria-invalid="true"' in html  # the field is marked
     assert storage_named(zstack_settings, "bs-prod-bj-01")["description"] == "kept words"  # the rest was saved
     system = [t["tag"] for t in zstack_settings.tags() if t["resourceUuid"] == uuid and t["type"] == "System"]
@@ -365,8 +397,7 @@ def test_an_invalid_system_tag_shows_zstacks_error_on_the_form_with_the_input_ke
 # --- stale form ----------------------------------------------------------------------------------
 
 
-def test_a_stale_form_is_not_written_shows_the_three_values_and_can_be_resubmitted(login_as, zstack_settings,
-                                                                                   uuid):
+def test_a_stale_form_is_not_written_shows_the_three_values_and_can_be_resubmitted(login_as, zstack_settings, uuid):
     client = login_as(Role.ADMIN)
     data = form_data(uuid, name="my-name", description="my description")
     zstack_settings.patch_storage(uuid, name="their-name")
@@ -376,9 +407,8 @@ def test_a_stale_form_is_not_written_shows_the_three_values_and_can_be_resubmitt
     html = response.content.decode()
     assert puts(zstack_settings) == []
     assert "changed in ZStack since you opened the form" in html
-    conflicts = html[html.index("<tbody>"):html.index("</tbody>")]
-    assert re.search(r"Name</th><td[^>]*>bs-prod-bj-01</td><td[^>]*>their-name</td><td[^>]*>my-name</td>",
-                     conflicts)
+    conflicts = html[html.index("<tbody>") : html.index("</tbody>")]
+    assert re.search(r"Name</th><td[^>]*>bs-prod-bj-01</td><td[^>]*>their-name</td><td[^>]*>my-name</td>", conflicts)
     assert "my description" not in conflicts  # nobody else changed the description: not a conflict
     assert 'value="my-name"' in html  # the user's input stays for review
     fresh = re.search(r'name="loaded" value="([^"]*)"', html).group(1)
@@ -391,7 +421,8 @@ def test_a_stale_form_is_not_written_shows_the_three_values_and_can_be_resubmitt
 
 
 def test_saving_a_stale_form_again_keeps_a_colleagues_change_to_a_field_the_user_never_touched(
-        login_as, zstack_settings, uuid):
+    login_as, zstack_settings, uuid
+):
     client = login_as(Role.ADMIN)
     data = form_data(uuid, description="mine")  # the user edits only the description
     zstack_settings.patch_storage(uuid, name="their-name", description="theirs")
@@ -411,7 +442,8 @@ def test_saving_a_stale_form_again_keeps_a_colleagues_change_to_a_field_the_user
 
 
 def test_the_stale_review_form_shows_zstacks_current_tags_for_tag_fields_the_user_left_alone(
-        login_as, zstack_settings, uuid):
+    login_as, zstack_settings, uuid
+):
     client = login_as(Role.ADMIN)
     data = form_data(uuid, name="my-name")
     zstack_settings.patch_storage(uuid, name="their-name")
@@ -422,7 +454,9 @@ def test_the_stale_review_form_shows_zstacks_current_tags_for_tag_fields_the_use
     zstack_settings.clear_requests()
     client.post(f"/storages/{uuid}/edit/", review, **HTMX)
     assert zstack_requests(zstack_settings, "DELETE") == [] and zstack_requests(zstack_settings, "PUT")
-    assert [t["tag"] for t in zstack_settings.tags() if t["resourceUuid"] == uuid and t["type"] == "User"] == ["env::prod"]
+    assert [t["tag"] for t in zstack_settings.tags() if t["resourceUuid"] == uuid and t["type"] == "User"] == [
+        "env::prod"
+    ]
 
 
 def test_plain_stale_post_answers_409_with_the_review_form(login_as, zstack_settings, uuid):
@@ -443,8 +477,7 @@ def test_a_status_change_upstream_is_not_a_conflict_and_the_save_goes_through(lo
     assert storage_named(zstack_settings, "bs-prod-bj-01")["description"] == "saved despite the status change"
 
 
-def test_a_name_changed_upstream_while_the_user_edited_only_the_description_saves_both(login_as, zstack_settings,
-                                                                                       uuid):
+def test_a_name_changed_upstream_while_the_user_edited_only_the_description_saves_both(login_as, zstack_settings, uuid):
     client = login_as(Role.ADMIN)
     data = form_data(uuid, description="only my description")  # still carries the old name
     zstack_settings.patch_storage(uuid, name="their-new-name")
@@ -479,8 +512,9 @@ def test_the_snapshot_of_another_storage_is_refused(login_as, zstack_settings, u
 # --- secrets on error pages ----------------------------------------------------------------------
 
 
-def test_the_debug_error_page_of_a_failing_save_never_shows_the_ssh_password(login_as, zstack_settings, uuid,
-                                                                                 settings, monkeypatch):
+def test_the_debug_error_page_of_a_failing_save_never_shows_the_ssh_password(
+    login_as, zstack_settings, uuid, settings, monkeypatch
+):
     """``make run`` serves with DEBUG on; an unexpected exception deep in the client must not put the
     password (form, service, client frames) on Django's technical 500 page."""
     client = login_as(Role.ADMIN)

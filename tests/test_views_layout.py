@@ -15,8 +15,15 @@ pytestmark = pytest.mark.django_db
 
 
 def pages(client, uuid: str) -> dict[str, str]:
-    urls = ["/storages/", f"/storages/{uuid}/", f"/storages/{uuid}/card/", f"/storages/{uuid}/edit/",
-            f"/storages/{uuid}/disable/", f"/storages/{'0' * 32}/", "/storages/?q=zzz"]
+    urls = [
+        "/storages/",
+        f"/storages/{uuid}/",
+        f"/storages/{uuid}/card/",
+        f"/storages/{uuid}/edit/",
+        f"/storages/{uuid}/disable/",
+        f"/storages/{'0' * 32}/",
+        "/storages/?q=zzz",
+    ]
     html = {url: client.get(url).content.decode() for url in urls}
     html["edit-errors"] = client.post(f"/storages/{uuid}/edit/", {"name": ""}, **HTMX).content.decode()
     return html

@@ -46,7 +46,8 @@ def test_user_without_a_role_gets_403(login_as, zstack_settings):
 
 @pytest.mark.parametrize("page_size", [10, 25, 100])
 def test_one_page_makes_exactly_one_storage_query_and_one_zone_query_whatever_the_page_size(
-        login_as, zstack_settings, page_size):
+    login_as, zstack_settings, page_size
+):
     client = login_as(Role.VIEWER)
     zstack_settings.reset(storages=250)
     zstack_settings.clear_requests()
@@ -67,13 +68,16 @@ def test_filters_and_sort_become_zstack_query_conditions(login_as, zstack_settin
     client = login_as(Role.ADMIN)
     zone_uuid = next(z["uuid"] for z in zstack_settings.zones() if z["name"] == "zone-beijing-01")
     zstack_settings.clear_requests()
-    response = client.get("/storages/", {"q": "bs-prod", "state": "Enabled", "status": "Connected",
-                                         "zone": zone_uuid, "sort": "-availableCapacity"})
+    response = client.get(
+        "/storages/",
+        {"q": "bs-prod", "state": "Enabled", "status": "Connected", "zone": zone_uuid, "sort": "-availableCapacity"},
+    )
     assert response.status_code == 200
     params = _params(_queries(zstack_settings, "/backup-storage/image-store")[0])
     conditions = sorted(v for k, v in params if k == "q")
-    assert conditions == sorted(["name~=%bs-prod%", "state=Enabled", "status=Connected",
-                                 f"attachedZoneUuids={zone_uuid}"])
+    assert conditions == sorted(
+        ["name~=%bs-prod%", "state=Enabled", "status=Connected", f"attachedZoneUuids={zone_uuid}"]
+    )
     assert dict(params)["sort"] == "-availableCapacity"
     html = response.content.decode()
     assert "2 backup storages" in html
@@ -140,8 +144,9 @@ def test_zstack_unreachable_gives_a_clear_message_never_a_500(login_as, settings
 
 
 def test_invalid_filter_values_fall_back_to_defaults(login_as, zstack_settings):
-    response = login_as(Role.VIEWER).get("/storages/", {"page": "x", "sort": "hostname", "page_size": "7",
-                                                         "state": "Broken"})
+    response = login_as(Role.VIEWER).get(
+        "/storages/", {"page": "x", "sort": "hostname", "page_size": "7", "state": "Broken"}
+    )
     assert response.status_code == 200
     assert "12 backup storages" in response.content.decode()
 
@@ -155,7 +160,7 @@ def test_a_search_holding_a_query_operator_is_refused_with_a_message(login_as, z
 def test_the_search_box_says_that_percent_and_underscore_are_wildcards(login_as, zstack_settings):
     html = login_as(Role.VIEWER).get("/storages/").content.decode()
     assert 'aria-describedby="id_q_helptext"' in html
-    help_text = html[html.index('id="id_q_helptext"'):]
+    help_text = html[html.index('id="id_q_helptext"') :]
     assert "“%” matches any characters and “_” any one character" in help_text[:300]
 
 
@@ -168,8 +173,12 @@ def test_a_search_is_sent_as_one_like_condition_with_the_text_as_typed(login_as,
 
 
 def test_viewer_list_never_contains_hostnames_usernames_or_ports(login_as, zstack_settings):
-    zstack_settings.patch_storage(storage_named(zstack_settings, "bs-prod-bj-01")["uuid"],
-                                  hostname="canary-host.example.com", username="canaryuser", sshPort=54321)
+    zstack_settings.patch_storage(
+        storage_named(zstack_settings, "bs-prod-bj-01")["uuid"],
+        hostname="canary-host.example.com",
+        username="canaryuser",
+        sshPort=54321,
+    )
     for response in (login_as(Role.VIEWER).get("/storages/"), login_as(Role.VIEWER, "v2").get("/storages/", **HTMX)):
         html = response.content.decode()
         assert "canary-host" not in html and "canaryuser" not in html and "54321" not in html

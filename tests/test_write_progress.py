@@ -16,12 +16,7 @@ from dashboard.accounts.roles import Role
 from dashboard.audit.models import AuditEvent
 from dashboard.storages import follow, tasks
 from dashboard.storages.models import Submission
-from tests.storage_helpers import HTMX, action_data, form_data, make_user, storage_named, zstack_requests
-
-
-@pytest.fixture
-def uuid(zstack_settings) -> str:
-    return storage_named(zstack_settings, "bs-prod-bj-01")["uuid"]
+from tests.storage_helpers import HTMX, action_data, form_data, make_user, zstack_requests
 
 
 def outcomes(uuid: str) -> list[str]:
@@ -107,8 +102,10 @@ def test_a_button_without_a_valid_token_sends_nothing_and_says_so(login_as, zsta
 
 
 @pytest.mark.django_db
+@pytest.mark.slow  # a job that outlasts the request's wait, then the worker
 def test_a_long_job_answers_with_the_card_in_progress_and_the_worker_records_the_outcome(
-        login_as, zstack_settings, uuid, settings):
+    login_as, zstack_settings, uuid, settings
+):
     settings.CONSOLE_WRITE_WAIT = 0.2
     zstack_settings.set_faults(job_seconds=1.5)  # longer than the request waits
     client = login_as(Role.ADMIN)
@@ -138,7 +135,8 @@ def test_a_long_job_answers_with_the_card_in_progress_and_the_worker_records_the
 
 @pytest.mark.django_db
 def test_without_javascript_a_long_write_redirects_to_a_page_that_says_it_runs_and_later_shows_the_result(
-        login_as, zstack_settings, uuid, settings):
+    login_as, zstack_settings, uuid, settings
+):
     settings.CONSOLE_WRITE_WAIT = 0.2
     zstack_settings.set_faults(jobs_never_finish=True)
     client = login_as(Role.ADMIN)
@@ -211,8 +209,11 @@ def test_a_twin_post_whose_first_never_plans_sends_nothing_and_says_so(login_as,
     monkeypatch.setattr(submissions, "TWIN_WAIT_SECONDS", 0.3)
     client = login_as(Role.ADMIN)
     data = form_data(uuid, name="bs-stuck")
-    Submission.objects.create(token=submissions.read_token(data["submission"], uuid=uuid, action="storage.update"),
-                              action="storage.update", storage_uuid=uuid)
+    Submission.objects.create(
+        token=submissions.read_token(data["submission"], uuid=uuid, action="storage.update"),
+        action="storage.update",
+        storage_uuid=uuid,
+    )
     zstack_settings.clear_requests()
     response = client.post(f"/storages/{uuid}/edit/", data)
     assert response.status_code == 409

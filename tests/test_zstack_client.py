@@ -8,9 +8,10 @@ import threading
 
 import pytest
 
-from dashboard.zstack import errors
 from dashboard.storages.zstack_client import get_client
+from dashboard.zstack import errors
 from dashboard.zstack.client import ZStackClient, new_job_uuid
+from tests.sim_helpers import storage_named
 
 CANARY = "Canary-Pw-7f3e"
 API = "/zstack/v1"
@@ -22,10 +23,6 @@ def client(sim):
     zstack.retry_backoff = 0.01
     yield zstack
     zstack.close()
-
-
-def storage_named(sim, name):
-    return next(s for s in sim.storages() if s["name"] == name)
 
 
 def calls(sim, method, path_prefix=API):
@@ -53,8 +50,9 @@ def refused_url():
 def test_login_sends_the_lowercase_sha512_of_the_password_under_log_in_by_account(sim, client):
     session = client.login()
     [login] = logins(sim)
-    assert login["body"] == {"logInByAccount": {"accountName": "admin",
-                                                "password": hashlib.sha512(b"password").hexdigest()}}
+    assert login["body"] == {
+        "logInByAccount": {"accountName": "admin", "password": hashlib.sha512(b"password").hexdigest()}
+    }
     assert "Authorization" not in login["headers"]
     assert login["headers"]["Content-Type"] == "application/json; charset=utf-8"
     assert session.user_type == "AccountVO"
@@ -259,15 +257,30 @@ def test_capacity_without_any_selection_is_an_invalid_argument(sim, client):
 def test_update_sends_exactly_the_given_fields_with_tags_at_the_top_level(sim, client):
     target = storage_named(sim, "bs-sz-prod-01")
     result = client.update_image_store(
-        target["uuid"], name="bs-sz-prod-01b", description="moved", hostname="203.0.113.80", username="zs",
-        password=CANARY, ssh_port="2222", system_tags=["priority::high"], user_tags=[])
+        target["uuid"],
+        name="bs-sz-prod-01b",
+        description="moved",
+        hostname="203.0.113.80",
+        username="zs",
+        password=CANARY,
+        ssh_port="2222",
+        system_tags=["priority::high"],
+        user_tags=[],
+    )
     [put] = action_puts(sim)
     assert put["path"] == f"{API}/backup-storage/image-store/{target['uuid']}/actions"
     assert put["body"] == {
-        "updateImageStoreBackupStorage": {"name": "bs-sz-prod-01b", "description": "moved",
-                                          "hostname": "203.0.113.80", "username": "zs", "password": CANARY,
-                                          "sshPort": 2222},
-        "systemTags": ["priority::high"], "userTags": []}
+        "updateImageStoreBackupStorage": {
+            "name": "bs-sz-prod-01b",
+            "description": "moved",
+            "hostname": "203.0.113.80",
+            "username": "zs",
+            "password": CANARY,
+            "sshPort": 2222,
+        },
+        "systemTags": ["priority::high"],
+        "userTags": [],
+    }
     assert put["headers"]["Content-Type"] == "application/json; charset=utf-8"
     assert put["headers"]["X-Job-UUID"] == result.job_uuid
     assert re.fullmatch(r"[0-9a-f]{32}", result.job_uuid)
@@ -380,8 +393,7 @@ def test_a_failed_job_raises_its_error_with_the_job_uuid(sim, client):
 
 
 def test_a_job_answering_404_is_lost(sim, client):
-    sim.set_faults(fail_next=[{"status": 404, "raw_body": "the job has been expired",
-                               "match": f"GET {API}/api-jobs/"}])
+    sim.set_faults(fail_next=[{"status": 404, "raw_body": "the job has been expired", "match": f"GET {API}/api-jobs/"}])
     with pytest.raises(errors.JobLost) as caught:
         client.change_state(storage_named(sim, "bs-prod-bj-01")["uuid"], "disable")
     assert caught.value.details == "the job has been expired"
@@ -392,8 +404,16 @@ def test_a_job_answering_404_is_lost(sim, client):
 
 
 def test_a_503_error_on_a_query_keeps_zstacks_code_and_texts(sim, client):
-    sim.set_faults(fail_next=[{"status": 503, "code": "ID.1002", "details": "no access to bs",
-                               "match": f"GET {API}/backup-storage/image-store"}])
+    sim.set_faults(
+        fail_next=[
+            {
+                "status": 503,
+                "code": "ID.1002",
+                "details": "no access to bs",
+                "match": f"GET {API}/backup-storage/image-store",
+            }
+        ]
+    )
     with pytest.raises(errors.PermissionDenied) as caught:
         client.query_image_stores()
     error = caught.value
@@ -417,7 +437,7 @@ def test_an_unknown_route_is_a_protocol_error(sim, client):
 
 
 def test_a_malformed_json_body_is_a_protocol_error(sim, client):
-    sim.set_faults(fail_next=[{"status": 200, "raw_body": "{\"inventories\": [", "match": f"GET {API}/zones"}])
+    sim.set_faults(fail_next=[{"status": 200, "raw_body": '{"inventories": [', "match": f"GET {API}/zones"}])
     with pytest.raises(errors.ProtocolError) as caught:
         client.query_zones()
     assert caught.value.code == "sdk.1002"
@@ -496,10 +516,10 @@ def test_a_proxy_error_answering_a_query_means_unreachable_and_is_retried(sim, c
     assert len(calls(sim, "GET")) == 3
 
 
-@pytest.mark.parametrize("status, body", [(202, ""), (202, "{\"location\": "), (200, "<html>ok</html>"),
-                                          (200, "[]")])
+@pytest.mark.parametrize("status, body", [(202, ""), (202, '{"location": '), (200, "<html>ok</html>"), (200, "[]")])
 def test_an_unreadable_success_answering_a_write_leaves_its_outcome_unknown_and_it_is_sent_once(
-        sim, client, status, body):
+    sim, client, status, body
+):
     target = storage_named(sim, "bs-prod-bj-02")
     client.login()
     sim.clear_requests()
@@ -608,8 +628,14 @@ def test_the_ssh_password_never_reaches_logs_errors_or_reprs(sim, client, caplog
     sim.set_faults(fail_next_jobs=[{"code": "SYS.1007", "details": f"password {CANARY} is too weak"}])
     with pytest.raises(errors.InvalidArgument) as caught:
         client.update_image_store(target, password=CANARY)
-    texts = [caplog.text, str(caught.value), repr(caught.value), caught.value.user_message,
-             repr(client), repr(result)] + [str(cause) for cause in caught.value.causes]
+    texts = [
+        caplog.text,
+        str(caught.value),
+        repr(caught.value),
+        caught.value.user_message,
+        repr(client),
+        repr(result),
+    ] + [str(cause) for cause in caught.value.causes]
     assert all(CANARY not in text for text in texts)
     assert "PUT /backup-storage/image-store/" in caplog.text  # the log did record the calls
 
@@ -623,8 +649,12 @@ def test_the_login_password_its_hash_and_the_session_never_reach_logs_errors_or_
     right.query_zones()
     right.logout()
     session_uuid = calls(sim, "GET")[0]["headers"]["Authorization"].removeprefix("OAuth ")
-    secrets = [CANARY, hashlib.sha512(CANARY.encode()).hexdigest(), hashlib.sha512(b"password").hexdigest(),
-               session_uuid]
+    secrets = [
+        CANARY,
+        hashlib.sha512(CANARY.encode()).hexdigest(),
+        hashlib.sha512(b"password").hexdigest(),
+        session_uuid,
+    ]
     texts = caplog.text + str(caught.value) + repr(caught.value) + repr(wrong) + repr(right)
     for secret in secrets:
         assert secret not in texts
@@ -636,8 +666,9 @@ def test_each_call_logs_one_line_with_method_path_status_and_job(sim, client, ca
     result = client.change_state(storage_named(sim, "bs-prod-bj-01")["uuid"], "disable")
     lines = [record.getMessage() for record in caplog.records if record.name.startswith("dashboard.zstack")]
     assert any(re.search(r"GET /backup-storage/image-store -> 200 \d+ ms", line) for line in lines)
-    assert any(re.search(rf"PUT /backup-storage/\w+/actions -> 202 \d+ ms job={result.job_uuid}", line)
-               for line in lines)
+    assert any(
+        re.search(rf"PUT /backup-storage/\w+/actions -> 202 \d+ ms job={result.job_uuid}", line) for line in lines
+    )
     assert len(lines) == len(sim.requests())
     assert "secret-looking" not in caplog.text
 

@@ -52,11 +52,19 @@ def client_with(*answers, **kwargs):
     return client, http
 
 
-ERROR_WITH_CAUSE = {"error": {
-    "code": "SYS.1006", "description": "An operation failed", "details": "cannot connect to 10.0.0.5",
-    "cause": {"code": "SYS.1000", "description": "An internal error happened in system", "details": "ssh refused",
-              "cause": {"code": "ORG.ZSTACK.STORAGE.BACKUP.10001", "details": "port 22 closed"}},
-}}
+ERROR_WITH_CAUSE = {
+    "error": {
+        "code": "SYS.1006",
+        "description": "An operation failed",
+        "details": "cannot connect to 10.0.0.5",
+        "cause": {
+            "code": "SYS.1000",
+            "description": "An internal error happened in system",
+            "details": "ssh refused",
+            "cause": {"code": "ORG.ZSTACK.STORAGE.BACKUP.10001", "details": "port 22 closed"},
+        },
+    }
+}
 
 
 def test_a_503_json_error_keeps_code_description_details_and_the_cause_chain():
@@ -64,8 +72,11 @@ def test_a_503_json_error_keeps_code_description_details_and_the_cause_chain():
     with pytest.raises(errors.OperationFailed) as caught:
         client.query_zones()
     error = caught.value
-    assert (error.code, error.description, error.details) == ("SYS.1006", "An operation failed",
-                                                               "cannot connect to 10.0.0.5")
+    assert (error.code, error.description, error.details) == (
+        "SYS.1006",
+        "An operation failed",
+        "cannot connect to 10.0.0.5",
+    )
     assert error.http_status == 503
     assert [c.code for c in error.causes] == ["SYS.1000", "ORG.ZSTACK.STORAGE.BACKUP.10001"]
     assert error.causes[1].details == "port 22 closed"
@@ -74,10 +85,15 @@ def test_a_503_json_error_keeps_code_description_details_and_the_cause_chain():
 
 @pytest.mark.parametrize(
     ("code", "error_class"),
-    [("ID.1000", errors.AuthenticationFailed), ("ID.1002", errors.PermissionDenied),
-     ("SYS.1001", errors.ZStackTimeout), ("SYS.1003", errors.ResourceNotFound),
-     ("SYS.1007", errors.InvalidArgument), ("SYS.1010", errors.ZStackUnavailable),
-     ("SYS.1005", errors.OperationFailed)],
+    [
+        ("ID.1000", errors.AuthenticationFailed),
+        ("ID.1002", errors.PermissionDenied),
+        ("SYS.1001", errors.ZStackTimeout),
+        ("SYS.1003", errors.ResourceNotFound),
+        ("SYS.1007", errors.InvalidArgument),
+        ("SYS.1010", errors.ZStackUnavailable),
+        ("SYS.1005", errors.OperationFailed),
+    ],
 )
 def test_each_zstack_code_maps_to_the_error_named_by_what_to_do_next(code, error_class):
     client, _ = client_with(answer(503, {"error": {"code": code, "details": "d"}}))
@@ -96,9 +112,15 @@ def test_a_400_plain_text_is_an_invalid_argument_carrying_the_text():
     assert caught.value.code == "sdk.1000"
 
 
-@pytest.mark.parametrize(("status", "text"), [(404, b"no api mapping to /v1/nowhere"),
-                                              (405, b"only GET method is allowed"), (500, b""),
-                                              (500, b"java.lang.NullPointerException")])
+@pytest.mark.parametrize(
+    ("status", "text"),
+    [
+        (404, b"no api mapping to /v1/nowhere"),
+        (405, b"only GET method is allowed"),
+        (500, b""),
+        (500, b"java.lang.NullPointerException"),
+    ],
+)
 def test_404_405_and_500_texts_are_protocol_errors(status, text):
     client, _ = client_with(answer(status, text))
     with pytest.raises(errors.ProtocolError) as caught:
@@ -137,10 +159,12 @@ def test_inventories_that_are_not_a_list_of_objects_are_a_protocol_error():
 
 @pytest.mark.parametrize(
     ("exception", "error_class"),
-    [(requests.ConnectionError("refused"), errors.ZStackUnavailable),
-     (requests.ConnectTimeout("connect timed out"), errors.ZStackUnavailable),
-     (requests.ReadTimeout("read timed out"), errors.ZStackTimeout),
-     (requests.exceptions.ChunkedEncodingError("dropped"), errors.ZStackUnavailable)],
+    [
+        (requests.ConnectionError("refused"), errors.ZStackUnavailable),
+        (requests.ConnectTimeout("connect timed out"), errors.ZStackUnavailable),
+        (requests.ReadTimeout("read timed out"), errors.ZStackTimeout),
+        (requests.exceptions.ChunkedEncodingError("dropped"), errors.ZStackUnavailable),
+    ],
 )
 def test_transport_failures_map_to_unavailable_or_timeout(exception, error_class):
     client, _ = client_with(exception)
@@ -149,8 +173,9 @@ def test_transport_failures_map_to_unavailable_or_timeout(exception, error_class
 
 
 def test_a_failed_get_is_retried_twice_then_succeeds():
-    client, http = client_with(requests.ConnectionError("reset"), requests.ConnectionError("reset"),
-                               answer(200, {"inventories": []}))
+    client, http = client_with(
+        requests.ConnectionError("reset"), requests.ConnectionError("reset"), answer(200, {"inventories": []})
+    )
     assert client.query_zones().items == ()
     assert http.methods() == ["GET", "GET", "GET"]
 
@@ -213,8 +238,9 @@ def test_a_proxy_error_on_a_put_leaves_the_outcome_unknown_but_on_a_get_means_un
 
 
 def test_an_accepted_job_whose_polls_cannot_reach_zstack_leaves_the_outcome_unknown():
-    client, http = client_with(answer(202, {"location": "http://mn/zstack/v1/api-jobs/" + "a" * 32}),
-                               requests.ConnectionError("reset"))
+    client, http = client_with(
+        answer(202, {"location": "http://mn/zstack/v1/api-jobs/" + "a" * 32}), requests.ConnectionError("reset")
+    )
     with pytest.raises(errors.OutcomeUnknown) as caught:
         client.change_state(STORAGE, "disable", job_uuid="a" * 32)
     assert caught.value.job_uuid == "a" * 32
@@ -222,8 +248,10 @@ def test_an_accepted_job_whose_polls_cannot_reach_zstack_leaves_the_outcome_unkn
 
 
 def test_an_accepted_job_that_fails_with_sys_1010_is_a_definite_failure():
-    client, _ = client_with(answer(202, {"location": "http://mn/zstack/v1/api-jobs/" + "a" * 32}),
-                            answer(503, {"error": {"code": "SYS.1010", "details": "not ready"}}))
+    client, _ = client_with(
+        answer(202, {"location": "http://mn/zstack/v1/api-jobs/" + "a" * 32}),
+        answer(503, {"error": {"code": "SYS.1010", "details": "not ready"}}),
+    )
     with pytest.raises(errors.ZStackUnavailable) as caught:
         client.change_state(STORAGE, "disable")
     assert not isinstance(caught.value, errors.OutcomeUnknown)
@@ -250,8 +278,10 @@ def test_every_call_carries_a_timeout():
 
 
 def test_a_job_that_answers_404_is_lost_and_names_its_job():
-    client, _ = client_with(answer(202, {"location": "http://10.9.9.9:8080/zstack/v1/api-jobs/" + "c" * 32}),
-                            answer(404, b"the job has been expired"))
+    client, _ = client_with(
+        answer(202, {"location": "http://10.9.9.9:8080/zstack/v1/api-jobs/" + "c" * 32}),
+        answer(404, b"the job has been expired"),
+    )
     with pytest.raises(errors.JobLost) as caught:
         client.reconnect_image_store(STORAGE, job_uuid="c" * 32)
     assert caught.value.job_uuid == "c" * 32
@@ -259,16 +289,19 @@ def test_a_job_that_answers_404_is_lost_and_names_its_job():
 
 
 def test_a_job_failure_is_raised_with_its_code_and_job_uuid():
-    client, _ = client_with(answer(202, {"location": "http://mn/zstack/v1/api-jobs/" + "d" * 32}),
-                            answer(503, {"error": {"code": "SYS.1007", "details": "sshPort out of range"}}))
+    client, _ = client_with(
+        answer(202, {"location": "http://mn/zstack/v1/api-jobs/" + "d" * 32}),
+        answer(503, {"error": {"code": "SYS.1007", "details": "sshPort out of range"}}),
+    )
     with pytest.raises(errors.InvalidArgument) as caught:
         client.update_image_store(STORAGE, ssh_port=70000, job_uuid="d" * 32)
     assert caught.value.job_uuid == "d" * 32
 
 
 def test_a_job_past_its_deadline_is_a_timeout_with_sdk_1001():
-    client, http = client_with(answer(202, {"location": "http://mn/zstack/v1/api-jobs/" + "e" * 32}),
-                               answer(202, {}), job_deadline=0.2)
+    client, http = client_with(
+        answer(202, {"location": "http://mn/zstack/v1/api-jobs/" + "e" * 32}), answer(202, {}), job_deadline=0.2
+    )
     with pytest.raises(errors.ZStackTimeout) as caught:
         client.change_state(STORAGE, "disable", job_uuid="e" * 32)
     assert caught.value.code == "sdk.1001"
@@ -293,24 +326,28 @@ def test_polling_starts_fast_and_backs_off_to_one_second():
 
 @pytest.mark.parametrize(
     ("location", "expected"),
-    [("http://172.20.0.10:8080/zstack/v1/api-jobs/" + "a1" * 16, "/api-jobs/" + "a1" * 16),
-     ("https://mn.example:443/proxy/zstack/v1/api-jobs/" + "a2" * 16 + "/", "/api-jobs/" + "a2" * 16),
-     (None, "/api-jobs/" + "99" * 16), ("http://mn/elsewhere", "/api-jobs/" + "99" * 16)],
+    [
+        ("http://172.20.0.10:8080/zstack/v1/api-jobs/" + "a1" * 16, "/api-jobs/" + "a1" * 16),
+        ("https://mn.example:443/proxy/zstack/v1/api-jobs/" + "a2" * 16 + "/", "/api-jobs/" + "a2" * 16),
+        (None, "/api-jobs/" + "99" * 16),
+        ("http://mn/elsewhere", "/api-jobs/" + "99" * 16),
+    ],
 )
 def test_the_job_location_keeps_only_the_job_id(location, expected):
     assert jobs.job_path(location, "99" * 16) == expected
 
 
 def test_polls_go_to_the_configured_host_not_the_advertised_one():
-    client, http = client_with(answer(202, {"location": "http://172.20.0.10:8080/zstack/v1/api-jobs/" + "a" * 32}),
-                               answer(200, {"inventory": {"uuid": STORAGE, "state": "Enabled"}}))
+    client, http = client_with(
+        answer(202, {"location": "http://172.20.0.10:8080/zstack/v1/api-jobs/" + "a" * 32}),
+        answer(200, {"inventory": {"uuid": STORAGE, "state": "Enabled"}}),
+    )
     client.change_state(STORAGE, "enable")
     assert http.calls[1][0:2] == ("GET", "http://zstack.test:8080/zstack/v1/api-jobs/" + "a" * 32)
 
 
 def test_a_job_result_without_its_inventory_envelope_leaves_the_re_read_to_the_caller():
-    client, http = client_with(answer(202, {"location": "http://mn/zstack/v1/api-jobs/" + "a" * 32}),
-                               answer(200, {}))
+    client, http = client_with(answer(202, {"location": "http://mn/zstack/v1/api-jobs/" + "a" * 32}), answer(200, {}))
     result = client.change_state(STORAGE, "disable")
     assert result.inventory is None and result.job_uuid
     assert http.methods() == ["PUT", "GET"]  # the write is done; a failing re-read must not undo that
@@ -324,10 +361,14 @@ def test_a_single_string_is_refused_as_a_condition_list():
 
 
 def test_secrets_echoed_by_the_server_are_scrubbed_from_error_texts():
-    echoed = {"error": {"code": "SYS.1007", "description": "bad",
-                        "details": "password ssh-Secret-99 rejected for session " + SESSION}}
-    client, _ = client_with(answer(202, {"location": "http://mn/zstack/v1/api-jobs/" + "b" * 32}),
-                            answer(503, echoed))
+    echoed = {
+        "error": {
+            "code": "SYS.1007",
+            "description": "bad",
+            "details": "password ssh-Secret-99 rejected for session " + SESSION,
+        }
+    }
+    client, _ = client_with(answer(202, {"location": "http://mn/zstack/v1/api-jobs/" + "b" * 32}), answer(503, echoed))
     with pytest.raises(errors.InvalidArgument) as caught:
         client.update_image_store(STORAGE, password="ssh-Secret-99")
     text = str(caught.value) + repr(caught.value) + caught.value.user_message

@@ -19,8 +19,7 @@ print(sorted(name for name in sys.modules if name == "django" or name.startswith
 
 def test_the_client_reads_an_errors_message_without_django_settings():
     env = {"PATH": "/usr/bin:/bin", "PYTHONPATH": str(ROOT)}
-    done = subprocess.run([sys.executable, "-c", SCRIPT], cwd=ROOT, env=env, capture_output=True, text=True,
-                          timeout=60)
+    done = subprocess.run([sys.executable, "-c", SCRIPT], cwd=ROOT, env=env, capture_output=True, text=True, timeout=60)
     assert done.returncode == 0, done.stderr
     unavailable, invalid, django_modules = done.stdout.splitlines()
     assert unavailable == "ZStack could not be reached. Check that the management node is running."

@@ -33,16 +33,25 @@ def test_zstack_dates_parse_in_the_management_nodes_zone(text, expected):
     assert parse_zstack_date(text, SHANGHAI) == expected.replace(tzinfo=SHANGHAI)
 
 
-@pytest.mark.parametrize("value", [None, 1496841612000, "", "2017-06-07T21:20:12Z", "Foo 7, 2017 9:20:12 PM",
-                                   "Feb 30, 2024 9:20:12 PM"])
+@pytest.mark.parametrize(
+    "value", [None, 1496841612000, "", "2017-06-07T21:20:12Z", "Foo 7, 2017 9:20:12 PM", "Feb 30, 2024 9:20:12 PM"]
+)
 def test_unparseable_or_absent_dates_become_none(value):
     assert parse_zstack_date(value, SHANGHAI) is None
 
 
 @pytest.mark.parametrize(
     ("value", "expected"),
-    [(1073741824, 1073741824), (1.073741824e9, 1073741824), ("1.073741824E9", 1073741824),
-     ("1073741824", 1073741824), (10995116277760, 10995116277760), (None, None), (True, None), ("many", None)],
+    [
+        (1073741824, 1073741824),
+        (1.073741824e9, 1073741824),
+        ("1.073741824E9", 1073741824),
+        ("1073741824", 1073741824),
+        (10995116277760, 10995116277760),
+        (None, None),
+        (True, None),
+        ("many", None),
+    ],
 )
 def test_longs_accept_every_json_number_form(value, expected):
     assert parse_long(value) == expected
@@ -60,11 +69,23 @@ def test_a_backup_storage_with_omitted_keys_reads_them_as_none():
 
 def test_a_full_image_store_inventory_is_typed():
     storage = BackupStorage.from_json(
-        {"uuid": "9f1c" * 8, "name": "备份-1", "url": "/data/zstack/bs", "totalCapacity": 1.073741824E9,
-         "availableCapacity": 268435456, "type": "ImageStoreBackupStorage", "state": "Enabled",
-         "status": "Connected", "createDate": "Jun 7, 2017 9:20:12 PM", "lastOpDate": "Jun 8, 2017 1:00:00 AM",
-         "attachedZoneUuids": ["c1b8" * 8], "hostname": "10.0.0.5", "username": "root", "sshPort": 22,
-         "schemaOnlyExtra": "ignored"},
+        {
+            "uuid": "9f1c" * 8,
+            "name": "备份-1",
+            "url": "/data/zstack/bs",
+            "totalCapacity": 1.073741824e9,
+            "availableCapacity": 268435456,
+            "type": "ImageStoreBackupStorage",
+            "state": "Enabled",
+            "status": "Connected",
+            "createDate": "Jun 7, 2017 9:20:12 PM",
+            "lastOpDate": "Jun 8, 2017 1:00:00 AM",
+            "attachedZoneUuids": ["c1b8" * 8],
+            "hostname": "10.0.0.5",
+            "username": "root",
+            "sshPort": 22,
+            "schemaOnlyExtra": "ignored",
+        },
         SHANGHAI,
     )
     assert storage.name == "备份-1"

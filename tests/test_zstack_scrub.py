@@ -72,14 +72,23 @@ def response(status: int, body: str) -> requests.Response:
 @pytest.mark.parametrize("echoed", ENCODINGS.values(), ids=ENCODINGS.keys())
 def test_each_encoding_is_scrubbed_from_a_zstack_errors_details(echoed):
     # A 503 carries ZStack's ErrorCode as JSON; its details (and its cause's) may quote the request.
-    body = json.dumps({"error": {"code": "SYS.1007", "description": "bad request",
-                                 "details": f"cannot apply password {echoed}",
-                                 "cause": {"code": "SYS.1000", "details": f"sshpass -p {echoed}"}}})  # fmt: skip
+    body = json.dumps(
+        {
+            "error": {
+                "code": "SYS.1007",
+                "description": "bad request",
+                "details": f"cannot apply password {echoed}",
+                "cause": {"code": "SYS.1000", "details": f"sshpass -p {echoed}"},
+            }
+        }
+    )
     with pytest.raises(errors.ZStackError) as caught:
         transport.decode(response(503, body), WHAT, secrets=(SECRET,), write=True)
 
     error = caught.value
-    shown = " ".join([str(error), repr(error), error.user_message, str(error.details), json.dumps(vars(error), default=str)])
+    shown = " ".join(
+        [str(error), repr(error), error.user_message, str(error.details), json.dumps(vars(error), default=str)]
+    )
     assert "******" in error.details
     for encoding in {echoed, *ENCODINGS.values()}:
         assert encoding not in shown

@@ -21,16 +21,26 @@ logger = logging.getLogger(__name__)
 
 
 def record_login(request, user) -> None:
-    actor = Actor(user_id=user.pk, username=user.get_username(), role=role_of(user), ip=client_ip(request),
-                  user_agent=_user_agent(request))
+    actor = Actor(
+        user_id=user.pk,
+        username=user.get_username(),
+        role=role_of(user),
+        ip=client_ip(request),
+        user_agent=_user_agent(request),
+    )
     _record(actor, audit.Action.LOGIN, audit.Outcome.SUCCEEDED)
 
 
 def record_login_failed(sender, credentials, request=None, **kwargs) -> None:
     if request is None:  # authenticate() called outside a web request (a command): not a login attempt
         return
-    attempted = Actor(user_id=None, username=str(credentials.get("username") or ""), role=None,
-                      ip=client_ip(request), user_agent=_user_agent(request))
+    attempted = Actor(
+        user_id=None,
+        username=str(credentials.get("username") or ""),
+        role=None,
+        ip=client_ip(request),
+        user_agent=_user_agent(request),
+    )
     if getattr(request, "axes_locked_out", False):
         # This failure reached the limit, or the pair was locked already and the password never checked.
         _record(attempted, audit.Action.LOCKOUT, audit.Outcome.REFUSED)

@@ -43,8 +43,10 @@ class SessionLimitsMiddleware:
             started, seen = session.get(STARTED), session.get(SEEN)
             if started is None or seen is None:  # a session from before these limits: they start now
                 start_session_clock(request)
-            elif (now - seen > settings.SESSION_IDLE_TIMEOUT.total_seconds()
-                  or now - started > settings.SESSION_MAX_LIFETIME.total_seconds()):
+            elif (
+                now - seen > settings.SESSION_IDLE_TIMEOUT.total_seconds()
+                or now - started > settings.SESSION_MAX_LIFETIME.total_seconds()
+            ):
                 logout(request)  # LoginRequiredMiddleware then sends the request to the login page
             elif now - seen >= SEEN_RESOLUTION and not _is_background_poll(request):
                 session[SEEN] = now

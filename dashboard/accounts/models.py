@@ -3,7 +3,7 @@
 from django.db import models
 
 
-class RolePermissions(models.Model):
+class RolePermissions(models.Model):  # noqa: DJ008 - unmanaged, no rows: nothing is ever shown as text
     """An unmanaged model whose only job is to own the permissions the roles are made of."""
 
     class Meta:

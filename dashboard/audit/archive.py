@@ -53,14 +53,21 @@ def archive_older_than(cutoff: datetime, output: Path) -> ArchiveResult:
             return ArchiveResult(0, None, None)
         first_sequence = prefix.values_list("sequence", flat=True).first()
         count, digest = _write_lines(prefix.filter(sequence__lte=last.sequence), output)
-        checkpoint = AuditCheckpoint(first_sequence=first_sequence, sequence=last.sequence, hash=last.hash,
-                                     created_at=timezone.now(), archived_count=count, archive_name=output.name,
-                                     archive_sha256=digest)  # fmt: skip
+        checkpoint = AuditCheckpoint(
+            first_sequence=first_sequence,
+            sequence=last.sequence,
+            hash=last.hash,
+            created_at=timezone.now(),
+            archived_count=count,
+            archive_name=output.name,
+            archive_sha256=digest,
+        )
         chain.sign_checkpoint(checkpoint)
         checkpoint.save(append=APPEND_TOKEN)
         with connection.cursor() as cursor:
             # Raw SQL: the model refuses deletes; the trigger accepts these because the checkpoint covers them.
-            cursor.execute(f"DELETE FROM {AuditEvent._meta.db_table} WHERE sequence <= %s", [last.sequence])
+            # The table name is the model's own, not input (hence the noqa); the value is a parameter.
+            cursor.execute(f"DELETE FROM {AuditEvent._meta.db_table} WHERE sequence <= %s", [last.sequence])  # noqa: S608
             if cursor.rowcount != count:
                 raise ArchiveError(f"expected to prune {count} events, the database pruned {cursor.rowcount}")
         return ArchiveResult(count, last.sequence, output)
@@ -126,8 +133,10 @@ def verify_file(path: str | Path) -> tuple[int, int]:
     if checkpoint is None or checkpoint.hash != previous[1]:
         raise ArchiveError(f"no checkpoint matches its last event #{previous[0]}")
     if (checkpoint.first_sequence, checkpoint.archived_count) != (first["sequence"], count):
-        raise ArchiveError(f"it holds events #{first['sequence']}..#{previous[0]} ({count}), but {checkpoint} "
-                           f"claims #{checkpoint.first_sequence}..#{checkpoint.sequence} ({checkpoint.archived_count})")  # fmt: skip
+        raise ArchiveError(
+            f"it holds events #{first['sequence']}..#{previous[0]} ({count}), but {checkpoint} "
+            f"claims #{checkpoint.first_sequence}..#{checkpoint.sequence} ({checkpoint.archived_count})"
+        )
     earlier = AuditCheckpoint.objects.filter(sequence=first["sequence"] - 1).values_list("hash", flat=True).first()
     if first["prev_hash"] != (chain.GENESIS_HASH if first["sequence"] == 1 else earlier):
         raise ArchiveError(f"its first event #{first['sequence']} does not follow an earlier checkpoint")

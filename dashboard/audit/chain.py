@@ -41,10 +41,26 @@ CHECKPOINT_SIGNATURE = "dashboard.audit.checkpoint"
 HEAD_SIGNATURE = "dashboard.audit.head"
 
 HASHED_FIELDS = (
-    "sequence", "timestamp", "actor_user_id", "actor_username", "actor_role", "ip", "user_agent",
-    "action", "storage_uuid", "storage_name", "outcome", "changes", "changed_fields", "error_code",
-    "error_message", "correlation_id", "duration_ms", "attempt_sequence", "prev_hash",
-)  # fmt: skip
+    "sequence",
+    "timestamp",
+    "actor_user_id",
+    "actor_username",
+    "actor_role",
+    "ip",
+    "user_agent",
+    "action",
+    "storage_uuid",
+    "storage_name",
+    "outcome",
+    "changes",
+    "changed_fields",
+    "error_code",
+    "error_message",
+    "correlation_id",
+    "duration_ms",
+    "attempt_sequence",
+    "prev_hash",
+)
 
 
 def timestamp_text(value: datetime) -> str:
@@ -142,8 +158,9 @@ def sign_checkpoint(checkpoint: AuditCheckpoint, key: keys.AuditKey | None = Non
 def checkpoint_signed(checkpoint: AuditCheckpoint) -> bool:
     """Signed with the audit key, or with an older one still in AUDIT_SIGNING_KEY_FALLBACKS."""
     key = keys.by_id(checkpoint.key_id)
-    return key is not None and key.verifies(CHECKPOINT_SIGNATURE, checkpoint_bytes(checkpoint).decode("ascii"),
-                                            checkpoint.signature)
+    return key is not None and key.verifies(
+        CHECKPOINT_SIGNATURE, checkpoint_bytes(checkpoint).decode("ascii"), checkpoint.signature
+    )
 
 
 @dataclass(frozen=True, slots=True)
@@ -165,8 +182,16 @@ def verify() -> Verification:
     for checkpoint in AuditCheckpoint.objects.order_by("sequence"):  # few rows: one per archive run
         problem = _checkpoint_problem(checkpoint, expected_sequence)
         if problem:
-            return Verification(False, 0, expected_sequence - 1, expected_prev, problem, checkpoint.sequence,
-                                checkpoints, expected_sequence - 1)  # fmt: skip
+            return Verification(
+                False,
+                0,
+                expected_sequence - 1,
+                expected_prev,
+                problem,
+                checkpoint.sequence,
+                checkpoints,
+                expected_sequence - 1,
+            )
         checkpoints += 1
         expected_sequence, expected_prev = checkpoint.sequence + 1, checkpoint.hash
     archived = expected_sequence - 1
@@ -175,8 +200,9 @@ def verify() -> Verification:
         problem = _problem(event, expected_sequence, expected_prev)
         if problem:
             bad_sequence, message = problem
-            return Verification(False, checked, expected_sequence - 1, expected_prev, message, bad_sequence,
-                                checkpoints, archived)  # fmt: skip
+            return Verification(
+                False, checked, expected_sequence - 1, expected_prev, message, bad_sequence, checkpoints, archived
+            )
         checked += 1
         expected_sequence, expected_prev = event.sequence + 1, event.hash
     return Verification(True, checked, expected_sequence - 1, expected_prev, checkpoints=checkpoints, archived=archived)
@@ -186,39 +212,54 @@ def _checkpoint_problem(checkpoint: AuditCheckpoint, expected_first: int) -> str
     first, last = checkpoint.first_sequence, checkpoint.sequence
     name = f"checkpoint #{last} (events #{first}..#{last})"
     if first > expected_first:
-        return (f"{name} does not follow on from " + (f"checkpoint #{expected_first - 1}" if expected_first > 1
-                else "the start of the chain") + f": events #{expected_first}..#{first - 1} are unaccounted "
-                f"for (a checkpoint was deleted)")  # fmt: skip
+        return (
+            f"{name} does not follow on from "
+            + (f"checkpoint #{expected_first - 1}" if expected_first > 1 else "the start of the chain")
+            + f": events #{expected_first}..#{first - 1} are unaccounted "
+            f"for (a checkpoint was deleted)"
+        )
     if first < expected_first:
         return f"{name} overlaps checkpoint #{expected_first - 1}: a checkpoint was inserted"
     if last < first or checkpoint.archived_count != last - first + 1:
         return f"{name} claims {checkpoint.archived_count} archived events: it was forged or altered"
     if not checkpoint_signed(checkpoint):
-        return (f"{name} is not signed with this site's audit key: it was forged (inserted outside archive_audit, "
-                f"so the events it covers may have been deleted unarchived) or altered — or the audit key was "
-                f"rotated without keeping the old key in AUDIT_SIGNING_KEY_FALLBACKS")  # fmt: skip
+        return (
+            f"{name} is not signed with this site's audit key: it was forged (inserted outside archive_audit, "
+            f"so the events it covers may have been deleted unarchived) or altered — or the audit key was "
+            f"rotated without keeping the old key in AUDIT_SIGNING_KEY_FALLBACKS"
+        )
     return None
 
 
 def _problem(event: AuditEvent, expected_sequence: int, expected_prev: str) -> tuple[int, str] | None:
     name = f"event #{event.sequence} (id {event.pk})"
     if event.sequence < expected_sequence:
-        return event.sequence, (f"{name} is at or below checkpoint #{expected_sequence - 1}, which should have "
-                                f"archived it: the event or the checkpoint was inserted")  # fmt: skip
+        return event.sequence, (
+            f"{name} is at or below checkpoint #{expected_sequence - 1}, which should have "
+            f"archived it: the event or the checkpoint was inserted"
+        )
     if event.sequence > expected_sequence:
-        gap = f"#{expected_sequence}" if event.sequence == expected_sequence + 1 else f"#{expected_sequence}..#{event.sequence - 1}"
+        gap = (
+            f"#{expected_sequence}"
+            if event.sequence == expected_sequence + 1
+            else f"#{expected_sequence}..#{event.sequence - 1}"
+        )
         return expected_sequence, f"event {gap} is missing (deleted) before event #{event.sequence}"
     if event.prev_hash != expected_prev:
-        return event.sequence, (f"{name} does not link to event #{event.sequence - 1}: "
-                                f"an event was edited, deleted, inserted or reordered")  # fmt: skip
+        return event.sequence, (
+            f"{name} does not link to event #{event.sequence - 1}: an event was edited, deleted, inserted or reordered"
+        )
     if compute_hash(event) != event.hash:
         return event.sequence, f"{name} was altered: its content no longer matches its hash"
     key = keys.by_id(event.key_id)
     if key is None:
-        return event.sequence, (f"{name} is sealed with an unknown key ({event.key_id or 'none'}): it was written "
-                                f"by someone without the audit key (another key, or none) — or the key was rotated "
-                                f"without keeping the old one in AUDIT_SIGNING_KEY_FALLBACKS")  # fmt: skip
+        return event.sequence, (
+            f"{name} is sealed with an unknown key ({event.key_id or 'none'}): it was written "
+            f"by someone without the audit key (another key, or none) — or the key was rotated "
+            f"without keeping the old one in AUDIT_SIGNING_KEY_FALLBACKS"
+        )
     if not key.verifies(EVENT_SEAL, event.hash, event.seal):
-        return event.sequence, (f"{name} is not sealed with the audit key: it was written, altered or re-linked "
-                                f"by someone without the key")  # fmt: skip
+        return event.sequence, (
+            f"{name} is not sealed with the audit key: it was written, altered or re-linked by someone without the key"
+        )
     return None

@@ -53,8 +53,9 @@ def check_runtime_role(connection, role: str) -> None:
             raise RoleError(f"there is no role {role!r}: create it first (README, Production)")
         if row[0]:
             raise RoleError(f"{role!r} is a superuser: it bypasses every grant and trigger")
-        cursor.execute("SELECT pg_has_role(%s, tableowner, 'USAGE') FROM pg_tables WHERE tablename = %s",
-                       [role, AUDIT_EVENTS])  # fmt: skip
+        cursor.execute(
+            "SELECT pg_has_role(%s, tableowner, 'USAGE') FROM pg_tables WHERE tablename = %s", [role, AUDIT_EVENTS]
+        )
         row = cursor.fetchone()
         if row is not None and row[0]:
             raise RoleError(f"{role!r} owns the audit tables (or is a member of their owner): it could alter them")

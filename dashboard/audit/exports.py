@@ -15,10 +15,26 @@ from .models import AuditEvent
 CHUNK_SIZE = 500
 # docs/architecture.md §4 fixes the first nine; the rest are useful to an auditor.
 COLUMNS = (
-    "timestamp", "actor", "action", "storage_uuid", "storage_name", "outcome", "error_code", "changes",
-    "correlation_id", "actor_user_id", "role", "ip", "user_agent", "error_message", "duration_ms",
-    "attempt_sequence", "sequence", "hash", "prev_hash",
-)  # fmt: skip
+    "timestamp",
+    "actor",
+    "action",
+    "storage_uuid",
+    "storage_name",
+    "outcome",
+    "error_code",
+    "changes",
+    "correlation_id",
+    "actor_user_id",
+    "role",
+    "ip",
+    "user_agent",
+    "error_message",
+    "duration_ms",
+    "attempt_sequence",
+    "sequence",
+    "hash",
+    "prev_hash",
+)
 # A spreadsheet treats a cell starting with one of these as a formula (OWASP "CSV injection").
 FORMULA_TRIGGERS = ("=", "+", "-", "@", "\t", "\r")
 
@@ -52,7 +68,11 @@ def neutralise(value: object) -> str:
     if value is None:
         return ""
     if not isinstance(value, str):
-        value = json.dumps(value, ensure_ascii=False, separators=(",", ":")) if isinstance(value, (list, dict)) else str(value)
+        value = (
+            json.dumps(value, ensure_ascii=False, separators=(",", ":"))
+            if isinstance(value, (list, dict))
+            else str(value)
+        )
     return "'" + value if value.startswith(FORMULA_TRIGGERS) else value
 
 

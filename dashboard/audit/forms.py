@@ -13,13 +13,17 @@ DATETIME_INPUT_FORMATS = ["%Y-%m-%dT%H:%M", "%Y-%m-%dT%H:%M:%S", "%Y-%m-%d %H:%M
 
 class AuditFilterForm(forms.Form):
     since = forms.DateTimeField(
-        label=_("From"), required=False, input_formats=DATETIME_INPUT_FORMATS,
+        label=_("From"),
+        required=False,
+        input_formats=DATETIME_INPUT_FORMATS,
         widget=forms.DateTimeInput(attrs={"type": "datetime-local"}, format="%Y-%m-%dT%H:%M"),
-    )  # fmt: skip
+    )
     until = forms.DateTimeField(
-        label=_("Until"), required=False, input_formats=DATETIME_INPUT_FORMATS,
+        label=_("Until"),
+        required=False,
+        input_formats=DATETIME_INPUT_FORMATS,
         widget=forms.DateTimeInput(attrs={"type": "datetime-local"}, format="%Y-%m-%dT%H:%M"),
-    )  # fmt: skip
+    )
     actor = forms.CharField(label=_("Actor"), required=False, max_length=150)
     storage = forms.CharField(
         label=_("Storage"), required=False, max_length=255, help_text=_("UUID, or part of the name")

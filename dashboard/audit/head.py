@@ -32,8 +32,12 @@ def _message(head: dict) -> str:
 
 def signed_head(sequence: int, hash_: str, *, at: datetime | None = None) -> dict:
     key = keys.current()
-    head = {"audit_head": HEAD_FORMAT, "sequence": sequence, "hash": hash_,
-            "at": chain.timestamp_text(at or datetime.now(UTC))}  # fmt: skip
+    head = {
+        "audit_head": HEAD_FORMAT,
+        "sequence": sequence,
+        "hash": hash_,
+        "at": chain.timestamp_text(at or datetime.now(UTC)),
+    }
     return {**head, "key_id": key.key_id, "signature": key.mac(chain.HEAD_SIGNATURE, _message(head))}
 
 
@@ -70,8 +74,10 @@ def check_head(expected: dict) -> str | None:
     current_sequence, _ = chain.head()
     if current_sequence < sequence:
         missing = f"#{sequence}" if current_sequence + 1 == sequence else f"#{current_sequence + 1}..#{sequence}"
-        return (f"events {missing} are missing: the chain ends at #{current_sequence}, but its head was "
-                f"#{sequence} at {expected['at']} (the newest end was cut off)")  # fmt: skip
+        return (
+            f"events {missing} are missing: the chain ends at #{current_sequence}, but its head was "
+            f"#{sequence} at {expected['at']} (the newest end was cut off)"
+        )
     event_hash = AuditEvent.objects.filter(sequence=sequence).values_list("hash", flat=True).first()
     if event_hash is None:
         archived = AuditCheckpoint.objects.filter(first_sequence__lte=sequence, sequence__gte=sequence)
@@ -82,6 +88,8 @@ def check_head(expected: dict) -> str | None:
             return None  # archived: its file and checkpoint are verify_audit --archive's to check
         event_hash = checkpoint[1]
     if event_hash != hash_:
-        return (f"event #{sequence} is not the head exported at {expected['at']}: the chain was cut there and "
-                f"rewritten from it")  # fmt: skip
+        return (
+            f"event #{sequence} is not the head exported at {expected['at']}: the chain was cut there and "
+            f"rewritten from it"
+        )
     return None

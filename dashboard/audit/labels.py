@@ -94,8 +94,12 @@ def shown_changes(changes: list[dict]) -> list[dict]:
     if not settings.AUDIT_MASK_CONNECTION_VALUES:
         return list(changes or ())
     part = ("job", "result", "error_code", "error")  # which job made the change and how it ended: no values
-    return [{"field": c.get("field"), "changed": True, "masked": True, **{k: c[k] for k in part if k in c}}
-            if c.get("field") in CONNECTION_FIELDS else c for c in changes or ()]
+    return [
+        {"field": c.get("field"), "changed": True, "masked": True, **{k: c[k] for k in part if k in c}}
+        if c.get("field") in CONNECTION_FIELDS
+        else c
+        for c in changes or ()
+    ]
 
 
 def diff_rows(changes: list[dict]) -> list[DiffRow]:
@@ -103,18 +107,31 @@ def diff_rows(changes: list[dict]) -> list[DiffRow]:
     for change in shown_changes(changes):
         name = str(change.get("field", ""))
         result = str(change.get("result") or "")
-        part = {"job": str(change.get("job") or ""), "result": result,
-                "result_label": label(PART_RESULT_LABELS, result) if result else "",
-                "result_tone": PART_RESULT_TONES.get(result, ""),
-                "error_code": str(change.get("error_code") or ""), "error": str(change.get("error") or "")}
+        part = {
+            "job": str(change.get("job") or ""),
+            "result": result,
+            "result_label": label(PART_RESULT_LABELS, result) if result else "",
+            "result_tone": PART_RESULT_TONES.get(result, ""),
+            "error_code": str(change.get("error_code") or ""),
+            "error": str(change.get("error") or ""),
+        }
         if change.get("masked"):
             rows.append(DiffRow(name, label(FIELD_LABELS, name), "masked", **part))
         elif "changed" in change and "before" not in change:
             rows.append(DiffRow(name, label(FIELD_LABELS, name), "secret", **part))
         elif "added" in change or "removed" in change:
-            rows.append(DiffRow(name, label(FIELD_LABELS, name), "tags", added=tuple(change.get("added") or ()),
-                                removed=tuple(change.get("removed") or ()), **part))
+            rows.append(
+                DiffRow(
+                    name,
+                    label(FIELD_LABELS, name),
+                    "tags",
+                    added=tuple(change.get("added") or ()),
+                    removed=tuple(change.get("removed") or ()),
+                    **part,
+                )
+            )
         else:
-            rows.append(DiffRow(name, label(FIELD_LABELS, name), "value", change.get("before"), change.get("after"),
-                                **part))
+            rows.append(
+                DiffRow(name, label(FIELD_LABELS, name), "value", change.get("before"), change.get("after"), **part)
+            )
     return rows

@@ -140,7 +140,9 @@ def record(
         return chain.append(event, now=now)
     except DatabaseError as exc:
         # The exception names the table and constraint only: never the row's values.
-        logger.error("audit event could not be stored (%s %s %s): %s", action, storage_uuid, outcome, type(exc).__name__)
+        logger.error(
+            "audit event could not be stored (%s %s %s): %s", action, storage_uuid, outcome, type(exc).__name__
+        )
         raise AuditUnavailable(f"The audit trail could not store the {action} event.") from exc
 
 
@@ -150,8 +152,11 @@ def change_to_json(change: FieldChange) -> dict:
     if name in SECRET_FIELDS:
         stored = {"field": name, "changed": bool(change.changed)}
     elif name in TAG_FIELDS or change.added or change.removed:
-        stored = {"field": name, "added": [_jsonable(t) for t in change.added],
-                  "removed": [_jsonable(t) for t in change.removed]}
+        stored = {
+            "field": name,
+            "added": [_jsonable(t) for t in change.added],
+            "removed": [_jsonable(t) for t in change.removed],
+        }
     else:
         stored = {"field": name, "before": _jsonable(change.before), "after": _jsonable(change.after)}
     if change.result:
@@ -163,11 +168,18 @@ def change_to_json(change: FieldChange) -> dict:
 
 def change_from_json(stored: dict) -> FieldChange:
     """The inverse of change_to_json, for a change kept between the attempt and its outcome."""
-    return FieldChange(field=stored["field"], before=stored.get("before"), after=stored.get("after"),
-                       changed=bool(stored.get("changed", True)), added=tuple(stored.get("added") or ()),
-                       removed=tuple(stored.get("removed") or ()), job=stored.get("job"),
-                       result=stored.get("result"), error_code=stored.get("error_code"),
-                       error_message=stored.get("error"))
+    return FieldChange(
+        field=stored["field"],
+        before=stored.get("before"),
+        after=stored.get("after"),
+        changed=bool(stored.get("changed", True)),
+        added=tuple(stored.get("added") or ()),
+        removed=tuple(stored.get("removed") or ()),
+        job=stored.get("job"),
+        result=stored.get("result"),
+        error_code=stored.get("error_code"),
+        error_message=stored.get("error"),
+    )
 
 
 def _jsonable(value: object) -> object:

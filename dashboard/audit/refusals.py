@@ -51,8 +51,9 @@ def _count(actor: Actor, minute: int) -> int:
         return 1
 
 
-def record_refusal(*, actor: Actor, action: audit.Action, storage_uuid: str,
-                   storage_exists: Callable[[], bool]) -> bool:  # fmt: skip
+def record_refusal(
+    *, actor: Actor, action: audit.Action, storage_uuid: str, storage_exists: Callable[[], bool]
+) -> bool:
     """Record a refused write within the actor's bounds (module docstring). ``storage_exists`` looks the
     storage up (True when it can't tell). Returns False when the answer should be 429 instead of 403."""
     minute = _minute()
@@ -61,10 +62,13 @@ def record_refusal(*, actor: Actor, action: audit.Action, storage_uuid: str,
     if count > limit:
         if count == limit + 1:
             logger.warning("refused writes throttled for %s: more than %d this minute", actor.username, limit)
-            _record(**row, outcome=audit.Outcome.THROTTLED,
-                    error_message=f"More than {limit} refused writes by this user in the minute starting "
-                                  f"{time.strftime('%H:%M', time.gmtime(minute * 60))} UTC: the rest of that "
-                                  f"minute's are answered 429 and not recorded one by one.")  # fmt: skip
+            _record(
+                **row,
+                outcome=audit.Outcome.THROTTLED,
+                error_message=f"More than {limit} refused writes by this user in the minute starting "
+                f"{time.strftime('%H:%M', time.gmtime(minute * 60))} UTC: the rest of that "
+                f"minute's are answered 429 and not recorded one by one.",
+            )
         return False
     if count <= UNCHECKED or storage_exists():
         _record(**row, outcome=audit.Outcome.REFUSED, error_message="Permission denied.")
@@ -81,7 +85,10 @@ def _record(**kwargs) -> None:
 
 
 def too_many_refusals() -> HttpResponse:
-    response = HttpResponse(_("Too many refused requests: wait a minute before trying again."), status=429,
-                            content_type="text/plain; charset=utf-8")  # fmt: skip
+    response = HttpResponse(
+        _("Too many refused requests: wait a minute before trying again."),
+        status=429,
+        content_type="text/plain; charset=utf-8",
+    )
     response["Retry-After"] = str(RETRY_AFTER_SECONDS)
     return response

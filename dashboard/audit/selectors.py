@@ -16,7 +16,9 @@ def last_change_for(storage_uuid: str) -> AuditEvent | None:
 def recent_for(storage_uuid: str, limit: int = 10) -> list[AuditEvent]:
     """This storage's newest events. An attempt that has its outcome recorded is left out (the outcome row
     says it all); one without (in progress, or interrupted by a crash) stays, so it can be seen."""
-    concluded_attempts = AuditEvent.objects.filter(storage_uuid=storage_uuid, attempt__isnull=False).values("attempt_id")
+    concluded_attempts = AuditEvent.objects.filter(storage_uuid=storage_uuid, attempt__isnull=False).values(
+        "attempt_id"
+    )
     events = AuditEvent.objects.filter(storage_uuid=storage_uuid).exclude(
         outcome=Outcome.ATTEMPTED, sequence__in=concluded_attempts
     )

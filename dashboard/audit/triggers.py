@@ -15,14 +15,15 @@
   write) still gets through the database: ``verify_audit`` catches it by its signature (see chain.py).
 - TRUNCATE (PostgreSQL only; SQLite has none) is rejected by a statement trigger on both tables.
 
-Whole-database resets: Django's ``flush`` (which the test runner uses between transactional tests) empties
-every table, and this app's ``flush`` command lets it, explicitly and only there:
+Whole-database resets: Django's ``flush`` empties every table, and the triggers refuse it. The test runner
+flushes between transactional tests, so the test-only database backends (tests/db_backends/, selected by
+tests/settings.py) let it, with the two helpers here:
 - PostgreSQL flushes with TRUNCATE. ``allow_truncate_sql()`` disables the two TRUNCATE triggers and
-  ``guard_truncate_sql()`` enables them again; the flush command runs them around its TRUNCATE in flush's
-  own transaction, so no other session ever sees the triggers disabled, and a failure rolls back to
-  enabled. ALTER TABLE needs the tables' owner: a role that may only write rows can't do the same.
+  ``guard_truncate_sql()`` enables them again; the backend runs them around its TRUNCATE in flush's own
+  transaction, so no other session ever sees the triggers disabled, and a failure rolls back to enabled.
+  ALTER TABLE needs the tables' owner: a role that may only write rows can't do the same.
 - SQLite flushes with DELETE, so its DELETE triggers also let a delete through while ``wipe_permitted()``
-  is on — a per-connection SQL function registered by this app and switched on only by our ``flush``.
+  is on — a per-connection SQL function registered by this app and switched on only by that backend.
   Outside Django (the sqlite3 shell) the function does not exist, so every DELETE there fails.
 
 A later migration that alters these tables on SQLite rebuilds them, which drops their triggers: call
@@ -39,8 +40,10 @@ WIPE_FUNCTION = "audit_wipe_permitted"
 _wipe_permitted: ContextVar[bool] = ContextVar("audit_wipe_permitted", default=False)
 
 GENESIS_HASH = "0" * 64  # chain.GENESIS_HASH (chain imports models; this module stays import-free)
-CHECKPOINT_REJECTION = (f"{REJECTION}: checkpoint INSERT rejected: a checkpoint must cover exactly the oldest "
-                        f"events, as archive_audit writes it")  # fmt: skip
+CHECKPOINT_REJECTION = (
+    f"{REJECTION}: checkpoint INSERT rejected: a checkpoint must cover exactly the oldest "
+    f"events, as archive_audit writes it"
+)
 
 EVENT_REJECTION = f"{REJECTION}: event INSERT rejected: only the next sequence, linked to the current head"
 # The event INSERT guard's condition, shared by both vendors (chain.head() in SQL).
@@ -145,12 +148,14 @@ _POSTGRES_REMOVE = [
     "DROP TRIGGER IF EXISTS audit_checkpoint_no_truncate ON audit_auditcheckpoint",
     "DROP TRIGGER IF EXISTS audit_checkpoint_guard_insert ON audit_auditcheckpoint",
 ]
-_POSTGRES_TRUNCATE_TRIGGERS = (("audit_auditevent", "audit_event_no_truncate"),
-                               ("audit_auditcheckpoint", "audit_checkpoint_no_truncate"))  # fmt: skip
+_POSTGRES_TRUNCATE_TRIGGERS = (
+    ("audit_auditevent", "audit_event_no_truncate"),
+    ("audit_auditcheckpoint", "audit_checkpoint_no_truncate"),
+)
 
 
 def allow_truncate_sql() -> list[str]:
-    """PostgreSQL: disable the TRUNCATE triggers. Only for ``flush``, inside its transaction (see above)."""
+    """PostgreSQL: disable the TRUNCATE triggers. Only for the tests' ``flush``, inside its transaction (see above)."""
     return [f"ALTER TABLE {table} DISABLE TRIGGER {name}" for table, name in _POSTGRES_TRUNCATE_TRIGGERS]
 
 
@@ -195,7 +200,7 @@ def register_sqlite_function(sender, connection, **kwargs) -> None:
 
 @contextmanager
 def wipe_permitted():
-    """Let a whole-database reset (``flush``) empty the audit tables on SQLite. Nothing else uses this."""
+    """Let the tests' whole-database reset (``flush``) empty the audit tables on SQLite. Nothing else uses this."""
     token = _wipe_permitted.set(True)
     try:
         yield

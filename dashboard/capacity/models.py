@@ -45,6 +45,9 @@ class CapacitySnapshot(models.Model):
             models.Index(fields=["resolution", "taken_at"], name="capacity_tier_time"),
         ]
 
+    def __str__(self) -> str:
+        return f"{self.storage_uuid} at {self.taken_at:%Y-%m-%d %H:%M}: {self.used_bytes}/{self.total_bytes} B"
+
     @property
     def used_percent(self) -> float | None:
         return round(100.0 * self.used_bytes / self.total_bytes, 1) if self.total_bytes else None

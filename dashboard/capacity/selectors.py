@@ -90,8 +90,9 @@ def latest_run() -> CapacityRun | None:
 
 def _snapshot_rows(run: CapacityRun) -> Iterator[Row]:
     fields = ("storage_uuid", "storage_name", "zone_uuids", "used_bytes", "total_bytes")
-    for uuid, name, zones, used, total in (CapacitySnapshot.objects.filter(taken_at=run.taken_at)
-                                           .values_list(*fields).iterator(chunk_size=2000)):
+    for uuid, name, zones, used, total in (
+        CapacitySnapshot.objects.filter(taken_at=run.taken_at).values_list(*fields).iterator(chunk_size=2000)
+    ):
         yield Row(uuid, name, tuple(zones or ()), used, total)
 
 
@@ -146,8 +147,13 @@ def overview() -> Overview:
 def soonest_to_fill(run: CapacityRun, rows: dict[str, Row], limit: int = TOP) -> list[Soonest]:
     """The storages forecast to fill first, from sampled history (OVERVIEW_SAMPLE_TIMES), streamed by storage."""
     since = run.taken_at - fc.WINDOW
-    times = sorted(set(CapacitySnapshot.objects.filter(taken_at__gte=since, taken_at__lte=run.taken_at)
-                       .values_list("taken_at", flat=True).distinct()))
+    times = sorted(
+        set(
+            CapacitySnapshot.objects.filter(taken_at__gte=since, taken_at__lte=run.taken_at)
+            .values_list("taken_at", flat=True)
+            .distinct()
+        )
+    )
     if len(times) > OVERVIEW_SAMPLE_TIMES:  # evenly spread in time: the first snapshot of each slice
         span = (times[-1] - times[0]).total_seconds() / OVERVIEW_SAMPLE_TIMES or 1.0
         slices: dict[int, datetime] = {}
@@ -170,8 +176,11 @@ def soonest_to_fill(run: CapacityRun, rows: dict[str, Row], limit: int = TOP) ->
 
     current: str | None = None
     points: list[tuple[datetime, int]] = []
-    qs = (CapacitySnapshot.objects.filter(taken_at__in=times).order_by("storage_uuid", "taken_at")
-          .values_list("storage_uuid", "taken_at", "used_bytes"))
+    qs = (
+        CapacitySnapshot.objects.filter(taken_at__in=times)
+        .order_by("storage_uuid", "taken_at")
+        .values_list("storage_uuid", "taken_at", "used_bytes")
+    )
     for uuid, taken_at, used in qs.iterator(chunk_size=5000):
         if uuid != current:
             if current is not None:
@@ -191,7 +200,10 @@ class History:
 
 
 def history(uuid: str, *, days: int = 30) -> History:
-    rows = tuple(CapacitySnapshot.objects.filter(storage_uuid=uuid, taken_at__gte=timezone.now() - timedelta(days=days))
-                 .order_by("taken_at").values_list("taken_at", "used_bytes", "total_bytes"))
+    rows = tuple(
+        CapacitySnapshot.objects.filter(storage_uuid=uuid, taken_at__gte=timezone.now() - timedelta(days=days))
+        .order_by("taken_at")
+        .values_list("taken_at", "used_bytes", "total_bytes")
+    )
     total = rows[-1][2] if rows else 0
     return History(points=rows, forecast=fc.forecast([(t, u) for t, u, _ in rows], total))

@@ -39,15 +39,23 @@ def snapshot_rows(storages: Iterable, taken_at: datetime) -> list[CapacitySnapsh
     for s in storages:
         if s.total_capacity is None or s.available_capacity is None:
             continue  # ZStack did not report capacity: no point rather than a wrong one
-        rows.append(CapacitySnapshot(
-            storage_uuid=s.uuid, storage_name=(s.name or "")[:255], zone_uuids=list(s.attached_zone_uuids),
-            taken_at=taken_at, used_bytes=s.used_capacity or 0, total_bytes=s.total_capacity,
-            resolution=Resolution.FIVE_MINUTES))
+        rows.append(
+            CapacitySnapshot(
+                storage_uuid=s.uuid,
+                storage_name=(s.name or "")[:255],
+                zone_uuids=list(s.attached_zone_uuids),
+                taken_at=taken_at,
+                used_bytes=s.used_capacity or 0,
+                total_bytes=s.total_capacity,
+                resolution=Resolution.FIVE_MINUTES,
+            )
+        )
     return rows
 
 
-def take_snapshot(*, page_size: int = source.PAGE_SIZE, now: datetime | None = None,
-                  run: CapacityRun | None = None) -> SnapshotResult:
+def take_snapshot(
+    *, page_size: int = source.PAGE_SIZE, now: datetime | None = None, run: CapacityRun | None = None
+) -> SnapshotResult:
     """Record every storage's capacity now: one bulk insert per ZStack page (memory stays one page), then
     downsample. Raises ZStackError if ZStack fails; the partial run is removed first, so readers never take
     a half-read fleet for the latest."""
@@ -83,10 +91,10 @@ def downsample(*, now: datetime | None = None) -> int:
         drop = [t for t in times if t not in kept_set]
         with transaction.atomic():
             for i in range(0, len(drop), DELETE_CHUNK):
-                deleted += aged.filter(taken_at__in=drop[i:i + DELETE_CHUNK]).delete()[0]
+                deleted += aged.filter(taken_at__in=drop[i : i + DELETE_CHUNK]).delete()[0]
             kept = list(keep.values())
             for i in range(0, len(kept), DELETE_CHUNK):
-                aged.filter(taken_at__in=kept[i:i + DELETE_CHUNK]).update(resolution=next_tier)
+                aged.filter(taken_at__in=kept[i : i + DELETE_CHUNK]).update(resolution=next_tier)
     # Run markers matter only for "latest" and for "is one due": keep those of the 5-minute tier's age.
     CapacityRun.objects.filter(taken_at__lt=now - TIERS[0][1]).delete()
     return deleted

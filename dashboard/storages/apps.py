@@ -6,5 +6,7 @@ class StoragesConfig(AppConfig):
     label = "storages"
 
     def ready(self) -> None:
-        from . import checks  # noqa: F401 - registers the system checks
-        from . import zstack_client  # noqa: F401 - rebuilds the ZStack client when its settings change
+        from . import (
+            checks,  # noqa: F401 - registers the system checks
+            zstack_client,  # noqa: F401 - rebuilds the ZStack client when its settings change
+        )

@@ -33,24 +33,33 @@ class Conflict:
 def editable_values(storage: BackupStorage, tags: ResourceTags) -> dict[str, Any]:
     """The edit form's values as ZStack holds them: its initial data and its signed snapshot."""
     return {
-        "name": storage.name or "", "description": storage.description or "", "hostname": storage.hostname or "",
-        "username": storage.username or "", "sshPort": storage.ssh_port,
-        "systemTags": list(tags.system_texts), "userTags": list(tags.user_texts),
+        "name": storage.name or "",
+        "description": storage.description or "",
+        "hostname": storage.hostname or "",
+        "username": storage.username or "",
+        "sshPort": storage.ssh_port,
+        "systemTags": list(tags.system_texts),
+        "userTags": list(tags.user_texts),
     }
 
 
 def edited_fields(loaded: dict[str, Any], changes: dict[str, Any]) -> dict[str, Any]:
     """The user's edits: submitted values that differ from those the form was loaded with."""
-    return {field: changes[field] for field in EDITABLE_FIELDS
-            if is_given(field, changes) and not same(field, loaded.get(field), changes[field])}
+    return {
+        field: changes[field]
+        for field in EDITABLE_FIELDS
+        if is_given(field, changes) and not same(field, loaded.get(field), changes[field])
+    }
 
 
 def find_conflicts(*, loaded: dict[str, Any], now: dict[str, Any], edited: dict[str, Any]) -> tuple[Conflict, ...]:
     """Edited fields that someone else changed in ZStack since the form was loaded, to another value
     than the user's. An upstream change to a field the user left alone is no conflict."""
-    return tuple(Conflict(field=field, loaded=loaded.get(field), current=now[field], yours=value)
-                 for field, value in edited.items()
-                 if not same(field, now[field], loaded.get(field)) and not same(field, now[field], value))
+    return tuple(
+        Conflict(field=field, loaded=loaded.get(field), current=now[field], yours=value)
+        for field, value in edited.items()
+        if not same(field, now[field], loaded.get(field)) and not same(field, now[field], value)
+    )
 
 
 def tag_texts(tags: ResourceTags, field: str) -> tuple[str, ...]:

@@ -13,12 +13,15 @@ def time_limits_agree(app_configs, **kwargs):
     """A write request must end before the web server kills it (dashboard/limits.py)."""
     worst = limits.UPSTREAM_CALLS_PER_WRITE * settings.ZSTACK_TIMEOUT + settings.CONSOLE_WRITE_WAIT
     if worst >= limits.WEB_TIMEOUT:
-        return [Error(
-            f"A write request may take {worst:g} s ({limits.UPSTREAM_CALLS_PER_WRITE} ZStack calls of "
-            f"ZSTACK_TIMEOUT={settings.ZSTACK_TIMEOUT:g} s, then CONSOLE_WRITE_WAIT={settings.CONSOLE_WRITE_WAIT:g} s), "
-            f"but the web server's timeout CONSOLE_WEB_TIMEOUT is {limits.WEB_TIMEOUT:g} s.",
-            hint="Raise CONSOLE_WEB_TIMEOUT, or lower ZSTACK_TIMEOUT or CONSOLE_WRITE_WAIT.",
-            id="console.E001")]
+        return [
+            Error(
+                f"A write request may take {worst:g} s ({limits.UPSTREAM_CALLS_PER_WRITE} ZStack calls of "
+                f"ZSTACK_TIMEOUT={settings.ZSTACK_TIMEOUT:g} s, then CONSOLE_WRITE_WAIT={settings.CONSOLE_WRITE_WAIT:g} s), "
+                f"but the web server's timeout CONSOLE_WEB_TIMEOUT is {limits.WEB_TIMEOUT:g} s.",
+                hint="Raise CONSOLE_WEB_TIMEOUT, or lower ZSTACK_TIMEOUT or CONSOLE_WRITE_WAIT.",
+                id="console.E001",
+            )
+        ]
     if settings.CONSOLE_WRITE_WAIT >= settings.ZSTACK_JOB_DEADLINE:
         return [Error("CONSOLE_WRITE_WAIT must be shorter than ZSTACK_JOB_DEADLINE.", id="console.E002")]
     return []

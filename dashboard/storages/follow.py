@@ -14,12 +14,11 @@ the client reports as already submitted.
 
 from __future__ import annotations
 
-from typing import Any
-
 import logging
 import time
 import uuid as uuidlib
 from datetime import timedelta
+from typing import Any
 
 from django.db import transaction
 from django.db.models import Q
@@ -84,13 +83,17 @@ def follow(submission_id: int, *, seconds: float | None, secrets: dict[str, Any]
 def _claim(submission_id: int, owner: str) -> bool:
     now = timezone.now()
     free = Q(lease_until__isnull=True) | Q(lease_until__lt=now) | Q(lease_owner=QUEUED)
-    return bool(Submission.objects.filter(free, pk=submission_id, status=Submission.Status.RUNNING)
-                .update(lease_until=now + LEASE, lease_owner=owner))
+    return bool(
+        Submission.objects.filter(free, pk=submission_id, status=Submission.Status.RUNNING).update(
+            lease_until=now + LEASE, lease_owner=owner
+        )
+    )
 
 
 def _save(submission_id: int, owner: str, parts: list[Part]) -> None:
     Submission.objects.filter(pk=submission_id, lease_owner=owner).update(
-        parts=[part.to_json() for part in parts], lease_until=timezone.now() + LEASE)
+        parts=[part.to_json() for part in parts], lease_until=timezone.now() + LEASE
+    )
 
 
 # --- one job one step further ----------------------------------------------------------------------
@@ -129,11 +132,13 @@ def _send(client: ZStackClient, uuid: str, part: Part, secrets: dict[str, Any]) 
 def _submit(client: ZStackClient, uuid: str, part: Part, secrets: dict[str, Any]) -> JobTicket:
     args, job = part.args, part.job
     if part.kind == "update":
-        return client.submit_update(uuid, job_uuid=job, password=secrets.get("password") if part.secret else None,
-                                    **args)
+        return client.submit_update(
+            uuid, job_uuid=job, password=secrets.get("password") if part.secret else None, **args
+        )
     if part.kind == "tag-add":
-        return client.submit_create_tag(uuid, args["tag"], user=args["field"] == "userTags",
-                                        resource_type=args["resource_type"], job_uuid=job)
+        return client.submit_create_tag(
+            uuid, args["tag"], user=args["field"] == "userTags", resource_type=args["resource_type"], job_uuid=job
+        )
     if part.kind == "tag-remove":
         return client.submit_delete_tag(args["tag_uuid"], job_uuid=job)
     if part.kind == "reconnect":
@@ -149,8 +154,12 @@ def _look_for_unsent(client: ZStackClient, part: Part) -> bool:
     try:
         client.poll_job(_ticket(part))
     except JobLost:
-        return _ended(part, PartState.FAILED, NOT_SENT,
-                      "The console stopped before it sent this change to ZStack. Nothing was changed.")
+        return _ended(
+            part,
+            PartState.FAILED,
+            NOT_SENT,
+            "The console stopped before it sent this change to ZStack. Nothing was changed.",
+        )
     except ZStackError:
         return False  # no answer now: look again
     part.state = PartState.SUBMITTED
@@ -193,9 +202,14 @@ def _give_up(parts: list[Part]) -> bool:
     """At the deadline, what has not ended is recorded as unknown: ZStack may still finish it."""
     late = [part for part in parts if not part.ended]
     for part in late:
-        _ended(part, PartState.UNKNOWN, "sdk.1001",
-               "Still running at the console's deadline; ZStack may yet complete it." if part.state == PartState.SUBMITTED
-               else "Not sent before the console's deadline.")
+        _ended(
+            part,
+            PartState.UNKNOWN,
+            "sdk.1001",
+            "Still running at the console's deadline; ZStack may yet complete it."
+            if part.state == PartState.SUBMITTED
+            else "Not sent before the console's deadline.",
+        )
     return bool(late)
 
 
@@ -214,24 +228,43 @@ def outcome_of(parts: list[Part]) -> Outcome:
 def _finish(submission: Submission, parts: list[Part]) -> Submission:
     outcome = outcome_of(parts)
     problem = next((part for part in parts if part.state != PartState.SUCCEEDED), None)
-    changes = [change_from_json({**change, "job": part.job, "result": part.state,
-                                 "error_code": part.error_code, "error": part.error_message})
-               for part in parts for change in part.changes]
+    changes = [
+        change_from_json(
+            {
+                **change,
+                "job": part.job,
+                "result": part.state,
+                "error_code": part.error_code,
+                "error": part.error_message,
+            }
+        )
+        for part in parts
+        for change in part.changes
+    ]
     try:
         with transaction.atomic():
             finished = Submission.objects.filter(pk=submission.pk, status=Submission.Status.RUNNING).update(
-                status=Submission.Status.DONE, finished_at=timezone.now(), outcome=outcome.value,
-                parts=[part.to_json() for part in parts])
+                status=Submission.Status.DONE,
+                finished_at=timezone.now(),
+                outcome=outcome.value,
+                parts=[part.to_json() for part in parts],
+            )
             if finished:
                 sequence = submission.attempt_sequence
                 attempt = None if sequence is None else AuditEvent.objects.filter(sequence=sequence).first()
-                audit.record(actor=actor_from_json(submission.actor), action=Action(submission.action),
-                             storage_uuid=submission.storage_uuid, storage_name=submission.storage_name,
-                             # the attempt's id: a job resent after a session expiry has a new uuid
-                             outcome=outcome, changes=changes, correlation_id=None if attempt else parts[0].job,
-                             attempt=attempt,
-                             error_code=problem.error_code if problem else None,
-                             error_message=problem.error_message if problem else None)
+                audit.record(
+                    actor=actor_from_json(submission.actor),
+                    action=Action(submission.action),
+                    storage_uuid=submission.storage_uuid,
+                    storage_name=submission.storage_name,
+                    # the attempt's id: a job resent after a session expiry has a new uuid
+                    outcome=outcome,
+                    changes=changes,
+                    correlation_id=None if attempt else parts[0].job,
+                    attempt=attempt,
+                    error_code=problem.error_code if problem else None,
+                    error_message=problem.error_message if problem else None,
+                )
     except audit.AuditUnavailable:
         # The submission stays running: the next follower (the worker's sweep) records it.
         logger.exception("Could not record the outcome of submission %s; it will be retried", submission.pk)

@@ -11,12 +11,11 @@ from django.core.validators import validate_ipv46_address
 from django.utils.translation import gettext_lazy as _
 
 from dashboard.audit.labels import FIELD_LABELS
-
 from dashboard.audit.log import Action
 
+from .changes import EDITABLE_FIELDS
 from .selectors import QUERY_BREAKERS
 from .submissions import new_token, read_token
-from .changes import EDITABLE_FIELDS
 
 # What the console accepts as a ZStack uuid in a URL or a filter: 32 hex characters, with a little room,
 # but never a query operator's character (docs/zstack-protocol.md §6.2).
@@ -66,12 +65,18 @@ def split_tags(text: str) -> tuple[str, ...]:
         if not tag:
             errors.append(ValidationError(_("Line %(line)s is empty."), code="empty_tag", params={"line": number}))
         elif "\x00" in tag:  # Django's null-character check sees the tuple, not each tag; PostgreSQL refuses NUL
-            errors.append(ValidationError(_("Line %(line)s contains a null character."), code="null_characters",
-                                          params={"line": number}))
+            errors.append(
+                ValidationError(
+                    _("Line %(line)s contains a null character."), code="null_characters", params={"line": number}
+                )
+            )
         elif tag in tags:
             errors.append(
-                ValidationError(_("Line %(line)s repeats the tag “%(tag)s”."), code="duplicate_tag",
-                                params={"line": number, "tag": tag})
+                ValidationError(
+                    _("Line %(line)s repeats the tag “%(tag)s”."),
+                    code="duplicate_tag",
+                    params={"line": number, "tag": tag},
+                )
             )
         else:
             tags.append(tag)
@@ -99,8 +104,9 @@ class TagsField(forms.CharField):
 def sign_snapshot(uuid: str, values: dict) -> str:
     """The hidden ``loaded`` input: the editable values as the form was loaded (never the password),
     signed so the service can trust what the user started from."""
-    return signing.dumps({"uuid": uuid, "values": {f: values.get(f) for f in EDITABLE_FIELDS}},
-                         salt=_SNAPSHOT_SALT, compress=True)
+    return signing.dumps(
+        {"uuid": uuid, "values": {f: values.get(f) for f in EDITABLE_FIELDS}}, salt=_SNAPSHOT_SALT, compress=True
+    )
 
 
 class StorageEditForm(forms.Form):
@@ -115,38 +121,54 @@ class StorageEditForm(forms.Form):
     @classmethod
     def for_storage(cls, uuid: str, values: dict) -> StorageEditForm:
         """Unbound, prefilled with ZStack's values (changes.editable_values) and their snapshot."""
-        return cls(initial={**values, "loaded": sign_snapshot(uuid, values),
-                            "submission": new_token(uuid, Action.UPDATE)}, uuid=uuid)
+        return cls(
+            initial={**values, "loaded": sign_snapshot(uuid, values), "submission": new_token(uuid, Action.UPDATE)},
+            uuid=uuid,
+        )
 
     name = forms.CharField(label=FIELD_LABELS["name"], max_length=NAME_MAX)
     description = forms.CharField(
-        label=FIELD_LABELS["description"], max_length=DESCRIPTION_MAX, required=False,
+        label=FIELD_LABELS["description"],
+        max_length=DESCRIPTION_MAX,
+        required=False,
         widget=forms.Textarea(attrs={"rows": 3}),
     )
     hostname = forms.CharField(
-        label=FIELD_LABELS["hostname"], max_length=NAME_MAX, validators=[validate_host],
+        label=FIELD_LABELS["hostname"],
+        max_length=NAME_MAX,
+        validators=[validate_host],
         widget=forms.TextInput(attrs={"autocapitalize": "off", "spellcheck": "false"}),
     )
     username = forms.CharField(
-        label=FIELD_LABELS["username"], max_length=NAME_MAX,
+        label=FIELD_LABELS["username"],
+        max_length=NAME_MAX,
         widget=forms.TextInput(attrs={"autocapitalize": "off", "spellcheck": "false", "autocomplete": "off"}),
     )
     # Write-only: blank keeps the current password, and it is never rendered back into the page.
     password = forms.CharField(
-        label=FIELD_LABELS["password"], max_length=NAME_MAX, required=False, strip=False,
+        label=FIELD_LABELS["password"],
+        max_length=NAME_MAX,
+        required=False,
+        strip=False,
         help_text=_("Leave blank to keep the current password."),
         widget=forms.PasswordInput(render_value=False, attrs={"autocomplete": "new-password"}),
     )
     sshPort = forms.IntegerField(label=FIELD_LABELS["sshPort"], min_value=PORT_MIN, max_value=PORT_MAX)
     systemTags = TagsField(label=FIELD_LABELS["systemTags"], required=False, help_text=_("One tag per line."))
     userTags = TagsField(label=FIELD_LABELS["userTags"], required=False, help_text=_("One tag per line."))
-    loaded = forms.CharField(widget=forms.HiddenInput, error_messages={
-        "required": _("This form could not be verified. Reload the page and enter your changes again."),
-    })
+    loaded = forms.CharField(
+        widget=forms.HiddenInput,
+        error_messages={
+            "required": _("This form could not be verified. Reload the page and enter your changes again."),
+        },
+    )
     # The one-time submission token (submissions.py): a second POST of this form writes nothing again.
-    submission = forms.CharField(widget=forms.HiddenInput, error_messages={
-        "required": _("This form could not be verified. Reload the page and enter your changes again."),
-    })
+    submission = forms.CharField(
+        widget=forms.HiddenInput,
+        error_messages={
+            "required": _("This form could not be verified. Reload the page and enter your changes again."),
+        },
+    )
 
     UPDATE_FIELDS = ("name", "description", "hostname", "username", "password", "sshPort", "systemTags", "userTags")
 
@@ -161,17 +183,23 @@ class StorageEditForm(forms.Form):
             snapshot = signing.loads(self.cleaned_data["loaded"], salt=_SNAPSHOT_SALT)
         except signing.BadSignature:
             snapshot = None
-        if not isinstance(snapshot, dict) or snapshot.get("uuid") != self.uuid \
-                or not isinstance(snapshot.get("values"), dict) or set(snapshot["values"]) != set(EDITABLE_FIELDS):
-            raise ValidationError(_("This form could not be verified. Reload the page and enter your changes again."),
-                                  code="bad_snapshot")
+        if (
+            not isinstance(snapshot, dict)
+            or snapshot.get("uuid") != self.uuid
+            or not isinstance(snapshot.get("values"), dict)
+            or set(snapshot["values"]) != set(EDITABLE_FIELDS)
+        ):
+            raise ValidationError(
+                _("This form could not be verified. Reload the page and enter your changes again."), code="bad_snapshot"
+            )
         return snapshot["values"]
 
     def clean_submission(self) -> str:
         nonce = read_token(self.cleaned_data["submission"], uuid=self.uuid, action=Action.UPDATE)
         if nonce is None:
-            raise ValidationError(_("This form is too old to be sent. Your input is kept: save again."),
-                                  code="expired_submission")
+            raise ValidationError(
+                _("This form is too old to be sent. Your input is kept: save again."), code="expired_submission"
+            )
         return nonce
 
     @property
@@ -194,7 +222,9 @@ class StorageFilterForm(forms.Form):
     """The list's GET filters; any invalid value falls back to its default instead of failing the page."""
 
     q = forms.CharField(
-        label=_("Search by name or UUID"), max_length=NAME_MAX, required=False,
+        label=_("Search by name or UUID"),
+        max_length=NAME_MAX,
+        required=False,
         # ZStack matches names with SQL LIKE and offers no escape (docs/zstack-protocol.md §6.2).
         help_text=_("Part of a name, or a full UUID. In a name, “%” matches any characters and “_” any one character."),
     )
@@ -205,7 +235,10 @@ class StorageFilterForm(forms.Form):
     page = forms.IntegerField(label=_("Page"), min_value=1, required=False)
     page_size = forms.TypedChoiceField(
         # The stubs want a str empty_value; Django returns it as given, and filters() wants the int.
-        label=_("Per page"), required=False, coerce=int, empty_value=DEFAULT_PAGE_SIZE,  # type: ignore[arg-type]
+        label=_("Per page"),
+        required=False,
+        coerce=int,
+        empty_value=DEFAULT_PAGE_SIZE,  # type: ignore[arg-type]
         choices=[(str(n), str(n)) for n in PAGE_SIZES],
     )
 

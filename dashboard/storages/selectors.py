@@ -108,8 +108,14 @@ def search_conditions(*, q: str = "", state: str = "", status: str = "", zone: s
 
 
 def storage_list(
-    *, q: str = "", state: str = "", status: str = "", zone: str = "", sort: str = "name",
-    page: int = 1, page_size: int = 25,
+    *,
+    q: str = "",
+    state: str = "",
+    status: str = "",
+    zone: str = "",
+    sort: str = "name",
+    page: int = 1,
+    page_size: int = 25,
 ) -> StorageListPage:
     """One page of storages: ONE image-store query and ONE zone query, whatever the page size. The list
     shows no connection details to anyone, so every row is redacted."""
@@ -118,7 +124,10 @@ def storage_list(
     try:
         result = client.query_image_stores(
             conditions=search_conditions(q=q, state=state, status=status, zone=zone),
-            limit=page_size, start=(page - 1) * page_size, sort=f"{direction}{field}", with_count=True,
+            limit=page_size,
+            start=(page - 1) * page_size,
+            sort=f"{direction}{field}",
+            with_count=True,
         )
         zones = client.query_zones().items
     except ZStackError as error:
@@ -133,12 +142,18 @@ def storage_list(
         for storage in result.items
     )
     total = result.total if result.total is not None else len(rows)
-    return StorageListPage(rows=rows, total=total, page=page, page_size=page_size,
-                           zones=tuple(sorted(zones, key=lambda z: (z.name or z.uuid).lower())))
+    return StorageListPage(
+        rows=rows,
+        total=total,
+        page=page,
+        page_size=page_size,
+        zones=tuple(sorted(zones, key=lambda z: (z.name or z.uuid).lower())),
+    )
 
 
-def storage_detail(*, uuid: str, with_details: bool, storage: BackupStorage | None = None,
-                   tags: ResourceTags | None = None) -> StorageCard:
+def storage_detail(
+    *, uuid: str, with_details: bool, storage: BackupStorage | None = None, tags: ResourceTags | None = None
+) -> StorageCard:
     """The card's data; raises ResourceNotFound for an unknown uuid, ZStackError when unreachable.
     ``storage`` / ``tags``: what a write just got from ZStack (its job's inventory, the tags it re-read),
     to save those calls."""

@@ -15,9 +15,9 @@ given on an update (docs/zstack-protocol.md, "Tags"), so the update carries only
 from __future__ import annotations
 
 import logging
+from collections.abc import Callable, Iterable
 from dataclasses import dataclass
 from datetime import timedelta
-from collections.abc import Callable, Iterable
 from types import TracebackType
 from typing import Any
 
@@ -34,7 +34,7 @@ from dashboard.zstack.errors import ResourceNotFound, ZStackError
 from dashboard.zstack.inventory import BackupStorage, ResourceTags
 
 from . import follow, submissions, tasks
-from .changes import PLAIN_FIELDS, TAG_FIELDS, Conflict, edited_fields, editable_values, find_conflicts, storage_diff
+from .changes import PLAIN_FIELDS, TAG_FIELDS, Conflict, editable_values, edited_fields, find_conflicts, storage_diff
 from .models import Submission
 from .submissions import Part, PartState
 from .zstack_client import get_client
@@ -114,8 +114,9 @@ class WriteProgress:
 
 # A debug error page shows each frame's variables: the submitted password stays hidden (changes, password).
 @sensitive_variables("changes", "password")
-def storage_update(*, actor: Actor, uuid: str, changes: dict[str, Any], loaded: dict[str, Any] | None = None,
-                   nonce: str | None = None) -> WriteProgress:
+def storage_update(
+    *, actor: Actor, uuid: str, changes: dict[str, Any], loaded: dict[str, Any] | None = None, nonce: str | None = None
+) -> WriteProgress:
     """Apply the user's edits. ``changes``: API field name -> value (password included, blank keeps it;
     absent fields are kept); ``loaded``: the editable values when the form was loaded (its signed
     snapshot), or None without a form (a command, a task): then the given values are the intent;
@@ -138,10 +139,15 @@ def storage_update(*, actor: Actor, uuid: str, changes: dict[str, Any], loaded: 
         diff = storage_diff(current, tags, {**edited, "password": password})
         conflicts = () if loaded is None else find_conflicts(loaded=loaded, now=now, edited=edited)
         if conflicts:
-            _record_safely(actor=actor, action=Action.UPDATE, storage_uuid=uuid, storage_name=current.name or "",
-                           outcome=Outcome.CONFLICT, changes=list(diff),
-                           error_message="Changed in ZStack since the form was loaded: "
-                                         + ", ".join(c.field for c in conflicts))
+            _record_safely(
+                actor=actor,
+                action=Action.UPDATE,
+                storage_uuid=uuid,
+                storage_name=current.name or "",
+                outcome=Outcome.CONFLICT,
+                changes=list(diff),
+                error_message="Changed in ZStack since the form was loaded: " + ", ".join(c.field for c in conflicts),
+            )
             raise StaleForm(current_values=now, conflicts=conflicts)
         if not diff:
             return WriteProgress(None, storage=current, tags=tags)
@@ -155,15 +161,22 @@ def storage_reconnect(*, actor: Actor, uuid: str, nonce: str | None = None) -> W
 
 def storage_set_state(*, actor: Actor, uuid: str, enabled: bool, nonce: str | None = None) -> WriteProgress:
     action, kind, after = (Action.ENABLE, "enable", "Enabled") if enabled else (Action.DISABLE, "disable", "Disabled")
-    return _action(actor, uuid, nonce, action, kind,
-                   lambda current: (FieldChange(field="state", before=current.state, after=after),))
+    return _action(
+        actor,
+        uuid,
+        nonce,
+        action,
+        kind,
+        lambda current: (FieldChange(field="state", before=current.state, after=after),),
+    )
 
 
 def write_refused(*, actor: Actor, action: Action, uuid: str) -> bool:
     """A write the actor's role does not allow: recorded within the actor's per-minute bounds (audit.refusals,
     which may look the storage up, a bounded number of times). True: answer 403; False: answer 429."""
-    return refusals.record_refusal(actor=actor, action=action, storage_uuid=uuid,
-                                   storage_exists=lambda: _storage_exists(uuid))
+    return refusals.record_refusal(
+        actor=actor, action=action, storage_uuid=uuid, storage_exists=lambda: _storage_exists(uuid)
+    )
 
 
 def _storage_exists(uuid: str) -> bool:
@@ -181,15 +194,28 @@ def storage_update_invalid(*, actor: Actor, uuid: str, errors: dict[str, list[st
     (messages about the password are kept, its value never is: the form does not carry it here);
     ``storage_name``: the name the form was loaded with (no upstream read for a rejected edit)."""
     summary = "; ".join(f"{field}: {' '.join(str(m) for m in messages)}" for field, messages in errors.items())
-    _record_safely(actor=actor, action=Action.UPDATE, storage_uuid=uuid, storage_name=storage_name,
-                   outcome=Outcome.INVALID, changes=[], error_message=summary[:2000])
+    _record_safely(
+        actor=actor,
+        action=Action.UPDATE,
+        storage_uuid=uuid,
+        storage_name=storage_name,
+        outcome=Outcome.INVALID,
+        changes=[],
+        error_message=summary[:2000],
+    )
 
 
 # --- planning -----------------------------------------------------------------------------------
 
 
-def _action(actor: Actor, uuid: str, nonce: str | None, action: Action, kind: str,
-            changes_of: Callable[[BackupStorage], Iterable[FieldChange]]) -> WriteProgress:
+def _action(
+    actor: Actor,
+    uuid: str,
+    nonce: str | None,
+    action: Action,
+    kind: str,
+    changes_of: Callable[[BackupStorage], Iterable[FieldChange]],
+) -> WriteProgress:
     """Reconnect, enable, disable: one job each."""
     submission, first = _reserve(nonce, actor, uuid, action)
     if not first:
@@ -203,28 +229,46 @@ def _action(actor: Actor, uuid: str, nonce: str | None, action: Action, kind: st
 
 
 @sensitive_variables("password")
-def _update_parts(current: BackupStorage, tags: ResourceTags, diff: tuple[FieldChange, ...],
-                  password: str | None) -> list[Part]:
+def _update_parts(
+    current: BackupStorage, tags: ResourceTags, diff: tuple[FieldChange, ...], password: str | None
+) -> list[Part]:
     """One job for the changed fields (the password only as "changed"), one per tag added or removed."""
     parts: list[Part] = []
     plain = [c for c in diff if c.field not in TAG_FIELDS]
     if plain:
         args = {PLAIN_FIELDS[c.field]: c.after for c in plain if c.field != "password"}  # client keyword names
-        parts.append(Part(kind="update", job=new_job_uuid(), changes=[change_to_json(c) for c in plain],
-                          args=args, secret=password is not None))
+        parts.append(
+            Part(
+                kind="update",
+                job=new_job_uuid(),
+                changes=[change_to_json(c) for c in plain],
+                args=args,
+                secret=password is not None,
+            )
+        )
     existing = {"systemTags": {t.tag: t for t in tags.system}, "userTags": {t.tag: t for t in tags.user}}
-    resource_type = next((t.resource_type for t in (*tags.system, *tags.user) if t.resource_type),
-                         DEFAULT_TAG_RESOURCE_TYPE)
+    resource_type = next(
+        (t.resource_type for t in (*tags.system, *tags.user) if t.resource_type), DEFAULT_TAG_RESOURCE_TYPE
+    )
     for change in (c for c in diff if c.field in TAG_FIELDS):
         for text in change.added:
-            parts.append(Part(kind="tag-add", job=new_job_uuid(),
-                              changes=[change_to_json(FieldChange(field=change.field, added=(text,)))],
-                              args={"field": change.field, "tag": text, "resource_type": resource_type}))
+            parts.append(
+                Part(
+                    kind="tag-add",
+                    job=new_job_uuid(),
+                    changes=[change_to_json(FieldChange(field=change.field, added=(text,)))],
+                    args={"field": change.field, "tag": text, "resource_type": resource_type},
+                )
+            )
         for text in change.removed:
-            parts.append(Part(kind="tag-remove", job=new_job_uuid(),
-                              changes=[change_to_json(FieldChange(field=change.field, removed=(text,)))],
-                              args={"field": change.field, "tag": text,
-                                    "tag_uuid": existing[change.field][text].uuid}))
+            parts.append(
+                Part(
+                    kind="tag-remove",
+                    job=new_job_uuid(),
+                    changes=[change_to_json(FieldChange(field=change.field, removed=(text,)))],
+                    args={"field": change.field, "tag": text, "tag_uuid": existing[change.field][text].uuid},
+                )
+            )
     return parts
 
 
@@ -244,19 +288,32 @@ class _released_unless_planned:
     def __enter__(self) -> None:
         return None
 
-    def __exit__(self, exc_type: type[BaseException] | None, exc: BaseException | None,
-                 tb: TracebackType | None) -> None:
+    def __exit__(
+        self, exc_type: type[BaseException] | None, exc: BaseException | None, tb: TracebackType | None
+    ) -> None:
         if exc_type is not None or self.submission.attempt_sequence is None:
             submissions.release(self.submission)
 
 
-def _plan(submission: Submission, actor: Actor, action: Action, current: BackupStorage,
-          changes: tuple[FieldChange, ...], parts: list[Part]) -> None:
+def _plan(
+    submission: Submission,
+    actor: Actor,
+    action: Action,
+    current: BackupStorage,
+    changes: tuple[FieldChange, ...],
+    parts: list[Part],
+) -> None:
     """Record the attempt (if that fails, ZStack is not called) and save the jobs to follow."""
     try:
-        attempt = audit.record(actor=actor, action=action, storage_uuid=current.uuid,
-                               storage_name=current.name or "", outcome=Outcome.ATTEMPTED,
-                               changes=list(changes), correlation_id=parts[0].job)
+        attempt = audit.record(
+            actor=actor,
+            action=action,
+            storage_uuid=current.uuid,
+            storage_name=current.name or "",
+            outcome=Outcome.ATTEMPTED,
+            changes=list(changes),
+            correlation_id=parts[0].job,
+        )
     except audit.AuditUnavailable as error:
         raise AuditUnavailable(str(error)) from error
     submission.storage_name = current.name or ""
@@ -268,8 +325,9 @@ def _plan(submission: Submission, actor: Actor, action: Action, current: BackupS
 
 
 @sensitive_variables("secrets")
-def _run(submission: Submission, current: BackupStorage, tags: ResourceTags | None,
-         secrets: dict[str, Any] | None = None) -> WriteProgress:
+def _run(
+    submission: Submission, current: BackupStorage, tags: ResourceTags | None, secrets: dict[str, Any] | None = None
+) -> WriteProgress:
     """Send the jobs and follow them for the web request's short wait; the worker follows the rest."""
     submission = follow.follow(submission.pk, seconds=settings.CONSOLE_WRITE_WAIT, secrets=secrets)
     if submission.running:

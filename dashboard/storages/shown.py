@@ -50,8 +50,13 @@ def write_failure(error: Exception, *, on_card: bool = False) -> ShownError:
     """A write stopped before any job was sent: ZStack unreachable or refusing, or the audit trail down."""
     title = _("ZStack did not make the change") if on_card else _("ZStack did not save the change")
     if isinstance(error, ZStackError):
-        return ShownError(wording.error_message(error), title=title, code=error.code,
-                          correlation_id=error.job_uuid or "", status=BAD_GATEWAY)
+        return ShownError(
+            wording.error_message(error),
+            title=title,
+            code=error.code,
+            correlation_id=error.job_uuid or "",
+            status=BAD_GATEWAY,
+        )
     if isinstance(error, SubmissionBusy):
         return ShownError(wording.submission_busy(), title=title, status=CONFLICT)
     return ShownError(wording.audit_unavailable(), title=title, status=UNAVAILABLE)
@@ -64,8 +69,13 @@ def expired_button() -> ShownError:
 def part_failure(part: Part) -> ShownError:
     """A part of a write that did not take effect (an item of the card's or the form's warnings)."""
     unconfirmed = part.state == PartState.UNKNOWN
-    return ShownError(wording.part_warning(part), code=part.error_code, correlation_id=part.job or "",
-                      unconfirmed=unconfirmed, status=GATEWAY_TIMEOUT if unconfirmed else BAD_GATEWAY)
+    return ShownError(
+        wording.part_warning(part),
+        code=part.error_code,
+        correlation_id=part.job or "",
+        unconfirmed=unconfirmed,
+        status=GATEWAY_TIMEOUT if unconfirmed else BAD_GATEWAY,
+    )
 
 
 def refusal_status(failures: list[ShownError]) -> int:

@@ -9,12 +9,11 @@ progress or result and sends nothing.
 
 from __future__ import annotations
 
-from typing import Any
-
 import secrets
 import time
 from dataclasses import asdict, dataclass, field
 from datetime import datetime, timedelta
+from typing import Any
 
 from django.core import signing
 from django.db import IntegrityError, transaction
@@ -110,11 +109,14 @@ def reserve(nonce: str, *, actor: Actor, uuid: str, action: str) -> tuple[Submis
     while time.monotonic() < give_up:
         try:
             with transaction.atomic():
-                return Submission.objects.create(token=nonce, action=str(action), storage_uuid=uuid,
-                                                 actor=actor_to_json(actor)), True
+                return Submission.objects.create(
+                    token=nonce, action=str(action), storage_uuid=uuid, actor=actor_to_json(actor)
+                ), True
         except IntegrityError:
             existing = Submission.objects.filter(token=nonce).first()
-        if existing is not None and (existing.attempt_sequence is not None or existing.status != Submission.Status.RUNNING):
+        if existing is not None and (
+            existing.attempt_sequence is not None or existing.status != Submission.Status.RUNNING
+        ):
             return existing, False
         time.sleep(0.1)  # the first POST is planning, or just released the token: look again
     raise ReservationBusy(nonce)
@@ -132,16 +134,26 @@ def release(submission: Submission) -> None:
 
 
 def actor_to_json(actor: Actor) -> dict[str, Any]:
-    return {"user_id": actor.user_id, "username": actor.username, "role": actor.role and str(actor.role),
-            "ip": actor.ip, "user_agent": actor.user_agent}
+    return {
+        "user_id": actor.user_id,
+        "username": actor.username,
+        "role": actor.role and str(actor.role),
+        "ip": actor.ip,
+        "user_agent": actor.user_agent,
+    }
 
 
 def actor_from_json(data: dict[str, Any]) -> Actor:
     from dashboard.accounts.roles import Role
 
     role = data.get("role")
-    return Actor(user_id=data.get("user_id"), username=data.get("username") or "",
-                 role=Role(role) if role else None, ip=data.get("ip"), user_agent=data.get("user_agent") or "")
+    return Actor(
+        user_id=data.get("user_id"),
+        username=data.get("username") or "",
+        role=Role(role) if role else None,
+        ip=data.get("ip"),
+        user_agent=data.get("user_agent") or "",
+    )
 
 
 # --- reads ---------------------------------------------------------------------------------------
@@ -149,8 +161,11 @@ def actor_from_json(data: dict[str, Any]) -> Actor:
 
 def running_for(uuid: str) -> list[Submission]:
     """The writes on this storage still in progress, oldest first (the card shows them)."""
-    return list(Submission.objects.filter(storage_uuid=uuid, status=Submission.Status.RUNNING,
-                                          attempt_sequence__isnull=False).order_by("created_at")[:10])
+    return list(
+        Submission.objects.filter(
+            storage_uuid=uuid, status=Submission.Status.RUNNING, attempt_sequence__isnull=False
+        ).order_by("created_at")[:10]
+    )
 
 
 def for_viewer(nonce: str, uuid: str) -> Submission | None:
@@ -178,5 +193,9 @@ class RunningWrite:
     def of(cls, submission: Submission, user_id: int | None) -> RunningWrite:
         parts = submission.parts or [{}]
         mine = user_id is not None and submission.actor.get("user_id") == user_id
-        return cls(action=submission.action, started=submission.created_at, job=parts[0].get("job", ""),
-                   nonce=submission.token if mine else None)
+        return cls(
+            action=submission.action,
+            started=submission.created_at,
+            job=parts[0].get("job", ""),
+            nonce=submission.token if mine else None,
+        )

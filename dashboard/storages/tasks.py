@@ -26,15 +26,19 @@ def follow_submission(submission_id: int) -> str:
 def hand_to_worker(submission: Submission) -> None:
     """Mark the submission queued (a sweep will not queue it again while the mark is fresh) and enqueue."""
     Submission.objects.filter(pk=submission.pk, status=Submission.Status.RUNNING).update(
-        lease_owner=following.QUEUED, lease_until=timezone.now() + following.LEASE)
+        lease_owner=following.QUEUED, lease_until=timezone.now() + following.LEASE
+    )
     follow_submission.enqueue(submission.pk)
 
 
 def resume_stalled() -> int:
     """Queue every unfinished submission nobody follows (its lease ran out); returns how many."""
     now = timezone.now()
-    stalled = Submission.objects.filter(Q(lease_until__isnull=True) | Q(lease_until__lt=now),
-                                        status=Submission.Status.RUNNING, attempt_sequence__isnull=False)
+    stalled = Submission.objects.filter(
+        Q(lease_until__isnull=True) | Q(lease_until__lt=now),
+        status=Submission.Status.RUNNING,
+        attempt_sequence__isnull=False,
+    )
     count = 0
     for submission in stalled.only("pk")[:500]:
         hand_to_worker(submission)

@@ -43,8 +43,9 @@ def requires_permission(perm: str, *, audit_action: Action | None = None):
         def wrapped(request, *args, **kwargs):
             if not request.user.has_perm(perm):
                 if request.method == "POST" and audit_action is not None:
-                    if not services.write_refused(actor=Actor.from_request(request), action=audit_action,
-                                                  uuid=kwargs.get("uuid", "")):
+                    if not services.write_refused(
+                        actor=Actor.from_request(request), action=audit_action, uuid=kwargs.get("uuid", "")
+                    ):
                         return refusals.too_many_refusals()  # over the actor's refusals per minute
                 raise PermissionDenied
             return view(request, *args, **kwargs)
@@ -75,8 +76,12 @@ def storage_list(request):
     template = "storages/list.html#storage-table" if wants_partial(request) else "storages/list.html"
     load_error = _load_error(page.error, _("The storage list could not be loaded"))
     status = load_error.status if load_error else 200
-    return render(request, template, {"form": form, "page": page, "load_error": load_error},
-                  status=response_status(request, status))
+    return render(
+        request,
+        template,
+        {"form": form, "page": page, "load_error": load_error},
+        status=response_status(request, status),
+    )
 
 
 @require_GET
@@ -115,8 +120,7 @@ def storage_edit(request, uuid):
         raise _no_such_storage() from None
     except ZStackError as error:
         load_error = shown.load_failure(error, _("The storage could not be loaded from ZStack"))
-        return _render_edit(request, uuid, StorageEditForm(uuid=uuid), load_error=load_error,
-                            status=load_error.status)
+        return _render_edit(request, uuid, StorageEditForm(uuid=uuid), load_error=load_error, status=load_error.status)
     form = StorageEditForm.for_storage(uuid, changes.editable_values(storage, tags))
     return _render_edit(request, uuid, form, storage_name=storage.name)
 
@@ -131,23 +135,32 @@ def _edit_post(request, uuid):
             form = with_fresh_token(form, uuid)
         return _render_edit(request, uuid, form, status=shown.UNPROCESSABLE)
     try:
-        progress = services.storage_update(actor=actor, uuid=uuid, changes=form.values, loaded=form.loaded_values,
-                                           nonce=form.nonce)
+        progress = services.storage_update(
+            actor=actor, uuid=uuid, changes=form.values, loaded=form.loaded_values, nonce=form.nonce
+        )
     except ResourceNotFound:
         raise _no_such_storage() from None
     except services.StaleForm as stale:
-        return _render_edit(request, uuid, review_form(request.POST, uuid, form, stale), stale=stale,
-                            status=shown.CONFLICT)
+        return _render_edit(
+            request, uuid, review_form(request.POST, uuid, form, stale), stale=stale, status=shown.CONFLICT
+        )
     except (ZStackError, services.StorageWriteError) as error:
         write_error = shown.write_failure(error)
-        return _render_edit(request, uuid, form_again(request.POST, uuid), write_error=write_error,
-                            status=write_error.status)
+        return _render_edit(
+            request, uuid, form_again(request.POST, uuid), write_error=write_error, status=write_error.status
+        )
     if progress.running or not progress.failed_parts:
         return _after_write(request, uuid, progress)
     # Something did not take effect: the form again, the user's input kept, each refused field marked.
     warnings = _result_context(progress)["warnings"]
-    return _render_edit(request, uuid, form_again(request.POST, uuid, progress), progress=progress,
-                        warnings=warnings, status=shown.refusal_status(warnings))
+    return _render_edit(
+        request,
+        uuid,
+        form_again(request.POST, uuid, progress),
+        progress=progress,
+        warnings=warnings,
+        status=shown.refusal_status(warnings),
+    )
 
 
 def _render_edit(request, uuid, form, *, status=200, **extra):
@@ -163,16 +176,24 @@ def _render_edit(request, uuid, form, *, status=200, **extra):
 @requires_permission(CHANGE_STORAGE, audit_action=Action.RECONNECT)
 @varies_on_htmx
 def storage_reconnect(request, uuid):
-    return _action(request, uuid, Action.RECONNECT,
-                   lambda actor, nonce: services.storage_reconnect(actor=actor, uuid=uuid, nonce=nonce))
+    return _action(
+        request,
+        uuid,
+        Action.RECONNECT,
+        lambda actor, nonce: services.storage_reconnect(actor=actor, uuid=uuid, nonce=nonce),
+    )
 
 
 @require_POST
 @requires_permission(CHANGE_STORAGE, audit_action=Action.ENABLE)
 @varies_on_htmx
 def storage_enable(request, uuid):
-    return _action(request, uuid, Action.ENABLE,
-                   lambda actor, nonce: services.storage_set_state(actor=actor, uuid=uuid, enabled=True, nonce=nonce))
+    return _action(
+        request,
+        uuid,
+        Action.ENABLE,
+        lambda actor, nonce: services.storage_set_state(actor=actor, uuid=uuid, enabled=True, nonce=nonce),
+    )
 
 
 @require_http_methods(["GET", "POST"])
@@ -181,9 +202,12 @@ def storage_enable(request, uuid):
 def storage_disable(request, uuid):
     """GET asks for confirmation (works without JavaScript); POST disables."""
     if request.method == "POST":
-        return _action(request, uuid, Action.DISABLE,
-                       lambda actor, nonce: services.storage_set_state(actor=actor, uuid=uuid, enabled=False,
-                                                                       nonce=nonce))
+        return _action(
+            request,
+            uuid,
+            Action.DISABLE,
+            lambda actor, nonce: services.storage_set_state(actor=actor, uuid=uuid, enabled=False, nonce=nonce),
+        )
     try:
         storage, load_error = selectors.storage_get(uuid=uuid), None
     except ResourceNotFound:
@@ -223,14 +247,18 @@ def storage_submission(request, uuid, nonce):
     progress = services.WriteProgress(submission) if submission is not None else None
     if wants_partial(request):
         if progress is not None and progress.running:
-            return render(request, "storages/detail.html#write-progress",
-                          {"uuid": uuid, "write": submissions.RunningWrite.of(submission, request.user.pk)})
+            return render(
+                request,
+                "storages/detail.html#write-progress",
+                {"uuid": uuid, "write": submissions.RunningWrite.of(submission, request.user.pk)},
+            )
         return retarget(reswap(_after_write(request, uuid, progress), "outerHTML"), f"#storage-card-{uuid}")
     return storage_detail(request, uuid, progress=progress)
 
 
-def _after_write(request, uuid, progress: services.WriteProgress | None = None, *,
-                 write_error: ShownError | None = None):
+def _after_write(
+    request, uuid, progress: services.WriteProgress | None = None, *, write_error: ShownError | None = None
+):
     """htmx: the refreshed card in place (200 even for an error, which the card shows). Plain form post:
     redirect to where the write can be followed, or to the detail page, with messages (PRG)."""
     result = _result_context(progress) if progress is not None else {}
@@ -269,8 +297,9 @@ def _card_context(request, uuid, *, storage=None, tags=None, **extra) -> dict:
     ``running`` (writes in progress, from our database) and ``last_change`` for those who may read the
     audit trail; unknown uuid -> 404."""
     try:
-        card = selectors.storage_detail(uuid=uuid, with_details=request.user.has_perm(VIEW_STORAGE_DETAILS),
-                                        storage=storage, tags=tags)
+        card = selectors.storage_detail(
+            uuid=uuid, with_details=request.user.has_perm(VIEW_STORAGE_DETAILS), storage=storage, tags=tags
+        )
         load_error = None
     except ResourceNotFound:
         raise _no_such_storage() from None
@@ -284,5 +313,12 @@ def _card_context(request, uuid, *, storage=None, tags=None, **extra) -> dict:
     # The card refreshes itself sooner while the storage is connecting or someone else's write runs; the
     # submitter's own write has its cheap progress line, which brings the card with the result.
     poll_fast = bool(card and card.is_connecting) or any(write.nonce is None for write in running)
-    return {"uuid": uuid, "card": card, "load_error": load_error, "last_change": last_change, "running": running,
-            "poll_fast": poll_fast, **extra}
+    return {
+        "uuid": uuid,
+        "card": card,
+        "load_error": load_error,
+        "last_change": last_change,
+        "running": running,
+        "poll_fast": poll_fast,
+        **extra,
+    }

@@ -44,8 +44,10 @@ def write_notice(progress: WriteProgress) -> str | None:
         fields = ", ".join(dict.fromkeys(str(field_label(c["field"])) for p in progress.done_parts for c in p.changes))
         return _("Saved: %(fields)s.") % {"fields": fields} if fields else None
     notices: dict[str, str] = {
-        Action.UPDATE: _("Saved."), Action.RECONNECT: _("Reconnected."),
-        Action.ENABLE: _("Enabled."), Action.DISABLE: _("Disabled."),
+        Action.UPDATE: _("Saved."),
+        Action.RECONNECT: _("Reconnected."),
+        Action.ENABLE: _("Enabled."),
+        Action.DISABLE: _("Disabled."),
     }
     return notices.get(progress.submission.action, _("Done."))
 
@@ -58,7 +60,10 @@ def part_warning(part: Part) -> str:
     """A sentence for a part of a write that did not take effect (the card's warnings list)."""
     what = part_label(part)
     if part.state == PartState.UNKNOWN:
-        return _("%(what)s was not confirmed by ZStack in time: %(error)s") % {"what": what, "error": part.error_message}
+        return _("%(what)s was not confirmed by ZStack in time: %(error)s") % {
+            "what": what,
+            "error": part.error_message,
+        }
     return _("%(what)s did not take effect: %(error)s") % {"what": what, "error": part.error_message}
 
 
@@ -69,7 +74,9 @@ def part_label(part: Part) -> str:
         return _("Removing the tag “%(tag)s”") % {"tag": part.args.get("tag", "")}
     if part.kind == "update":
         return _("The change of %(fields)s") % {"fields": ", ".join(str(field_label(c["field"])) for c in part.changes)}
-    return {"reconnect": _("The reconnect"), "enable": _("Enabling"), "disable": _("Disabling")}.get(part.kind, part.kind)
+    return {"reconnect": _("The reconnect"), "enable": _("Enabling"), "disable": _("Disabling")}.get(
+        part.kind, part.kind
+    )
 
 
 def part_field_error(part: Part) -> str:
@@ -84,8 +91,10 @@ def expired_button() -> str:
 
 
 def submission_busy() -> str:
-    return _("This form is being sent by another request right now, so this one sent nothing. "
-             "Reload the storage in a moment to see the result.")
+    return _(
+        "This form is being sent by another request right now, so this one sent nothing. "
+        "Reload the storage in a moment to see the result."
+    )
 
 
 def audit_unavailable() -> str:

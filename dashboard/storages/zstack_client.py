@@ -21,10 +21,14 @@ _client_lock = threading.Lock()
 
 
 def client_from_settings() -> ZStackClient:
-    return ZStackClient(settings.ZSTACK_URL, settings.ZSTACK_ACCOUNT, settings.ZSTACK_PASSWORD,
-                        time_zone=getattr(settings, "ZSTACK_TIME_ZONE", "Asia/Shanghai"),
-                        timeout=float(getattr(settings, "ZSTACK_TIMEOUT", 10.0)),
-                        job_deadline=float(getattr(settings, "ZSTACK_JOB_DEADLINE", 120.0)))
+    return ZStackClient(
+        settings.ZSTACK_URL,
+        settings.ZSTACK_ACCOUNT,
+        settings.ZSTACK_PASSWORD,
+        time_zone=getattr(settings, "ZSTACK_TIME_ZONE", "Asia/Shanghai"),
+        timeout=float(getattr(settings, "ZSTACK_TIMEOUT", 10.0)),
+        job_deadline=float(getattr(settings, "ZSTACK_JOB_DEADLINE", 120.0)),
+    )
 
 
 def get_client() -> ZStackClient:

@@ -36,15 +36,24 @@ kinds of it): ZStack may have made the change.
 
 from __future__ import annotations
 
+from collections.abc import Callable, Iterable
 from datetime import tzinfo
-from typing import Any, Callable, Iterable, TypeVar
+from typing import Any, TypeVar
 from urllib.parse import quote
 
 from . import query, transport
 from .connection import Connection, new_job_uuid
 from .errors import ProtocolError, ResourceNotFound
 from .inventory import (
-    BackupStorage, Capacity, JobTicket, QueryPage, ResourceTags, Tag, WriteResult, Zone, parse_long,
+    BackupStorage,
+    Capacity,
+    JobTicket,
+    QueryPage,
+    ResourceTags,
+    Tag,
+    WriteResult,
+    Zone,
+    parse_long,
 )
 
 __all__ = ["ZStackClient", "new_job_uuid"]
@@ -57,10 +66,19 @@ class ZStackClient(Connection):
 
     # --- reads (§4.1, §4.5, §6) ---------------------------------------------------------------
 
-    def _query(self, path: str, parse: Callable[[dict[str, Any], tzinfo], T], conditions: Iterable[str],
-               limit: int | None, start: int | None, sort: str | None, with_count: bool) -> QueryPage[T]:
-        reply = self._read(path, query.query_string(conditions, limit=limit, start=start, sort=sort,
-                                                    with_count=with_count))
+    def _query(
+        self,
+        path: str,
+        parse: Callable[[dict[str, Any], tzinfo], T],
+        conditions: Iterable[str],
+        limit: int | None,
+        start: int | None,
+        sort: str | None,
+        with_count: bool,
+    ) -> QueryPage[T]:
+        reply = self._read(
+            path, query.query_string(conditions, limit=limit, start=start, sort=sort, with_count=with_count)
+        )
         return QueryPage(items=self._items(reply, parse, path), total=parse_long(reply.get("total")))
 
     def _items(self, reply: dict[str, Any], parse: Callable[[dict[str, Any], tzinfo], T], path: str) -> tuple[T, ...]:
@@ -68,13 +86,21 @@ class ZStackClient(Connection):
         try:
             return tuple(parse(item, self.tz) for item in inventories)  # type: ignore[union-attr]  # None: TypeError below
         except (TypeError, KeyError, AttributeError) as exc:
-            raise ProtocolError(f"GET {path}: malformed inventories ({type(exc).__name__})",
-                                code=transport.BAD_BODY_CODE) from None
+            raise ProtocolError(
+                f"GET {path}: malformed inventories ({type(exc).__name__})", code=transport.BAD_BODY_CODE
+            ) from None
 
-    def query_image_stores(self, conditions: Iterable[str] = (), limit: int | None = None, start: int | None = None,
-                           sort: str | None = None, with_count: bool = False) -> QueryPage[BackupStorage]:
-        return self._query("/backup-storage/image-store", BackupStorage.from_json, conditions, limit, start, sort,
-                           with_count)
+    def query_image_stores(
+        self,
+        conditions: Iterable[str] = (),
+        limit: int | None = None,
+        start: int | None = None,
+        sort: str | None = None,
+        with_count: bool = False,
+    ) -> QueryPage[BackupStorage]:
+        return self._query(
+            "/backup-storage/image-store", BackupStorage.from_json, conditions, limit, start, sort, with_count
+        )
 
     def get_image_store(self, uuid: str) -> BackupStorage:
         # GET …/{uuid} answers 200 {"inventories": []} for an unknown uuid, never 404 (§4.1).
@@ -84,8 +110,14 @@ class ZStackClient(Connection):
             raise ResourceNotFound(f"image store {uuid} not found", code="SYS.1003")
         return items[0]
 
-    def query_zones(self, conditions: Iterable[str] = (), limit: int | None = None, start: int | None = None,
-                    sort: str | None = None, with_count: bool = False) -> QueryPage[Zone]:
+    def query_zones(
+        self,
+        conditions: Iterable[str] = (),
+        limit: int | None = None,
+        start: int | None = None,
+        sort: str | None = None,
+        with_count: bool = False,
+    ) -> QueryPage[Zone]:
         return self._query("/zones", Zone.from_json, conditions, limit, start, sort, with_count)
 
     def zones_by_uuid(self, uuids: Iterable[str]) -> dict[str, Zone]:
@@ -102,25 +134,42 @@ class ZStackClient(Connection):
         user = self._items(self._read("/user-tags", condition), Tag.from_json, "/user-tags")
         return ResourceTags(system=system, user=user)
 
-    def get_capacity(self, *, backup_storage_uuids: Iterable[str] = (), zone_uuids: Iterable[str] = (),
-                     all: bool = False) -> Capacity:  # noqa: A002 - ZStack's parameter name
+    def get_capacity(
+        self, *, backup_storage_uuids: Iterable[str] = (), zone_uuids: Iterable[str] = (), all: bool = False
+    ) -> Capacity:
         # Lists go as repeated keys, as the SDK sends them (§4.5).
         pairs = [("backupStorageUuids", u) for u in backup_storage_uuids] + [("zoneUuids", z) for z in zone_uuids]
         if all:
             pairs.append(("all", "true"))
         reply = self._read("/backup-storage/capacities", query.encode(pairs))
-        return Capacity(total=parse_long(reply.get("totalCapacity")) or 0,
-                        available=parse_long(reply.get("availableCapacity")) or 0)
+        return Capacity(
+            total=parse_long(reply.get("totalCapacity")) or 0, available=parse_long(reply.get("availableCapacity")) or 0
+        )
 
     # --- writes: async, 202 + job (§4.2-§4.4, §5) ------------------------------------------------
 
-    def update_image_store(self, uuid: str, *, job_uuid: str | None = None, name: str | None = None,
-                           description: str | None = None, hostname: str | None = None, username: str | None = None,
-                           password: str | None = None, ssh_port: int | None = None,
-                           system_tags: Iterable[str] | None = None,
-                           user_tags: Iterable[str] | None = None) -> WriteResult[BackupStorage]:
-        body = _update_body(name=name, description=description, hostname=hostname, username=username,
-                            password=password, ssh_port=ssh_port)
+    def update_image_store(
+        self,
+        uuid: str,
+        *,
+        job_uuid: str | None = None,
+        name: str | None = None,
+        description: str | None = None,
+        hostname: str | None = None,
+        username: str | None = None,
+        password: str | None = None,
+        ssh_port: int | None = None,
+        system_tags: Iterable[str] | None = None,
+        user_tags: Iterable[str] | None = None,
+    ) -> WriteResult[BackupStorage]:
+        body = _update_body(
+            name=name,
+            description=description,
+            hostname=hostname,
+            username=username,
+            password=password,
+            ssh_port=ssh_port,
+        )
         # Tags sit at the top level, where a non-null value wins over one inside the action (§3.1). The
         # open-source core drops them on an update (§4.2, §4.7): the console adds tags with create_tag.
         if system_tags is not None:
@@ -135,8 +184,12 @@ class ZStackClient(Connection):
 
     def change_state(self, uuid: str, state_event: str, *, job_uuid: str | None = None) -> WriteResult[BackupStorage]:
         # The generic backup-storage path, not /image-store/ (§4.4); ZStack validates the event.
-        return self._storage_write(uuid, f"/backup-storage/{quote(uuid, safe='')}/actions",
-                                   {"changeBackupStorageState": {"stateEvent": state_event}}, job_uuid)
+        return self._storage_write(
+            uuid,
+            f"/backup-storage/{quote(uuid, safe='')}/actions",
+            {"changeBackupStorageState": {"stateEvent": state_event}},
+            job_uuid,
+        )
 
     def delete_tag(self, tag_uuid: str, *, job_uuid: str | None = None) -> WriteResult[None]:
         used_job, _ = self._write("DELETE", f"/tags/{quote(tag_uuid, safe='')}", None, job_uuid)
@@ -144,12 +197,27 @@ class ZStackClient(Connection):
 
     # --- the same writes, submitted without waiting: a background task follows the job ----------
 
-    def submit_update(self, uuid: str, *, job_uuid: str, name: str | None = None, description: str | None = None,
-                      hostname: str | None = None, username: str | None = None, password: str | None = None,
-                      ssh_port: int | None = None) -> JobTicket:
+    def submit_update(
+        self,
+        uuid: str,
+        *,
+        job_uuid: str,
+        name: str | None = None,
+        description: str | None = None,
+        hostname: str | None = None,
+        username: str | None = None,
+        password: str | None = None,
+        ssh_port: int | None = None,
+    ) -> JobTicket:
         """UpdateImageStoreBackupStorage with only the given fields and no tags (§4.2)."""
-        body = _update_body(name=name, description=description, hostname=hostname, username=username,
-                            password=password, ssh_port=ssh_port)
+        body = _update_body(
+            name=name,
+            description=description,
+            hostname=hostname,
+            username=username,
+            password=password,
+            ssh_port=ssh_port,
+        )
         secrets = (password,) if password else ()
         return self.submit_job("PUT", _image_store_actions(uuid), body, job_uuid, secrets)
 
@@ -157,11 +225,16 @@ class ZStackClient(Connection):
         return self.submit_job("PUT", _image_store_actions(uuid), {"reconnectImageStoreBackupStorage": {}}, job_uuid)
 
     def submit_change_state(self, uuid: str, state_event: str, *, job_uuid: str) -> JobTicket:
-        return self.submit_job("PUT", f"/backup-storage/{quote(uuid, safe='')}/actions",
-                               {"changeBackupStorageState": {"stateEvent": state_event}}, job_uuid)
+        return self.submit_job(
+            "PUT",
+            f"/backup-storage/{quote(uuid, safe='')}/actions",
+            {"changeBackupStorageState": {"stateEvent": state_event}},
+            job_uuid,
+        )
 
-    def submit_create_tag(self, resource_uuid: str, tag: str, *, user: bool, resource_type: str,
-                          job_uuid: str) -> JobTicket:
+    def submit_create_tag(
+        self, resource_uuid: str, tag: str, *, user: bool, resource_type: str, job_uuid: str
+    ) -> JobTicket:
         """CreateUserTag / CreateSystemTag (§4.7): POST /user-tags or /system-tags, body key ``params``.
         System tags are checked against ZStack's patterns for the resource type: SYS.1007 through the job."""
         body = {"params": {"resourceType": resource_type, "resourceUuid": resource_uuid, "tag": tag}}
@@ -170,8 +243,9 @@ class ZStackClient(Connection):
     def submit_delete_tag(self, tag_uuid: str, *, job_uuid: str) -> JobTicket:
         return self.submit_job("DELETE", f"/tags/{quote(tag_uuid, safe='')}", None, job_uuid)
 
-    def _storage_write(self, uuid: str, path: str, body: dict[str, Any], job_uuid: str | None,
-                       secrets: tuple[str, ...] = ()) -> WriteResult[BackupStorage]:
+    def _storage_write(
+        self, uuid: str, path: str, body: dict[str, Any], job_uuid: str | None, secrets: tuple[str, ...] = ()
+    ) -> WriteResult[BackupStorage]:
         used_job, reply = self._write("PUT", path, body, job_uuid, secrets)
         inventory = reply.get("inventory")
         if not isinstance(inventory, dict) or inventory.get("uuid") != uuid:
@@ -188,9 +262,22 @@ def _image_store_actions(uuid: str) -> str:
     return f"/backup-storage/image-store/{quote(uuid, safe='')}/actions"
 
 
-def _update_body(*, name: str | None, description: str | None, hostname: str | None, username: str | None,
-                 password: str | None, ssh_port: int | None) -> dict[str, Any]:
+def _update_body(
+    *,
+    name: str | None,
+    description: str | None,
+    hostname: str | None,
+    username: str | None,
+    password: str | None,
+    ssh_port: int | None,
+) -> dict[str, Any]:
     """Only the given fields: ZStack changes each non-null one (§4.2)."""
-    fields = {"name": name, "description": description, "hostname": hostname, "username": username,
-              "password": password, "sshPort": None if ssh_port is None else int(ssh_port)}
+    fields = {
+        "name": name,
+        "description": description,
+        "hostname": hostname,
+        "username": username,
+        "password": password,
+        "sshPort": None if ssh_port is None else int(ssh_port),
+    }
     return {"updateImageStoreBackupStorage": {k: v for k, v in fields.items() if v is not None}}

@@ -6,8 +6,6 @@ exchange right: login and re-login (docs/zstack-protocol.md §2, §7.3), async j
 
 from __future__ import annotations
 
-from typing import Any
-
 import hashlib
 import json
 import logging
@@ -17,13 +15,20 @@ import time
 import uuid as uuidlib
 from collections.abc import Iterable
 from datetime import tzinfo
+from typing import Any
 from zoneinfo import ZoneInfo
 
 import requests
 
 from . import jobs, transport
 from .errors import (
-    AuthenticationFailed, InvalidArgument, JobLost, OutcomeUnknown, ProtocolError, SessionExpired, ZStackError,
+    AuthenticationFailed,
+    InvalidArgument,
+    JobLost,
+    OutcomeUnknown,
+    ProtocolError,
+    SessionExpired,
+    ZStackError,
     ZStackUnavailable,
 )
 from .inventory import JobStatus, JobTicket, Session
@@ -56,8 +61,17 @@ class Connection:
     read_retries = 2  # GETs only: a PUT/DELETE may have taken effect, so it is never re-sent
     retry_backoff = 0.1  # seconds, doubled per retry
 
-    def __init__(self, url: str, account: str, password: str, *, time_zone: str | tzinfo = "Asia/Shanghai",
-                 timeout: float = 10.0, job_deadline: float = 120.0, session: requests.Session | None = None) -> None:
+    def __init__(
+        self,
+        url: str,
+        account: str,
+        password: str,
+        *,
+        time_zone: str | tzinfo = "Asia/Shanghai",
+        timeout: float = 10.0,
+        job_deadline: float = 120.0,
+        session: requests.Session | None = None,
+    ) -> None:
         self.url = url.rstrip("/")
         self.account = account
         # ZStack compares the lowercase hex SHA-512 verbatim (§2.1); the plain password is not kept.
@@ -88,8 +102,9 @@ class Connection:
         with self._session_lock:
             session, self._session_uuid = self._session_uuid, None
         if session:  # idempotent on the server (§2.2); the uuid is a credential, kept out of the log line
-            self._request("DELETE", f"/accounts/sessions/{session}", label="/accounts/sessions/<session>",
-                          secrets=(session,))
+            self._request(
+                "DELETE", f"/accounts/sessions/{session}", label="/accounts/sessions/<session>", secrets=(session,)
+            )
 
     # Debug error pages show each frame's variables. This package knows no Django, so it cannot mark them
     # sensitive itself: the console's reporter (dashboard/storages/debug.py) hides every variable of every
@@ -129,8 +144,9 @@ class Connection:
         except SessionExpired:
             return self._request("GET", path, query=query_string, session=self._renew_session(session))[1]
 
-    def _write(self, method: str, path: str, body: dict[str, Any] | None, job_uuid: str | None,
-               secrets: tuple[str, ...] = ()) -> tuple[str, dict[str, Any]]:
+    def _write(
+        self, method: str, path: str, body: dict[str, Any] | None, job_uuid: str | None, secrets: tuple[str, ...] = ()
+    ) -> tuple[str, dict[str, Any]]:
         """Submit an async API and wait for its job; returns (job uuid finally used, result body)."""
         job_uuid = job_uuid or new_job_uuid()
         session = self._current_session()
@@ -147,28 +163,36 @@ class Connection:
             error.job_uuid = error.job_uuid or job_uuid
             raise
 
-    def _submit(self, method: str, path: str, body: dict[str, Any] | None, job_uuid: str, session: str,
-                secrets: tuple[str, ...]) -> dict[str, Any]:
+    def _submit(
+        self, method: str, path: str, body: dict[str, Any] | None, job_uuid: str, session: str, secrets: tuple[str, ...]
+    ) -> dict[str, Any]:
         status, reply = self._request(method, path, body=body, session=session, job_uuid=job_uuid, secrets=secrets)
         if status != 202:
             return reply
         poll_path = jobs.job_path(reply.get("location"), job_uuid)
         try:
             return jobs.wait(
-                lambda: self._request("GET", poll_path, session=session, job_uuid=job_uuid, not_found=JobLost,
-                                      secrets=secrets),
-                deadline=self.job_deadline, job_uuid=job_uuid)
+                lambda: self._request(
+                    "GET", poll_path, session=session, job_uuid=job_uuid, not_found=JobLost, secrets=secrets
+                ),
+                deadline=self.job_deadline,
+                job_uuid=job_uuid,
+            )
         except (ZStackUnavailable, ProtocolError) as error:
             if isinstance(error, ZStackUnavailable) and error.http_status == 503:
                 raise  # the job's own answer (SYS.1010): ZStack says it did not run it
             # ZStack accepted the job (202); not being able to read its result says nothing about it.
-            raise OutcomeUnknown(f"{method} {path}: accepted as job {job_uuid}, but its result could not be "
-                                 f"read ({error})", http_status=error.http_status, job_uuid=job_uuid) from None
+            raise OutcomeUnknown(
+                f"{method} {path}: accepted as job {job_uuid}, but its result could not be read ({error})",
+                http_status=error.http_status,
+                job_uuid=job_uuid,
+            ) from None
 
     # --- jobs followed by the caller (a background task), not waited for here ------------------
 
-    def submit_job(self, method: str, path: str, body: dict[str, Any] | None, job_uuid: str,
-                   secrets: tuple[str, ...] = ()) -> JobTicket:
+    def submit_job(
+        self, method: str, path: str, body: dict[str, Any] | None, job_uuid: str, secrets: tuple[str, ...] = ()
+    ) -> JobTicket:
         """Send an async API under ``job_uuid`` and return at once with where to poll it.
 
         The caller follows the job with ``poll_job``, possibly in another process: nothing here waits.
@@ -177,8 +201,7 @@ class Connection:
         """
         session = self._current_session()
         try:
-            status, reply = self._request(method, path, body=body, session=session, job_uuid=job_uuid,
-                                          secrets=secrets)
+            status, reply = self._request(method, path, body=body, session=session, job_uuid=job_uuid, secrets=secrets)
         except InvalidArgument as error:
             if "duplicate job uuid" in error.details.lower():
                 return JobTicket(job_uuid=job_uuid, poll_path=jobs.job_path(None, job_uuid), already_submitted=True)
@@ -224,10 +247,20 @@ class Connection:
 
     # --- the one choke point ---------------------------------------------------------------
 
-    def _request(self, method: str, path: str, *, query: str = "", body: dict[str, Any] | None = None,
-                 session: str | None = None, job_uuid: str | None = None,
-                 not_found: type[ZStackError] = ProtocolError, secrets: Iterable[str] = (),
-                 label: str | None = None, write: bool | None = None) -> tuple[int, dict[str, Any]]:
+    def _request(
+        self,
+        method: str,
+        path: str,
+        *,
+        query: str = "",
+        body: dict[str, Any] | None = None,
+        session: str | None = None,
+        job_uuid: str | None = None,
+        not_found: type[ZStackError] = ProtocolError,
+        secrets: Iterable[str] = (),
+        label: str | None = None,
+        write: bool | None = None,
+    ) -> tuple[int, dict[str, Any]]:
         """Every HTTP call to ZStack goes through here: timeout, error mapping, read retries, one log line.
 
         Returns (status, JSON object) for a 2xx answer, else raises a ZStackError. Bodies are never
@@ -252,8 +285,9 @@ class Connection:
             started = time.monotonic()
             status: int | str
             try:
-                response = self._http.request(method, url, data=data, headers=headers, timeout=self.timeout,
-                                              allow_redirects=False)
+                response = self._http.request(
+                    method, url, data=data, headers=headers, timeout=self.timeout, allow_redirects=False
+                )
             except requests.RequestException as exc:
                 error, status = transport.transport_error(exc, what, write=write), "no-answer"
             else:
@@ -273,8 +307,16 @@ class Connection:
         raise AssertionError("unreachable")
 
     @staticmethod
-    def _log(level: int, what: str, status: int | str, started: float, job_uuid: str | None,
-             code: str | None = None) -> None:
+    def _log(
+        level: int, what: str, status: int | str, started: float, job_uuid: str | None, code: str | None = None
+    ) -> None:
         ms = (time.monotonic() - started) * 1000
-        logger.log(level, "zstack %s -> %s %.0f ms job=%s%s", what, status, ms, job_uuid or "-",
-                   f" error={code}" if code else "")
+        logger.log(
+            level,
+            "zstack %s -> %s %.0f ms job=%s%s",
+            what,
+            status,
+            ms,
+            job_uuid or "-",
+            f" error={code}" if code else "",
+        )

@@ -12,7 +12,6 @@ from __future__ import annotations
 from typing import Any
 
 
-
 def _(message: str) -> str:
     """Marks a sentence for `makemessages` without translating it (Django's gettext_noop, without Django)."""
     return message
@@ -103,8 +102,10 @@ class OutcomeUnknown(ZStackError):
     trying again; never resend blindly."""
 
     default_code = "sdk.outcome-unknown"
-    default_message = _("The connection to ZStack was lost after the request was sent; the change may still "
-                        "complete. Reload to see the current state.")
+    default_message = _(
+        "The connection to ZStack was lost after the request was sent; the change may still "
+        "complete. Reload to see the current state."
+    )
     zstack_words_first = False
 
 
@@ -112,7 +113,9 @@ class ZStackTimeout(OutcomeUnknown):
     """No answer in time: an HTTP timeout, or an async job past its deadline. The outcome is unknown."""
 
     default_code = "sdk.1001"
-    default_message = _("ZStack did not answer in time; the change may still complete. Reload to see the current state.")
+    default_message = _(
+        "ZStack did not answer in time; the change may still complete. Reload to see the current state."
+    )
 
 
 class ProtocolError(ZStackError):
@@ -164,8 +167,9 @@ class JobLost(OutcomeUnknown):
     """The async job expired or vanished (404 on poll): the outcome is unknown; re-read the resource."""
 
     default_code = "sdk.job-lost"
-    default_message = _("ZStack lost track of the operation; the change may still complete. Reload to see the "
-                        "current state.")
+    default_message = _(
+        "ZStack lost track of the operation; the change may still complete. Reload to see the current state."
+    )
 
 
 _BY_CODE: dict[str, type[ZStackError]] = {

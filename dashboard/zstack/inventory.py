@@ -14,8 +14,10 @@ from typing import Any, Generic, TypeVar
 
 T = TypeVar("T")
 
-_MONTHS = {m: i for i, m in enumerate(("Jan", "Feb", "Mar", "Apr", "May", "Jun",
-                                         "Jul", "Aug", "Sep", "Oct", "Nov", "Dec"), start=1)}
+_MONTHS = {
+    m: i
+    for i, m in enumerate(("Jan", "Feb", "Mar", "Apr", "May", "Jun", "Jul", "Aug", "Sep", "Oct", "Nov", "Dec"), start=1)
+}
 # "Jun 7, 2017 9:20:12 PM"; newer JVMs put a comma after the year and U+202F / U+00A0 before AM/PM.
 _DATE = re.compile(
     r"^\s*(?P<mon>[A-Z][a-z]{2})\s+(?P<day>\d{1,2}),\s*(?P<year>\d{4}),?\s+"
@@ -32,8 +34,15 @@ def parse_zstack_date(value: Any, tz: tzinfo) -> datetime | None:
         return None
     hour = int(match["h"]) % 12 + (12 if match["ampm"].upper() == "PM" else 0)
     try:
-        return datetime(int(match["year"]), _MONTHS[match["mon"]], int(match["day"]),
-                        hour, int(match["m"]), int(match["s"]), tzinfo=tz)
+        return datetime(
+            int(match["year"]),
+            _MONTHS[match["mon"]],
+            int(match["day"]),
+            hour,
+            int(match["m"]),
+            int(match["s"]),
+            tzinfo=tz,
+        )
     except ValueError:
         return None
 

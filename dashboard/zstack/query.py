@@ -7,7 +7,7 @@ decode to a space, §6.1). The operator characters stay readable; servlets decod
 
 from __future__ import annotations
 
-from typing import Iterable
+from collections.abc import Iterable
 from urllib.parse import quote
 
 _SAFE = "=?,!~:"  # operators and ?= list commas (§6.2): legal in a query component

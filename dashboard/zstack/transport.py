@@ -8,7 +8,8 @@ from __future__ import annotations
 
 import json
 import re
-from typing import Any, Iterable
+from collections.abc import Iterable
+from typing import Any
 
 import requests
 from urllib3.exceptions import ConnectTimeoutError
@@ -176,11 +177,13 @@ def decode(
     if status == 400:
         raise InvalidArgument(details or f"{what}: HTTP 400", code=HTTP_ERROR_CODE, http_status=400)
     if status == 404:
-        raise not_found(details or f"{what}: HTTP 404", code=HTTP_ERROR_CODE if not_found is ProtocolError else None,
-                        http_status=404)
+        raise not_found(
+            details or f"{what}: HTTP 404",
+            code=HTTP_ERROR_CODE if not_found is ProtocolError else None,
+            http_status=404,
+        )
     if status in (502, 504):  # a proxy in front of the management node could not reach it (or lost it)
         if write:
             raise OutcomeUnknown(f"{what}: HTTP {status} {details}".strip(), http_status=status)
         raise ZStackUnavailable(f"{what}: HTTP {status} {details}".strip(), http_status=status)
     raise ProtocolError(f"{what}: HTTP {status} {details}".strip(), code=HTTP_ERROR_CODE, http_status=status)
-

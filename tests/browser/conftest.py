@@ -63,9 +63,16 @@ PHONE = {"width": 390, "height": 844}
 DESKTOP = {"width": 1280, "height": 900}
 
 
-def _new_page(browser: Browser, *, java_script: bool = True, locale: str = "en-US",
-              viewport: dict | None = None, color_scheme: str = "light", bypass_csp: bool = True,
-              timezone_id: str = "UTC") -> Page:
+def _new_page(
+    browser: Browser,
+    *,
+    java_script: bool = True,
+    locale: str = "en-US",
+    viewport: dict | None = None,
+    color_scheme: str = "light",
+    bypass_csp: bool = True,
+    timezone_id: str = "UTC",
+) -> Page:
     context = browser.new_context(
         java_script_enabled=java_script,
         locale=locale,
@@ -146,8 +153,7 @@ def axe_violations(page: Page, *, impacts=("serious", "critical")) -> list[dict]
 def assert_no_axe_violations(page: Page) -> None:
     violations = axe_violations(page)
     summary = [
-        {"id": v["id"], "impact": v["impact"], "nodes": [n["target"] for n in v["nodes"][:5]]}
-        for v in violations
+        {"id": v["id"], "impact": v["impact"], "nodes": [n["target"] for n in v["nodes"][:5]]} for v in violations
     ]
     assert not violations, "axe-core violations:\n" + json.dumps(summary, indent=2, ensure_ascii=False)
 

@@ -8,14 +8,11 @@ import pytest
 from playwright.sync_api import Page, expect
 
 from dashboard.accounts.roles import Role
+from tests.sim_helpers import storage_named
 
 from .conftest import PHONE, axe_violations, login, screenshot
 
 pytestmark = pytest.mark.browser
-
-
-def storage_named(sim, name: str) -> dict:
-    return next(s for s in sim.storages() if s["name"] == name)
 
 
 class AxeAudit:
@@ -36,7 +33,8 @@ class AxeAudit:
 
     def assert_clean(self) -> None:
         assert not self.failures, f"axe violations ({self.scheme}):\n" + json.dumps(
-            self.failures, indent=2, ensure_ascii=False)
+            self.failures, indent=2, ensure_ascii=False
+        )
 
 
 @pytest.mark.parametrize("scheme", ["light", "dark"])

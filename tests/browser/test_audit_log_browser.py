@@ -17,14 +17,37 @@ pytestmark = pytest.mark.browser
 @pytest.fixture
 def audit_events(transactional_db):
     actor = Actor(user_id=None, username="alice", role=Role.ADMIN, ip="127.0.0.1", user_agent="Firefox")
-    changes = (FieldChange("name", before="old", after="bs-alpha"), FieldChange("password"),
-               FieldChange("userTags", added=("gold",)))  # fmt: skip
-    attempt = record(actor=actor, action=Action.UPDATE, storage_uuid="a" * 32, storage_name="bs-alpha",
-                     outcome=Outcome.ATTEMPTED, changes=changes)  # fmt: skip
-    record(actor=actor, action=Action.UPDATE, storage_uuid="a" * 32, storage_name="bs-alpha",
-           outcome=Outcome.SUCCEEDED, attempt=attempt, changes=changes)  # fmt: skip
-    record(actor=actor, action=Action.RECONNECT, storage_uuid="b" * 32, storage_name="bs-beta",
-           outcome=Outcome.FAILED, error_code="SYS.1006", error_message="Host unreachable")  # fmt: skip
+    changes = (
+        FieldChange("name", before="old", after="bs-alpha"),
+        FieldChange("password"),
+        FieldChange("userTags", added=("gold",)),
+    )
+    attempt = record(
+        actor=actor,
+        action=Action.UPDATE,
+        storage_uuid="a" * 32,
+        storage_name="bs-alpha",
+        outcome=Outcome.ATTEMPTED,
+        changes=changes,
+    )
+    record(
+        actor=actor,
+        action=Action.UPDATE,
+        storage_uuid="a" * 32,
+        storage_name="bs-alpha",
+        outcome=Outcome.SUCCEEDED,
+        attempt=attempt,
+        changes=changes,
+    )
+    record(
+        actor=actor,
+        action=Action.RECONNECT,
+        storage_uuid="b" * 32,
+        storage_name="bs-beta",
+        outcome=Outcome.FAILED,
+        error_code="SYS.1006",
+        error_message="Host unreachable",
+    )
 
 
 def test_the_audit_log_has_no_serious_accessibility_violations(browser_env, page, audit_events):

@@ -23,8 +23,15 @@ def _history(sim) -> str:
     full = next(s for s in sim.storages() if s["name"] == "测试环境镜像库")
     now, total = timezone.now(), full["totalCapacity"]
     CapacitySnapshot.objects.bulk_create(
-        CapacitySnapshot(storage_uuid=full["uuid"], storage_name=full["name"], taken_at=now - timedelta(days=d),
-                         used_bytes=int(total * (0.96 - 0.004 * d)), total_bytes=total) for d in range(1, 11))
+        CapacitySnapshot(
+            storage_uuid=full["uuid"],
+            storage_name=full["name"],
+            taken_at=now - timedelta(days=d),
+            used_bytes=int(total * (0.96 - 0.004 * d)),
+            total_bytes=total,
+        )
+        for d in range(1, 11)
+    )
     services.take_snapshot(now=now)
     return full["uuid"]
 

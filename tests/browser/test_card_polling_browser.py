@@ -24,8 +24,9 @@ Object.defineProperty(document, "hidden", {
 
 
 def set_hidden(page, hidden: bool) -> None:
-    page.evaluate("hidden => { window.__testHidden = hidden; document.dispatchEvent(new Event('visibilitychange')); }",
-                  hidden)
+    page.evaluate(
+        "hidden => { window.__testHidden = hidden; document.dispatchEvent(new Event('visibilitychange')); }", hidden
+    )
 
 
 def mark_card(page) -> None:

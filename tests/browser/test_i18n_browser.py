@@ -7,14 +7,11 @@ import pytest
 from playwright.sync_api import expect
 
 from dashboard.accounts.roles import Role
+from tests.sim_helpers import storage_named
 
 from .conftest import PASSWORD, login, make_user, screenshot
 
 pytestmark = pytest.mark.browser
-
-
-def storage_named(sim, name: str) -> dict:
-    return next(s for s in sim.storages() if s["name"] == name)
 
 
 def test_a_browser_asking_for_chinese_gets_the_whole_interface_in_chinese(browser_env, page_factory):

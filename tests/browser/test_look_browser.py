@@ -8,14 +8,11 @@ import pytest
 from playwright.sync_api import Page, expect
 
 from dashboard.accounts.roles import Role
+from tests.sim_helpers import storage_named
 
 from .conftest import DESKTOP, PHONE, login, screenshot
 
 pytestmark = pytest.mark.browser
-
-
-def storage_named(sim, name: str) -> dict:
-    return next(s for s in sim.storages() if s["name"] == name)
 
 
 def luminance(page: Page, selector: str, prop: str = "background-color") -> float:
@@ -108,11 +105,14 @@ def test_the_list_fits_a_phone_without_sideways_scrolling(browser_env, page_fact
     expect(first_row.get_by_role("link")).to_be_in_viewport()
 
 
-@pytest.mark.parametrize("name,viewport,scheme", [
-    ("desktop", DESKTOP, "light"),
-    ("desktop-dark", DESKTOP, "dark"),
-    ("phone", PHONE, "light"),
-])
+@pytest.mark.parametrize(
+    "name,viewport,scheme",
+    [
+        ("desktop", DESKTOP, "light"),
+        ("desktop-dark", DESKTOP, "dark"),
+        ("phone", PHONE, "light"),
+    ],
+)
 def test_screenshots_of_the_main_screens(browser_env, page_factory, name, viewport, scheme):
     sim, url = browser_env["sim"], browser_env["url"]
     uuid = storage_named(sim, "bs-prod-bj-01")["uuid"]

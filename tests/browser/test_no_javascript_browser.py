@@ -6,14 +6,11 @@ import pytest
 from playwright.sync_api import expect
 
 from dashboard.accounts.roles import Role
+from tests.sim_helpers import storage_named
 
 from .conftest import PASSWORD, make_user, screenshot
 
 pytestmark = pytest.mark.browser
-
-
-def storage_named(sim, name: str) -> dict:
-    return next(s for s in sim.storages() if s["name"] == name)
 
 
 @pytest.fixture

@@ -9,16 +9,13 @@ import pytest
 from playwright.sync_api import expect
 
 from dashboard.accounts.roles import Role
+from tests.sim_helpers import storage_named
 
 from .conftest import login, screenshot
 
 pytestmark = pytest.mark.browser
 
 SECRETS_OF_BS_PROD_BJ_01 = ("192.0.2.11", "priority::high", "owner::storage-team", "SSH user name", "SSH port")
-
-
-def storage_named(sim, name: str) -> dict:
-    return next(s for s in sim.storages() if s["name"] == name)
 
 
 def test_a_viewer_sees_capacity_and_status_but_no_edit_controls_or_credentials(browser_env, page):
@@ -107,6 +104,10 @@ def test_an_auditor_reads_filters_and_exports_the_trail_of_an_administrators_edi
     assert len(exported) == 1  # the same filters as the page
     row = exported[0]
     assert (row["actor"], row["action"], row["storage_uuid"], row["outcome"]) == (
-        "alice", "storage.update", uuid, "succeeded")
+        "alice",
+        "storage.update",
+        uuid,
+        "succeeded",
+    )
     assert "bs-dev-renamed" in row["changes"]
     assert "Canary-Pw-7731" not in open(download.path(), encoding="utf-8-sig").read()

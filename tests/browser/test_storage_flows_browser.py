@@ -7,14 +7,11 @@ import pytest
 from playwright.sync_api import Page, expect
 
 from dashboard.accounts.roles import Role
+from tests.sim_helpers import storage_named
 
 from .conftest import PASSWORD, login, make_user, screenshot
 
 pytestmark = pytest.mark.browser
-
-
-def storage_named(sim, name: str) -> dict:
-    return next(s for s in sim.storages() if s["name"] == name)
 
 
 def table_names(page: Page) -> list[str]:
@@ -184,8 +181,19 @@ def test_opening_a_storage_from_the_list_shows_its_inventory_card(browser_env, p
     card = page.locator(f"#storage-card-{storage['uuid']}")
     expect(card).to_be_visible()
     expect(page).to_have_title(re.compile(r"^bs-sh-archive · "))
-    for text in ("Cold archive of retired templates", storage["uuid"], "200.0 TiB", "198.51.100.20", "zstack",
-                 "2222", "zone-shanghai-02", "priority::low", "archive", "Enabled", "Connected"):
+    for text in (
+        "Cold archive of retired templates",
+        storage["uuid"],
+        "200.0 TiB",
+        "198.51.100.20",
+        "zstack",
+        "2222",
+        "zone-shanghai-02",
+        "priority::low",
+        "archive",
+        "Enabled",
+        "Connected",
+    ):
         expect(card).to_contain_text(text)
     # exact bytes on hover
     expect(card.locator("dd[title]", has_text="200.0 TiB")).to_have_attribute("title", "219,902,325,555,200 bytes")
@@ -234,7 +242,10 @@ def test_saving_the_edit_form_swaps_the_refreshed_card_in_place_without_a_reload
     # ZStack really has the new values
     stored = next(s for s in sim.storages() if s["uuid"] == uuid)
     assert (stored["name"], stored["description"], stored["sshPort"]) == (
-        "bs-prod-bj-02-renamed", "Moved to the new rack", 2022)
+        "bs-prod-bj-02-renamed",
+        "Moved to the new rack",
+        2022,
+    )
     screenshot(page, "card-after-save")
 
 

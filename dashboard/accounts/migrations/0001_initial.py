@@ -4,22 +4,25 @@ from django.db import migrations, models
 
 
 class Migration(migrations.Migration):
-
     initial = True
 
-    dependencies = [
-    ]
+    dependencies = []
 
     operations = [
         migrations.CreateModel(
-            name='RolePermissions',
+            name="RolePermissions",
             fields=[
-                ('id', models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name='ID')),
+                ("id", models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name="ID")),
             ],
             options={
-                'permissions': [('view_storage', 'Can view backup storage capacity and status'), ('view_storage_details', 'Can view hostnames, SSH users, ports and tags'), ('change_storage', 'Can edit backup storage and run its actions'), ('view_audit', 'Can read and export the audit log')],
-                'managed': False,
-                'default_permissions': (),
+                "permissions": [
+                    ("view_storage", "Can view backup storage capacity and status"),
+                    ("view_storage_details", "Can view hostnames, SSH users, ports and tags"),
+                    ("change_storage", "Can edit backup storage and run its actions"),
+                    ("view_audit", "Can read and export the audit log"),
+                ],
+                "managed": False,
+                "default_permissions": (),
             },
         ),
     ]

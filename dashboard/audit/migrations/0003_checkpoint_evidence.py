@@ -3,19 +3,8 @@ exactly the oldest events, and (PostgreSQL) TRUNCATE. See triggers.py and chain.
 
 from django.db import migrations, models
 
-
-def remove_triggers(apps, schema_editor):
-    # Before the fields are added: on SQLite adding them rebuilds the table (which the triggers on the event
-    # table refer to), and the backfill below updates rows, which the triggers refuse.
-    from dashboard.audit import triggers
-
-    triggers.remove(schema_editor.connection)
-
-
-def install_triggers(apps, schema_editor):
-    from dashboard.audit import triggers
-
-    triggers.install(schema_editor.connection)
+# The trigger SQL is the frozen copy in _sql_0004.py, not the live triggers module.
+from ._sql_0004 import install_triggers, remove_triggers
 
 
 def backfill(apps, schema_editor):
@@ -40,6 +29,8 @@ class Migration(migrations.Migration):
     # Migrating back below 0003 re-installs this version's triggers (reverse of the first operation): they
     # refuse every new checkpoint on the older table (fail closed) until you migrate forward again.
     operations = [
+        # Before the fields are added: on SQLite adding them rebuilds the table (which the triggers on the event
+        # table refer to), and the backfill below updates rows, which the triggers refuse.
         migrations.RunPython(remove_triggers, install_triggers),
         migrations.AddField(
             model_name="auditcheckpoint",

@@ -9,19 +9,10 @@ SECRET_KEY_FALLBACKS, as the previous release did), then sealed once under the a
 
 from django.db import migrations, models
 
+# The trigger SQL is the frozen copy in _sql_0004.py, not the live triggers module.
+from ._sql_0004 import install_triggers, remove_triggers
+
 SEALED_BY = "migration audit.0004"
-
-
-def remove_triggers(apps, schema_editor):
-    from dashboard.audit import triggers
-
-    triggers.remove(schema_editor.connection)
-
-
-def install_triggers(apps, schema_editor):
-    from dashboard.audit import triggers
-
-    triggers.install(schema_editor.connection)
 
 
 def _signed_under_secret_key(checkpoint) -> bool:
@@ -32,10 +23,14 @@ def _signed_under_secret_key(checkpoint) -> bool:
     from dashboard.audit import chain
 
     return any(
-        constant_time_compare(checkpoint.signature, salted_hmac(
-            "dashboard.audit.checkpoint", chain.checkpoint_bytes(checkpoint), secret=key, algorithm="sha256").hexdigest())
+        constant_time_compare(
+            checkpoint.signature,
+            salted_hmac(
+                "dashboard.audit.checkpoint", chain.checkpoint_bytes(checkpoint), secret=key, algorithm="sha256"
+            ).hexdigest(),
+        )
         for key in [settings.SECRET_KEY, *settings.SECRET_KEY_FALLBACKS]
-    )  # fmt: skip
+    )
 
 
 def seal_existing_chain(apps, schema_editor):
@@ -50,15 +45,18 @@ def seal_existing_chain(apps, schema_editor):
     expected_sequence, expected_prev = 1, chain.GENESIS_HASH
 
     def refuse(problem: str):
-        raise RuntimeError(f"The audit chain does not verify, so it is not sealed under the audit key: {problem}. "
-                           f"Investigate with the previous release's verify_audit before migrating.")  # fmt: skip
+        raise RuntimeError(
+            f"The audit chain does not verify, so it is not sealed under the audit key: {problem}. "
+            f"Investigate with the previous release's verify_audit before migrating."
+        )
 
     for checkpoint in checkpoint_model.objects.using(db).order_by("sequence"):
         if checkpoint.first_sequence != expected_sequence or not _signed_under_secret_key(checkpoint):
             refuse(f"checkpoint #{checkpoint.sequence} is out of place or not signed with SECRET_KEY")
         chain.sign_checkpoint(checkpoint, key)
-        checkpoint_model.objects.using(db).filter(pk=checkpoint.pk).update(key_id=checkpoint.key_id,
-                                                                           signature=checkpoint.signature)
+        checkpoint_model.objects.using(db).filter(pk=checkpoint.pk).update(
+            key_id=checkpoint.key_id, signature=checkpoint.signature
+        )
         expected_sequence, expected_prev = checkpoint.sequence + 1, checkpoint.hash
     for event in event_model.objects.using(db).order_by("sequence").iterator(chunk_size=2000):
         if (event.sequence, event.prev_hash) != (expected_sequence, expected_prev):
@@ -71,12 +69,20 @@ def seal_existing_chain(apps, schema_editor):
     if expected_sequence == 1:
         return  # a new trail: nothing to vouch for
     note = event_model(
-        sequence=expected_sequence, prev_hash=expected_prev, timestamp=timezone.now(), actor_username=SEALED_BY,
-        action="audit.chain_sealed", storage_uuid="", outcome="succeeded", changes=[],
-        error_message=(f"Events #1..#{expected_sequence - 1} (head {expected_prev}) were written before the audit "
-                       f"key; their SHA-256 chain and checkpoints verified, and they were sealed once under audit "
-                       f"key {key.key_id}."),
-    )  # fmt: skip
+        sequence=expected_sequence,
+        prev_hash=expected_prev,
+        timestamp=timezone.now(),
+        actor_username=SEALED_BY,
+        action="audit.chain_sealed",
+        storage_uuid="",
+        outcome="succeeded",
+        changes=[],
+        error_message=(
+            f"Events #1..#{expected_sequence - 1} (head {expected_prev}) were written before the audit "
+            f"key; their SHA-256 chain and checkpoints verified, and they were sealed once under audit "
+            f"key {key.key_id}."
+        ),
+    )
     note.hash = chain.compute_hash(note)
     chain.seal(note, key)
     note.save(using=db)

@@ -4,39 +4,46 @@ from django.db import migrations, models
 
 
 class Migration(migrations.Migration):
-
     initial = True
 
-    dependencies = [
-    ]
+    dependencies = []
 
     operations = [
         migrations.CreateModel(
-            name='CapacityRun',
+            name="CapacityRun",
             fields=[
-                ('id', models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name='ID')),
-                ('taken_at', models.DateTimeField(unique=True)),
-                ('finished_at', models.DateTimeField(blank=True, null=True)),
-                ('storages', models.PositiveIntegerField(default=0)),
+                ("id", models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name="ID")),
+                ("taken_at", models.DateTimeField(unique=True)),
+                ("finished_at", models.DateTimeField(blank=True, null=True)),
+                ("storages", models.PositiveIntegerField(default=0)),
             ],
             options={
-                'ordering': ['-taken_at'],
+                "ordering": ["-taken_at"],
             },
         ),
         migrations.CreateModel(
-            name='CapacitySnapshot',
+            name="CapacitySnapshot",
             fields=[
-                ('id', models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name='ID')),
-                ('storage_uuid', models.CharField(max_length=64)),
-                ('storage_name', models.CharField(blank=True, max_length=255)),
-                ('zone_uuids', models.JSONField(default=list)),
-                ('taken_at', models.DateTimeField()),
-                ('used_bytes', models.BigIntegerField()),
-                ('total_bytes', models.BigIntegerField()),
-                ('resolution', models.CharField(choices=[('5m', '5 minutes'), ('1h', 'hourly'), ('1d', 'daily')], default='5m', max_length=2)),
+                ("id", models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name="ID")),
+                ("storage_uuid", models.CharField(max_length=64)),
+                ("storage_name", models.CharField(blank=True, max_length=255)),
+                ("zone_uuids", models.JSONField(default=list)),
+                ("taken_at", models.DateTimeField()),
+                ("used_bytes", models.BigIntegerField()),
+                ("total_bytes", models.BigIntegerField()),
+                (
+                    "resolution",
+                    models.CharField(
+                        choices=[("5m", "5 minutes"), ("1h", "hourly"), ("1d", "daily")], default="5m", max_length=2
+                    ),
+                ),
             ],
             options={
-                'indexes': [models.Index(fields=['storage_uuid', 'taken_at'], name='capacity_storage_time'), models.Index(fields=['taken_at'], name='capacity_time'), models.Index(fields=['resolution', 'taken_at'], name='capacity_tier_time')],
+                "indexes": [
+                    models.Index(fields=["storage_uuid", "taken_at"], name="capacity_storage_time"),
+                    models.Index(fields=["taken_at"], name="capacity_time"),
+                    models.Index(fields=["resolution", "taken_at"], name="capacity_tier_time"),
+                ],
             },
         ),
     ]

@@ -18,8 +18,12 @@ class Migration(migrations.Migration):
                 ("actor", models.JSONField(default=dict)),
                 ("created_at", models.DateTimeField(default=django.utils.timezone.now)),
                 ("deadline", models.DateTimeField(blank=True, null=True)),
-                ("status", models.CharField(choices=[("running", "Running"), ("done", "Done")], default="running",
-                                            max_length=16)),
+                (
+                    "status",
+                    models.CharField(
+                        choices=[("running", "Running"), ("done", "Done")], default="running", max_length=16
+                    ),
+                ),
                 ("attempt_sequence", models.BigIntegerField(blank=True, null=True)),
                 ("changes", models.JSONField(default=list)),
                 ("parts", models.JSONField(default=list)),

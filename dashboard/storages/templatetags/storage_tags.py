@@ -32,6 +32,7 @@ _LABELS = {
 # Badge tone by ZStack value; the text is always shown too (status is never colour alone).
 _TONES = {"Enabled": "ok", "Connected": "ok", "Connecting": "busy", "Disabled": "muted", "Disconnected": "bad"}
 
+
 @register.filter
 def binary_size(value) -> str:
     """1610612736 -> "1.5 GiB" (localised number, binary units)."""

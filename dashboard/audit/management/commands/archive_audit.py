@@ -19,8 +19,9 @@ class Command(BaseCommand):
 
     def add_arguments(self, parser):
         parser.add_argument("--older-than-days", type=int, required=True, metavar="N")
-        parser.add_argument("--output", type=Path, required=True, metavar="FILE",
-                            help="JSON-lines file to create (never overwritten)")  # fmt: skip
+        parser.add_argument(
+            "--output", type=Path, required=True, metavar="FILE", help="JSON-lines file to create (never overwritten)"
+        )
 
     def handle(self, *args, older_than_days: int, output: Path, **options):
         if older_than_days < 0:
@@ -35,6 +36,8 @@ class Command(BaseCommand):
         if not result.archived:
             self.stdout.write(f"Nothing older than {older_than_days} days to archive.")
             return
-        self.stdout.write(self.style.SUCCESS(
-            f"Archived {result.archived} events (up to #{result.last_sequence}) to {output}; checkpoint recorded."
-        ))  # fmt: skip
+        self.stdout.write(
+            self.style.SUCCESS(
+                f"Archived {result.archived} events (up to #{result.last_sequence}) to {output}; checkpoint recorded."
+            )
+        )

@@ -20,8 +20,12 @@ class Command(BaseCommand):
     def add_arguments(self, parser):
         parser.add_argument("--output", metavar="FILE", help="append the head to FILE (a history of heads)")
         parser.add_argument("--syslog", action="store_true", help="send the head to syslog")
-        parser.add_argument("--syslog-address", default="/dev/log", metavar="ADDR",
-                            help="a socket path, or HOST:PORT for UDP (default /dev/log)")  # fmt: skip
+        parser.add_argument(
+            "--syslog-address",
+            default="/dev/log",
+            metavar="ADDR",
+            help="a socket path, or HOST:PORT for UDP (default /dev/log)",
+        )
 
     def handle(self, *args, output: str | None, syslog: bool, syslog_address: str, **options):
         result = chain.verify()

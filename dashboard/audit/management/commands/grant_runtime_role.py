@@ -19,8 +19,10 @@ class Command(BaseCommand):
 
     def handle(self, *args, role: str, print_only: bool, **options):
         if connection.vendor != "postgresql":
-            raise CommandError("Roles are a PostgreSQL matter: on SQLite the database is one file, and its file "
-                               "permissions are the protection (README, Production).")  # fmt: skip
+            raise CommandError(
+                "Roles are a PostgreSQL matter: on SQLite the database is one file, and its file "
+                "permissions are the protection (README, Production)."
+            )
         try:
             statements = dbroles.runtime_grants(connection, role)
             if print_only:

@@ -16,10 +16,20 @@ class Command(BaseCommand):
     help = "Verify the audit trail's keyed hash chain: exit 0 when intact, 1 naming the first bad event."
 
     def add_arguments(self, parser):
-        parser.add_argument("--archive", action="append", default=[], metavar="FILE",
-                            help="also verify an archive written by archive_audit (repeatable)")  # fmt: skip
-        parser.add_argument("--expect-head", action="append", default=[], metavar="FILE",
-                            help="a file export_audit_head wrote: each head in it must still be in the chain")  # fmt: skip
+        parser.add_argument(
+            "--archive",
+            action="append",
+            default=[],
+            metavar="FILE",
+            help="also verify an archive written by archive_audit (repeatable)",
+        )
+        parser.add_argument(
+            "--expect-head",
+            action="append",
+            default=[],
+            metavar="FILE",
+            help="a file export_audit_head wrote: each head in it must still be in the chain",
+        )
 
     def handle(self, *args, archive: list[str], expect_head: list[str], **options):
         for path in archive:
@@ -29,12 +39,18 @@ class Command(BaseCommand):
             raise CommandError(f"Audit chain broken: {result.problem}", returncode=1)
         for path in expect_head:
             self._check_heads(path)
-        self.stdout.write(self.style.SUCCESS(
-            f"Audit chain intact: {result.checked} events verified"
-            + (f" after {result.checkpoints} checkpoint{'s' if result.checkpoints > 1 else ''} "
-               f"(events #1..#{result.archived} archived)" if result.checkpoints else "")
-            + f"; head #{result.head_sequence} {result.head_hash}"
-        ))  # fmt: skip
+        self.stdout.write(
+            self.style.SUCCESS(
+                f"Audit chain intact: {result.checked} events verified"
+                + (
+                    f" after {result.checkpoints} checkpoint{'s' if result.checkpoints > 1 else ''} "
+                    f"(events #1..#{result.archived} archived)"
+                    if result.checkpoints
+                    else ""
+                )
+                + f"; head #{result.head_sequence} {result.head_hash}"
+            )
+        )
         self.stdout.write("Signed head: " + head.head_line(head.signed_head(result.head_sequence, result.head_hash)))
 
     def _verify_archive(self, path: str) -> None:

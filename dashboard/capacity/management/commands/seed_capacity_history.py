@@ -45,19 +45,29 @@ class Command(BaseCommand):
                         continue
                     used_now = s.used_capacity or 0
                     for t in times:
-                        rows.append(CapacitySnapshot(
-                            storage_uuid=s.uuid, storage_name=(s.name or "")[:255],
-                            zone_uuids=list(s.attached_zone_uuids), taken_at=t, total_bytes=s.total_capacity,
-                            used_bytes=growth.used_before(s.uuid, s.name, s.total_capacity, used_now,
-                                                          (now - t).total_seconds()),
-                            resolution=Resolution.HOURLY if now - t > timedelta(hours=2) else Resolution.FIVE_MINUTES))
+                        rows.append(
+                            CapacitySnapshot(
+                                storage_uuid=s.uuid,
+                                storage_name=(s.name or "")[:255],
+                                zone_uuids=list(s.attached_zone_uuids),
+                                taken_at=t,
+                                total_bytes=s.total_capacity,
+                                used_bytes=growth.used_before(
+                                    s.uuid, s.name, s.total_capacity, used_now, (now - t).total_seconds()
+                                ),
+                                resolution=Resolution.HOURLY
+                                if now - t > timedelta(hours=2)
+                                else Resolution.FIVE_MINUTES,
+                            )
+                        )
                     count += 1
                 CapacitySnapshot.objects.bulk_create(rows, batch_size=2000)
         except ZStackError as error:
             CapacitySnapshot.objects.filter(taken_at__lt=now).delete()
             raise CommandError(f"ZStack could not be read, no history seeded: {error}") from None
-        CapacityRun.objects.bulk_create([CapacityRun(taken_at=t, finished_at=now, storages=count)
-                                         for t in times[-24:]])
+        CapacityRun.objects.bulk_create([CapacityRun(taken_at=t, finished_at=now, storages=count) for t in times[-24:]])
         result = services.take_snapshot()  # and one real snapshot now
-        self.stdout.write(f"Seeded {days} days of demo capacity history for {count} storage(s); "
-                          f"latest snapshot {result.taken_at.isoformat()}.")
+        self.stdout.write(
+            f"Seeded {days} days of demo capacity history for {count} storage(s); "
+            f"latest snapshot {result.taken_at.isoformat()}."
+        )

@@ -13,13 +13,19 @@ class Command(BaseCommand):
     help = "Record a capacity snapshot of every ImageStore backup storage, then downsample old points."
 
     def add_arguments(self, parser):
-        parser.add_argument("--page-size", type=int, default=source.PAGE_SIZE,
-                            help=f"storages read per ZStack query (default {source.PAGE_SIZE})")
+        parser.add_argument(
+            "--page-size",
+            type=int,
+            default=source.PAGE_SIZE,
+            help=f"storages read per ZStack query (default {source.PAGE_SIZE})",
+        )
 
     def handle(self, *args, page_size: int, **options):
         try:
             result = services.take_snapshot(page_size=page_size)
         except ZStackError as error:
             raise CommandError(f"ZStack could not be read, no snapshot recorded: {error}") from None
-        self.stdout.write(f"Recorded {result.storages} storage(s) at {result.taken_at.isoformat()}; "
-                          f"{result.downsampled} old point(s) downsampled.")
+        self.stdout.write(
+            f"Recorded {result.storages} storage(s) at {result.taken_at.isoformat()}; "
+            f"{result.downsampled} old point(s) downsampled."
+        )

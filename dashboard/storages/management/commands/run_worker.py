@@ -20,20 +20,27 @@ class Command(BaseCommand):
     help = "Run the background worker: follows ZStack jobs to their end and records their outcome."
 
     def add_arguments(self, parser):
-        parser.add_argument("--sweep-seconds", type=float, default=10.0,
-                            help="how often to look for writes whose follower stopped (default 10)")
-        parser.add_argument("--interval", type=float, default=0.5,
-                            help="how often to look for queued tasks (default 0.5 s)")
+        parser.add_argument(
+            "--sweep-seconds",
+            type=float,
+            default=10.0,
+            help="how often to look for writes whose follower stopped (default 10)",
+        )
+        parser.add_argument(
+            "--interval", type=float, default=0.5, help="how often to look for queued tasks (default 0.5 s)"
+        )
 
     def handle(self, *args, sweep_seconds: float, interval: float, **options):
         self.sweep()  # at once: a restarted worker resumes what the last one left
         stop = threading.Event()
-        sweeper = threading.Thread(target=self.sweep_forever, args=(stop, sweep_seconds), daemon=True,
-                                   name="submission-sweeper")
+        sweeper = threading.Thread(
+            target=self.sweep_forever, args=(stop, sweep_seconds), daemon=True, name="submission-sweeper"
+        )
         sweeper.start()
         try:
-            call_command("db_worker", interval=interval, startup_delay=False, reload=False,
-                         verbosity=options.get("verbosity", 1))
+            call_command(
+                "db_worker", interval=interval, startup_delay=False, reload=False, verbosity=options.get("verbosity", 1)
+            )
         finally:
             stop.set()
 
