@@ -140,6 +140,18 @@
     box.textContent = text;  // text only: the answer's markup is never inserted
     announce(text);
   }
+  // --- an answer whose target was replaced meanwhile -------------------------------------------
+  // A click on the card (Edit, Disable…) picks the card as its target; if the card's own refresh
+  // answers first and replaces it, the click's answer would go into the detached old card and be lost.
+  // Swap it into the element that now carries the same id instead.
+  document.addEventListener("htmx:beforeSwap", function (evt) {
+    var target = evt.detail.target;
+    if (target && target.id && !document.body.contains(target)) {
+      var live = document.getElementById(target.id);
+      if (live) { evt.detail.target = live; }
+    }
+  });
+
   document.addEventListener("htmx:responseError", function (evt) {
     showRequestError(errorPageText(evt.detail.xhr) || meta("request-error-message"));
   });
