@@ -211,8 +211,13 @@ def test_demo_history_seed_gives_charts_and_forecasts_at_once(zstack_settings, s
     assert CapacityRun.objects.filter(finished_at__isnull=False).count() == 25
 
 
-def test_the_worker_sweep_takes_a_capacity_snapshot_once_per_period(zstack_settings):
+def test_the_worker_sweep_takes_a_capacity_snapshot_once_per_period(zstack_settings, monkeypatch):
+    from dashboard.storages.management.commands import run_worker
     from dashboard.storages.management.commands.run_worker import Command
+
+    # The sweep thread closes its database connection after each pass; here it runs on the test's own
+    # thread, whose connection holds the test's transaction (PostgreSQL would lose it).
+    monkeypatch.setattr(run_worker, "close_old_connections", lambda: None)
 
     worker = Command()
     worker.capacity_snapshot()
