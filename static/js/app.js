@@ -140,16 +140,40 @@
     box.textContent = text;  // text only: the answer's markup is never inserted
     announce(text);
   }
-  // --- an answer whose target was replaced meanwhile -------------------------------------------
-  // A click on the card (Edit, Disable…) picks the card as its target; if the card's own refresh
-  // answers first and replaces it, the click's answer would go into the detached old card and be lost.
-  // Swap it into the element that now carries the same id instead.
-  document.addEventListener("htmx:beforeSwap", function (evt) {
-    var target = evt.detail.target;
-    if (target && target.id && !document.body.contains(target)) {
-      var live = document.getElementById(target.id);
-      if (live) { evt.detail.target = live; }
-    }
+  // --- a card's own refresh never undoes a click on it -------------------------------------------
+  // A card refreshes itself (its poll, or "storage-refresh"), and a click on it (Edit, Disable…)
+  // replaces it too. Whichever answers second must not undo the first:
+  // - a refresh that answers while a click on the card still waits is dropped (the next one comes);
+  // - a refresh of a card that a click has already replaced is dropped;
+  // - a click whose card a refresh replaced meanwhile goes into the new card.
+  // htmx fires beforeSwap on the target, and a replaced card is no longer in the page, so the events
+  // never reach the document: each card gets its own listener.
+  document.addEventListener("htmx:beforeRequest", function (evt) {
+    var elt = evt.detail.elt;
+    var card = elt && elt.closest && !elt.hasAttribute("data-poll") ? elt.closest("[data-poll]") : null;
+    if (!card || evt.defaultPrevented) { return; }
+    card.pendingClicks = (card.pendingClicks || 0) + 1;
+    evt.detail.xhr.addEventListener("loadend", function () { card.pendingClicks -= 1; });
+  });
+  function guardCard(card) {
+    if (card.cardGuarded) { return; }
+    card.cardGuarded = true;
+    card.addEventListener("htmx:beforeSwap", function (evt) {
+      if (evt.detail.target !== card) { return; }
+      var inPage = document.body.contains(card);
+      if (triggeredByPoll(evt)) {
+        if (!inPage || card.pendingClicks > 0) { evt.detail.shouldSwap = false; }
+      } else if (!inPage) {
+        var live = document.getElementById(card.id);
+        if (live) { evt.detail.target = live; } else { evt.detail.shouldSwap = false; }
+      }
+    });
+  }
+  document.addEventListener("htmx:load", function (evt) {
+    var root = evt.detail.elt;
+    if (!root || !root.querySelectorAll) { return; }
+    if (root.hasAttribute("data-poll")) { guardCard(root); }
+    root.querySelectorAll("[data-poll]").forEach(guardCard);
   });
 
   document.addEventListener("htmx:responseError", function (evt) {

@@ -422,6 +422,70 @@ def test_disable_asks_for_confirmation_and_cancel_leaves_the_storage_enabled(bro
     assert storage_named(sim, "bs-sz-prod-01")["state"] == "Enabled"
 
 
+def hold_requests(page: Page, pattern: str) -> list:
+    """Requests matching `pattern` wait (unanswered) in the returned list until the test lets them go."""
+    held: list = []
+    page.route(pattern, lambda route: held.append(route))
+    return held
+
+
+def wait_for_held(page: Page, held: list) -> None:
+    for _ in range(100):
+        if held:
+            return
+        page.wait_for_timeout(50)  # lets Playwright deliver the route to the handler
+    raise AssertionError("the request was never sent")
+
+
+def release(page: Page, pattern: str, held: list) -> None:
+    for route in held:
+        route.continue_()
+    page.unroute(pattern)
+
+
+def test_a_card_refresh_answering_after_a_click_does_not_undo_the_click(browser_env, page):
+    sim = browser_env["sim"]
+    uuid = storage_named(sim, "bs-sz-prod-01")["uuid"]
+    login(page, browser_env["url"], Role.ADMIN)
+    page.goto(f"{browser_env['url']}/storages/{uuid}/")
+    card_url = f"**/storages/{uuid}/card/"
+    held = hold_requests(page, card_url)
+    page.evaluate("htmx.trigger(document.querySelector('[data-poll]'), 'storage-refresh')")
+    wait_for_held(page, held)  # the refresh is on its way, not answered yet
+
+    page.locator(f"#storage-card-{uuid}").get_by_role("link", name="Disable…").click()
+    confirm = page.locator(f"#storage-confirm-{uuid}")
+    expect(confirm).to_be_visible()
+    with page.expect_response(re.compile(r"/card/$")):
+        release(page, card_url, held)
+    page.wait_for_timeout(300)  # the refresh's swap (and settle) would have run by now
+
+    expect(confirm).to_be_visible()
+    expect(page.locator(f"#storage-card-{uuid}")).to_have_count(0)
+    assert page.console_errors == []
+
+
+def test_a_click_answering_after_a_card_refresh_still_opens_in_the_new_card(browser_env, page):
+    sim = browser_env["sim"]
+    uuid = storage_named(sim, "bs-sz-prod-01")["uuid"]
+    login(page, browser_env["url"], Role.ADMIN)
+    page.goto(f"{browser_env['url']}/storages/{uuid}/")
+    confirm_url = f"**/storages/{uuid}/disable/"
+    held = hold_requests(page, confirm_url)
+    page.locator(f"#storage-card-{uuid}").get_by_role("link", name="Disable…").click()
+    wait_for_held(page, held)
+
+    with page.expect_response(re.compile(r"/card/$")):
+        page.evaluate("htmx.trigger(document.querySelector('[data-poll]'), 'storage-refresh')")
+    release(page, confirm_url, held)
+
+    confirm = page.locator(f"#storage-confirm-{uuid}")
+    expect(confirm).to_be_visible()
+    expect(confirm).to_be_focused()
+    expect(page.locator(f"#storage-card-{uuid}")).to_have_count(0)
+    assert page.console_errors == []
+
+
 def test_disabling_after_confirmation_shows_the_disabled_state_and_offers_enable(browser_env, page):
     sim = browser_env["sim"]
     uuid = storage_named(sim, "bs-sz-prod-01")["uuid"]
