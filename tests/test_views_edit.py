@@ -11,6 +11,8 @@ import requests
 from dashboard.accounts.roles import Role
 from dashboard.audit.models import AuditEvent
 from dashboard.storages.zstack_client import get_client
+from dashboard.zstack.client import new_job_uuid
+from tests.sim_helpers import run_job
 from tests.storage_helpers import (
     HTMX,
     body_of,
@@ -448,7 +450,8 @@ def test_the_stale_review_form_shows_zstacks_current_tags_for_tag_fields_the_use
     data = form_data(uuid, name="my-name")
     zstack_settings.patch_storage(uuid, name="their-name")
     tag = next(t for t in zstack_settings.tags() if t["resourceUuid"] == uuid and t["tag"] == "owner::storage-team")
-    get_client().delete_tag(tag["uuid"])  # a colleague removed a tag meanwhile
+    zstack = get_client()  # a colleague removed a tag meanwhile
+    run_job(zstack, zstack.submit_delete_tag(tag["uuid"], job_uuid=new_job_uuid()))
     review = submitted_values(client.post(f"/storages/{uuid}/edit/", data, **HTMX).content.decode())
     assert (review["name"], review["userTags"]) == ("my-name", "env::prod")
     zstack_settings.clear_requests()

@@ -11,7 +11,7 @@ import pytest
 from dashboard.storages.zstack_client import get_client
 from dashboard.zstack import errors
 from dashboard.zstack.client import ZStackClient, new_job_uuid
-from tests.sim_helpers import storage_named
+from tests.sim_helpers import run_job, storage_named
 
 CANARY = "Canary-Pw-7f3e"
 API = "/zstack/v1"
@@ -19,7 +19,7 @@ API = "/zstack/v1"
 
 @pytest.fixture
 def client(sim):
-    zstack = ZStackClient(sim.url, "admin", "password", timeout=2.0, job_deadline=5.0)
+    zstack = ZStackClient(sim.url, "admin", "password", timeout=2.0)
     zstack.retry_backoff = 0.01
     yield zstack
     zstack.close()
@@ -103,17 +103,23 @@ def test_an_expired_session_is_renewed_once_for_a_query(sim, client):
     assert first["headers"]["Authorization"] != second["headers"]["Authorization"]
 
 
-def test_an_expired_session_is_renewed_once_for_an_update_resubmitted_under_a_fresh_job_uuid(sim, client):
+def test_an_expired_session_fails_an_update_through_its_job_and_is_resent_under_a_fresh_job_uuid(sim, client):
     target = storage_named(sim, "bs-prod-bj-01")
     client.login()
     sim.expire_sessions()
     sim.clear_requests()
     first_job = new_job_uuid()
-    result = client.update_image_store(target["uuid"], job_uuid=first_job, description="renewed")
+    with pytest.raises(errors.SessionExpired) as caught:  # an async API reports ID.1001 only through its job
+        run_job(client, client.submit_update(target["uuid"], job_uuid=first_job, description="renewed"))
+    assert (caught.value.code, caught.value.job_uuid) == ("ID.1001", first_job)
+    client.renew_session()
+    second_job = new_job_uuid()  # ZStack refuses a used job uuid
+    body = run_job(client, client.submit_update(target["uuid"], job_uuid=second_job, description="renewed"))
     assert len(logins(sim)) == 1
-    assert [r["headers"]["X-Job-UUID"] for r in action_puts(sim)] == [first_job, result.job_uuid]
-    assert result.job_uuid != first_job
-    assert result.inventory.description == "renewed"
+    first, second = action_puts(sim)
+    assert [first["headers"]["X-Job-UUID"], second["headers"]["X-Job-UUID"]] == [first_job, second_job]
+    assert first["headers"]["Authorization"] != second["headers"]["Authorization"]
+    assert body["inventory"]["description"] == "renewed"
     assert storage_named(sim, "bs-prod-bj-01")["description"] == "renewed"
 
 
@@ -254,19 +260,20 @@ def test_capacity_without_any_selection_is_an_invalid_argument(sim, client):
 # --- writes -------------------------------------------------------------------------------------
 
 
-def test_update_sends_exactly_the_given_fields_with_tags_at_the_top_level(sim, client):
+def test_update_sends_exactly_the_given_fields_and_no_tags(sim, client):
     target = storage_named(sim, "bs-sz-prod-01")
-    result = client.update_image_store(
+    job_uuid = new_job_uuid()
+    ticket = client.submit_update(
         target["uuid"],
+        job_uuid=job_uuid,
         name="bs-sz-prod-01b",
         description="moved",
         hostname="203.0.113.80",
         username="zs",
         password=CANARY,
         ssh_port="2222",
-        system_tags=["priority::high"],
-        user_tags=[],
     )
+    body = run_job(client, ticket)
     [put] = action_puts(sim)
     assert put["path"] == f"{API}/backup-storage/image-store/{target['uuid']}/actions"
     assert put["body"] == {
@@ -277,80 +284,78 @@ def test_update_sends_exactly_the_given_fields_with_tags_at_the_top_level(sim, c
             "username": "zs",
             "password": CANARY,
             "sshPort": 2222,
-        },
-        "systemTags": ["priority::high"],
-        "userTags": [],
+        }
     }
     assert put["headers"]["Content-Type"] == "application/json; charset=utf-8"
-    assert put["headers"]["X-Job-UUID"] == result.job_uuid
-    assert re.fullmatch(r"[0-9a-f]{32}", result.job_uuid)
-    assert result.inventory.ssh_port == 2222 and result.inventory.name == "bs-sz-prod-01b"
+    assert put["headers"]["X-Job-UUID"] == ticket.job_uuid == job_uuid
+    assert ticket.poll_path == f"/api-jobs/{job_uuid}"
+    assert body["inventory"]["sshPort"] == 2222 and body["inventory"]["name"] == "bs-sz-prod-01b"
     assert storage_named(sim, "bs-sz-prod-01b")["_password"] == CANARY
 
 
 def test_update_with_one_field_sends_only_that_field_and_no_tag_keys(sim, client):
     target = storage_named(sim, "bs-dev-shared")
-    client.update_image_store(target["uuid"], description="")
+    run_job(client, client.submit_update(target["uuid"], job_uuid=new_job_uuid(), description=""))
     [put] = action_puts(sim)
     assert put["body"] == {"updateImageStoreBackupStorage": {"description": ""}}
 
 
-def test_a_given_job_uuid_is_sent_and_returned(sim, client):
-    job_uuid = new_job_uuid()
-    result = client.update_image_store(storage_named(sim, "bs-ci-cache")["uuid"], name="x", job_uuid=job_uuid)
-    assert result.job_uuid == job_uuid
-    assert action_puts(sim)[0]["headers"]["X-Job-UUID"] == job_uuid
-
-
-def test_each_write_sends_a_fresh_job_uuid(sim, client):
+def test_a_job_uuid_sent_again_is_reported_already_submitted_and_zstack_runs_it_once(sim, client):
     target = storage_named(sim, "bs-ci-cache")["uuid"]
-    first = client.change_state(target, "disable")
-    second = client.change_state(target, "disable")
-    assert first.job_uuid != second.job_uuid
-    assert [p["headers"]["X-Job-UUID"] for p in action_puts(sim)] == [first.job_uuid, second.job_uuid]
+    job_uuid = new_job_uuid()
+    first = client.submit_change_state(target, "disable", job_uuid=job_uuid)
+    again = client.submit_change_state(target, "disable", job_uuid=job_uuid)  # a resumed submission
+    assert not first.already_submitted and again.already_submitted
+    assert again.poll_path == f"/api-jobs/{job_uuid}"
+    assert [p["headers"]["X-Job-UUID"] for p in action_puts(sim)] == [job_uuid, job_uuid]
+    assert run_job(client, again)["inventory"]["state"] == "Disabled"
 
 
 def test_an_invalid_update_fails_through_the_job_with_sys_1007(sim, client):
+    ticket = client.submit_update(storage_named(sim, "bs-ci-cache")["uuid"], job_uuid=new_job_uuid(), ssh_port=70000)
     with pytest.raises(errors.InvalidArgument) as caught:
-        client.update_image_store(storage_named(sim, "bs-ci-cache")["uuid"], ssh_port=70000)
+        run_job(client, ticket)
     assert caught.value.code == "SYS.1007"
     assert caught.value.http_status == 503
-    assert caught.value.job_uuid == action_puts(sim)[0]["headers"]["X-Job-UUID"]
+    assert caught.value.job_uuid == action_puts(sim)[0]["headers"]["X-Job-UUID"] == ticket.job_uuid
 
 
 def test_updating_an_unknown_storage_raises_resource_not_found(sim, client):
     with pytest.raises(errors.ResourceNotFound) as caught:
-        client.update_image_store("f" * 32, name="ghost")
+        run_job(client, client.submit_update("f" * 32, job_uuid=new_job_uuid(), name="ghost"))
     assert caught.value.code == "SYS.1003"
 
 
 def test_change_state_uses_the_generic_backup_storage_path(sim, client):
     target = storage_named(sim, "bs-prod-bj-02")
-    result = client.change_state(target["uuid"], "disable")
-    assert result.inventory.state == "Disabled"
+    body = run_job(client, client.submit_change_state(target["uuid"], "disable", job_uuid=new_job_uuid()))
+    assert body["inventory"]["state"] == "Disabled"
     [put] = action_puts(sim)
     assert put["path"] == f"{API}/backup-storage/{target['uuid']}/actions"
     assert put["body"] == {"changeBackupStorageState": {"stateEvent": "disable"}}
-    assert client.change_state(target["uuid"], "enable").inventory.state == "Enabled"
+    enabled = run_job(client, client.submit_change_state(target["uuid"], "enable", job_uuid=new_job_uuid()))
+    assert enabled["inventory"]["state"] == "Enabled"
 
 
 def test_a_state_event_zstack_does_not_know_is_an_invalid_argument(sim, client):
+    target = storage_named(sim, "bs-prod-bj-02")["uuid"]
     with pytest.raises(errors.InvalidArgument) as caught:
-        client.change_state(storage_named(sim, "bs-prod-bj-02")["uuid"], "Disable")
+        run_job(client, client.submit_change_state(target, "Disable", job_uuid=new_job_uuid()))
     assert caught.value.code == "SYS.1007"
 
 
 def test_reconnect_returns_the_reconnected_inventory(sim, client):
     target = storage_named(sim, "上海备份存储")  # Disconnected in the demo data
-    result = client.reconnect_image_store(target["uuid"])
-    assert result.inventory.status == "Connected"
+    body = run_job(client, client.submit_reconnect(target["uuid"], job_uuid=new_job_uuid()))
+    assert body["inventory"]["status"] == "Connected"
     assert action_puts(sim)[0]["body"] == {"reconnectImageStoreBackupStorage": {}}
 
 
 def test_a_reconnect_that_cannot_reach_the_host_fails_through_the_job(sim, client):
     sim.set_faults(reconnect_result="Disconnected")
+    ticket = client.submit_reconnect(storage_named(sim, "bs-prod-bj-01")["uuid"], job_uuid=new_job_uuid())
     with pytest.raises(errors.OperationFailed) as caught:
-        client.reconnect_image_store(storage_named(sim, "bs-prod-bj-01")["uuid"])
+        run_job(client, ticket)
     assert "unable to connect" in caught.value.details
     assert caught.value.job_uuid == action_puts(sim)[0]["headers"]["X-Job-UUID"]
 
@@ -358,35 +363,35 @@ def test_a_reconnect_that_cannot_reach_the_host_fails_through_the_job(sim, clien
 def test_delete_tag_removes_the_tag_through_an_async_job(sim, client):
     target = storage_named(sim, "bs-prod-bj-01")
     tag = client.get_tags(target["uuid"]).system[0]
-    result = client.delete_tag(tag.uuid)
-    assert result.inventory is None and re.fullmatch(r"[0-9a-f]{32}", result.job_uuid)
+    ticket = client.submit_delete_tag(tag.uuid, job_uuid=new_job_uuid())
+    assert ticket.poll_path is not None  # an async job, not a synchronous answer
+    run_job(client, ticket)
     [delete] = calls(sim, "DELETE", f"{API}/tags/")
-    assert delete["headers"]["X-Job-UUID"] == result.job_uuid
+    assert delete["headers"]["X-Job-UUID"] == ticket.job_uuid
     assert client.get_tags(target["uuid"]).system == ()
 
 
 def test_jobs_are_polled_through_the_configured_host_when_the_location_is_foreign(sim, client):
     sim.set_faults(foreign_location="http://127.0.0.2:9", job_polls=3)
-    result = client.change_state(storage_named(sim, "bs-prod-bj-01")["uuid"], "disable")
-    assert result.inventory.state == "Disabled"
-    polls = calls(sim, "GET", f"{API}/api-jobs/{result.job_uuid}")
+    ticket = client.submit_change_state(storage_named(sim, "bs-prod-bj-01")["uuid"], "disable", job_uuid=new_job_uuid())
+    assert run_job(client, ticket)["inventory"]["state"] == "Disabled"
+    polls = calls(sim, "GET", f"{API}/api-jobs/{ticket.job_uuid}")
     assert len(polls) == 4  # three 202s, then the result
 
 
-def test_a_job_that_never_finishes_times_out_with_sdk_1001(sim):
+def test_a_job_that_never_finishes_is_reported_running_at_each_look(sim, client):
+    # The deadline is the follower's (storages/follow.py, tests/test_write_progress.py), not the client's.
     sim.set_faults(jobs_never_finish=True)
-    quick = ZStackClient(sim.url, "admin", "password", timeout=2.0, job_deadline=0.3)
-    with pytest.raises(errors.ZStackTimeout) as caught:
-        quick.change_state(storage_named(sim, "bs-prod-bj-01")["uuid"], "disable")
-    assert caught.value.code == "sdk.1001"
-    assert caught.value.job_uuid == action_puts(sim)[0]["headers"]["X-Job-UUID"]
-    assert 2 <= len(calls(sim, "GET", f"{API}/api-jobs/")) < 15
+    ticket = client.submit_change_state(storage_named(sim, "bs-prod-bj-01")["uuid"], "disable", job_uuid=new_job_uuid())
+    assert [client.poll_job(ticket).done for _ in range(3)] == [False, False, False]
+    assert len(calls(sim, "GET", f"{API}/api-jobs/{ticket.job_uuid}")) == 3
 
 
 def test_a_failed_job_raises_its_error_with_the_job_uuid(sim, client):
     sim.set_faults(fail_next_jobs=[{"code": "SYS.1006", "details": "disk on fire"}])
+    ticket = client.submit_reconnect(storage_named(sim, "bs-prod-bj-01")["uuid"], job_uuid=new_job_uuid())
     with pytest.raises(errors.OperationFailed) as caught:
-        client.reconnect_image_store(storage_named(sim, "bs-prod-bj-01")["uuid"])
+        run_job(client, ticket)
     assert (caught.value.code, caught.value.details) == ("SYS.1006", "disk on fire")
     assert caught.value.description == "An operation failed"
     assert caught.value.job_uuid == action_puts(sim)[0]["headers"]["X-Job-UUID"]
@@ -394,10 +399,11 @@ def test_a_failed_job_raises_its_error_with_the_job_uuid(sim, client):
 
 def test_a_job_answering_404_is_lost(sim, client):
     sim.set_faults(fail_next=[{"status": 404, "raw_body": "the job has been expired", "match": f"GET {API}/api-jobs/"}])
+    ticket = client.submit_change_state(storage_named(sim, "bs-prod-bj-01")["uuid"], "disable", job_uuid=new_job_uuid())
     with pytest.raises(errors.JobLost) as caught:
-        client.change_state(storage_named(sim, "bs-prod-bj-01")["uuid"], "disable")
+        client.poll_job(ticket)
     assert caught.value.details == "the job has been expired"
-    assert caught.value.job_uuid is not None
+    assert caught.value.job_uuid == ticket.job_uuid
 
 
 # --- failures of the transport and the REST layer ----------------------------------------------------
@@ -472,7 +478,7 @@ def test_a_dropped_connection_on_a_put_is_never_retried_and_its_outcome_is_unkno
     sim.clear_requests()
     sim.set_faults(drop_next=1)
     with pytest.raises(errors.OutcomeUnknown) as caught:
-        client.update_image_store(target["uuid"], name="once")
+        client.submit_update(target["uuid"], job_uuid=new_job_uuid(), name="once")
     assert len(calls(sim, "PUT")) == 1
     assert caught.value.job_uuid == calls(sim, "PUT")[0]["headers"]["X-Job-UUID"]
     assert storage_named(sim, "bs-prod-bj-01")["uuid"] == target["uuid"]  # unchanged, never re-sent
@@ -496,7 +502,7 @@ def test_a_proxy_error_answering_an_update_leaves_its_outcome_unknown_and_it_is_
     sim.clear_requests()
     sim.set_faults(fail_next=[{"status": status, "raw_body": "<html>Bad Gateway</html>", "match": UPDATE_PUT}])
     with pytest.raises(errors.OutcomeUnknown) as caught:
-        client.update_image_store(target["uuid"], name="maybe")
+        client.submit_update(target["uuid"], job_uuid=new_job_uuid(), name="maybe")
     error = caught.value
     assert type(error) is errors.OutcomeUnknown
     assert (error.code, error.http_status) == ("sdk.outcome-unknown", status)
@@ -525,7 +531,7 @@ def test_an_unreadable_success_answering_a_write_leaves_its_outcome_unknown_and_
     sim.clear_requests()
     sim.set_faults(fail_next=[{"status": status, "raw_body": body, "match": f"PUT {API}/backup-storage/"}])
     with pytest.raises(errors.OutcomeUnknown) as caught:
-        client.change_state(target["uuid"], "disable")
+        client.submit_change_state(target["uuid"], "disable", job_uuid=new_job_uuid())
     error = caught.value
     assert type(error) is errors.OutcomeUnknown
     assert (error.code, error.http_status) == ("sdk.outcome-unknown", status)
@@ -534,21 +540,21 @@ def test_an_unreadable_success_answering_a_write_leaves_its_outcome_unknown_and_
     assert polls(sim) == []
 
 
-def test_a_job_whose_polls_lose_the_connection_after_the_202_leaves_the_outcome_unknown(sim, client):
+def test_a_poll_that_loses_the_connection_every_time_raises_and_a_later_look_finds_the_job(sim, client):
     target = storage_named(sim, "bs-prod-bj-01")
     client.login()
     sim.clear_requests()
     # Polls are reads, retried twice: all three attempts lose the connection.
     sim.set_faults(fail_next=[{"drop": True, "match": JOB_POLL}] * 3)
-    with pytest.raises(errors.OutcomeUnknown) as caught:
-        client.update_image_store(target["uuid"], description="maybe")
-    error = caught.value
-    assert type(error) is errors.OutcomeUnknown
-    assert error.code == "sdk.outcome-unknown"
+    ticket = client.submit_update(target["uuid"], job_uuid=new_job_uuid(), description="maybe")
+    with pytest.raises(errors.ZStackUnavailable) as caught:  # the job's fate is unknown, not failed
+        client.poll_job(ticket)
+    assert caught.value.code == "sdk.unreachable"
     [put] = calls(sim, "PUT")
-    assert error.job_uuid == put["headers"]["X-Job-UUID"]
-    assert [p["path"] for p in polls(sim)] == [f"{API}/api-jobs/{error.job_uuid}"] * 3
+    assert put["headers"]["X-Job-UUID"] == ticket.job_uuid
+    assert [p["path"] for p in polls(sim)] == [f"{API}/api-jobs/{ticket.job_uuid}"] * 3
     assert sim.faults()["fail_next"] == []  # every injected drop was met
+    assert run_job(client, ticket)["inventory"]["description"] == "maybe"  # the follower looks again
 
 
 def test_a_job_poll_losing_the_connection_once_is_retried_and_the_write_completes_sent_once(sim, client):
@@ -556,10 +562,10 @@ def test_a_job_poll_losing_the_connection_once_is_retried_and_the_write_complete
     client.login()
     sim.clear_requests()
     sim.set_faults(fail_next=[{"drop": True, "match": JOB_POLL}])
-    result = client.update_image_store(target["uuid"], description="after a lost poll")
-    assert result.inventory.description == "after a lost poll"
+    ticket = client.submit_update(target["uuid"], job_uuid=new_job_uuid(), description="after a lost poll")
+    assert run_job(client, ticket)["inventory"]["description"] == "after a lost poll"
     [put] = calls(sim, "PUT")
-    assert put["headers"]["X-Job-UUID"] == result.job_uuid
+    assert put["headers"]["X-Job-UUID"] == ticket.job_uuid
     assert len(polls(sim)) >= 2
 
 
@@ -568,8 +574,9 @@ def test_a_job_poll_answered_with_sys_1010_is_unavailable_not_an_unknown_outcome
     client.login()
     sim.clear_requests()
     sim.set_faults(fail_next=[{"status": 503, "code": "SYS.1010", "details": "mn starting", "match": JOB_POLL}] * 3)
+    ticket = client.submit_reconnect(target["uuid"], job_uuid=new_job_uuid())
     with pytest.raises(errors.ZStackUnavailable) as caught:
-        client.reconnect_image_store(target["uuid"])
+        run_job(client, ticket)
     error = caught.value
     assert not isinstance(error, errors.OutcomeUnknown)
     assert (error.code, error.details, error.http_status) == ("SYS.1010", "mn starting", 503)
@@ -583,7 +590,7 @@ def test_a_job_ending_with_sys_1010_is_unavailable_with_the_job_uuid(sim, client
     target = storage_named(sim, "bs-prod-bj-01")
     sim.set_faults(fail_next_jobs=[{"code": "SYS.1010", "details": "mn not ready"}])
     with pytest.raises(errors.ZStackUnavailable) as caught:
-        client.change_state(target["uuid"], "disable")
+        run_job(client, client.submit_change_state(target["uuid"], "disable", job_uuid=new_job_uuid()))
     error = caught.value
     assert not isinstance(error, errors.OutcomeUnknown)
     assert (error.code, error.details, error.http_status) == ("SYS.1010", "mn not ready", 503)
@@ -603,7 +610,7 @@ def test_a_put_to_a_refused_port_is_unavailable_not_an_unknown_outcome(sim):
     offline = ZStackClient(refused_url(), "admin", "password", timeout=1.0)
     offline._session_uuid = "5e55" * 8  # as if logged in before ZStack went away
     with pytest.raises(errors.ZStackUnavailable) as caught:
-        offline.update_image_store("b5" * 16, name="never-sent")
+        offline.submit_update("b5" * 16, job_uuid=new_job_uuid(), name="never-sent")
     assert not isinstance(caught.value, errors.OutcomeUnknown)
 
 
@@ -624,17 +631,20 @@ def test_a_slow_answer_raises_timeout_without_a_retry(sim):
 def test_the_ssh_password_never_reaches_logs_errors_or_reprs(sim, client, caplog):
     caplog.set_level(logging.DEBUG)
     target = storage_named(sim, "bs-prod-bj-01")["uuid"]
-    result = client.update_image_store(target, password=CANARY)
+    ticket = client.submit_update(target, job_uuid=new_job_uuid(), password=CANARY)
+    body = run_job(client, ticket, secrets=(CANARY,))
     sim.set_faults(fail_next_jobs=[{"code": "SYS.1007", "details": f"password {CANARY} is too weak"}])
+    failing = client.submit_update(target, job_uuid=new_job_uuid(), password=CANARY)
     with pytest.raises(errors.InvalidArgument) as caught:
-        client.update_image_store(target, password=CANARY)
+        run_job(client, failing, secrets=(CANARY,))
     texts = [
         caplog.text,
         str(caught.value),
         repr(caught.value),
         caught.value.user_message,
         repr(client),
-        repr(result),
+        repr(ticket),
+        repr(body),
     ] + [str(cause) for cause in caught.value.causes]
     assert all(CANARY not in text for text in texts)
     assert "PUT /backup-storage/image-store/" in caplog.text  # the log did record the calls
@@ -663,11 +673,15 @@ def test_the_login_password_its_hash_and_the_session_never_reach_logs_errors_or_
 def test_each_call_logs_one_line_with_method_path_status_and_job(sim, client, caplog):
     caplog.set_level(logging.DEBUG, logger="dashboard.zstack")
     client.query_image_stores(conditions=["name~=%secret-looking%"])
-    result = client.change_state(storage_named(sim, "bs-prod-bj-01")["uuid"], "disable")
+    ticket = client.submit_change_state(storage_named(sim, "bs-prod-bj-01")["uuid"], "disable", job_uuid=new_job_uuid())
+    run_job(client, ticket)
     lines = [record.getMessage() for record in caplog.records if record.name.startswith("dashboard.zstack")]
     assert any(re.search(r"GET /backup-storage/image-store -> 200 \d+ ms", line) for line in lines)
     assert any(
-        re.search(rf"PUT /backup-storage/\w+/actions -> 202 \d+ ms job={result.job_uuid}", line) for line in lines
+        re.search(rf"PUT /backup-storage/\w+/actions -> 202 \d+ ms job={ticket.job_uuid}", line) for line in lines
+    )
+    assert any(
+        re.search(rf"GET /api-jobs/{ticket.job_uuid} -> 200 \d+ ms job={ticket.job_uuid}", line) for line in lines
     )
     assert len(lines) == len(sim.requests())
     assert "secret-looking" not in caplog.text

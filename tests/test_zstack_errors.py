@@ -13,6 +13,8 @@ from urllib3.exceptions import MaxRetryError, NewConnectionError
 
 from dashboard.zstack import errors, jobs
 from dashboard.zstack.client import ZStackClient
+from dashboard.zstack.inventory import JobTicket
+from tests.sim_helpers import run_job
 
 SESSION = "5e55" * 8
 STORAGE = "b5" * 16
@@ -197,7 +199,7 @@ def test_a_read_timeout_is_not_retried():
 def test_a_put_is_never_retried_and_a_lost_connection_after_sending_leaves_the_outcome_unknown():
     client, http = client_with(requests.ConnectionError("reset"))
     with pytest.raises(errors.OutcomeUnknown) as caught:
-        client.update_image_store(STORAGE, name="n", job_uuid="ab" * 16)
+        client.submit_update(STORAGE, name="n", job_uuid="ab" * 16)
     assert http.methods() == ["PUT"]
     assert caught.value.job_uuid == "ab" * 16
     assert "may still complete" in caught.value.user_message
@@ -212,7 +214,7 @@ def refused() -> requests.ConnectionError:
 def test_a_refused_connection_on_a_put_is_unavailable_because_nothing_was_sent():
     client, http = client_with(refused())
     with pytest.raises(errors.ZStackUnavailable) as caught:
-        client.update_image_store(STORAGE, name="n")
+        client.submit_update(STORAGE, name="n", job_uuid="ab" * 16)
     assert not isinstance(caught.value, errors.OutcomeUnknown)
     assert http.methods() == ["PUT"]
 
@@ -220,7 +222,7 @@ def test_a_refused_connection_on_a_put_is_unavailable_because_nothing_was_sent()
 def test_a_connect_timeout_on_a_put_is_unavailable_because_nothing_was_sent():
     client, _ = client_with(requests.ConnectTimeout("connect timed out"))
     with pytest.raises(errors.ZStackUnavailable):
-        client.change_state(STORAGE, "disable")
+        client.submit_change_state(STORAGE, "disable", job_uuid="ab" * 16)
 
 
 # The mappings below are also proven against the simulator over real HTTP (tests/test_zstack_client.py,
@@ -231,19 +233,20 @@ def test_a_connect_timeout_on_a_put_is_unavailable_because_nothing_was_sent():
 def test_a_proxy_error_on_a_put_leaves_the_outcome_unknown_but_on_a_get_means_unreachable(status):
     client, _ = client_with(answer(status, b"Bad Gateway"))
     with pytest.raises(errors.OutcomeUnknown):
-        client.reconnect_image_store(STORAGE)
+        client.submit_reconnect(STORAGE, job_uuid="ab" * 16)
     client, _ = client_with(answer(status, b"Bad Gateway"))
     with pytest.raises(errors.ZStackUnavailable):
         client.query_zones()
 
 
-def test_an_accepted_job_whose_polls_cannot_reach_zstack_leaves_the_outcome_unknown():
+def test_an_accepted_job_whose_polls_cannot_reach_zstack_raises_unavailable_to_be_looked_at_again():
     client, http = client_with(
         answer(202, {"location": "http://mn/zstack/v1/api-jobs/" + "a" * 32}), requests.ConnectionError("reset")
     )
-    with pytest.raises(errors.OutcomeUnknown) as caught:
-        client.change_state(STORAGE, "disable", job_uuid="a" * 32)
-    assert caught.value.job_uuid == "a" * 32
+    ticket = client.submit_change_state(STORAGE, "disable", job_uuid="a" * 32)
+    with pytest.raises(errors.ZStackUnavailable) as caught:  # the job's fate is unknown: not a failure
+        client.poll_job(ticket)
+    assert not isinstance(caught.value, errors.OutcomeUnknown)
     assert http.methods() == ["PUT", "GET", "GET", "GET"]  # polls are reads: retried
 
 
@@ -252,9 +255,10 @@ def test_an_accepted_job_that_fails_with_sys_1010_is_a_definite_failure():
         answer(202, {"location": "http://mn/zstack/v1/api-jobs/" + "a" * 32}),
         answer(503, {"error": {"code": "SYS.1010", "details": "not ready"}}),
     )
-    with pytest.raises(errors.ZStackUnavailable) as caught:
-        client.change_state(STORAGE, "disable")
-    assert not isinstance(caught.value, errors.OutcomeUnknown)
+    status = client.poll_job(client.submit_change_state(STORAGE, "disable", job_uuid="a" * 32))
+    assert status.done and isinstance(status.error, errors.ZStackUnavailable)
+    assert not isinstance(status.error, errors.OutcomeUnknown)
+    assert status.error.job_uuid == "a" * 32
 
 
 def test_logging_in_over_a_lost_connection_is_unavailable_not_an_unknown_outcome():
@@ -282,8 +286,9 @@ def test_a_job_that_answers_404_is_lost_and_names_its_job():
         answer(202, {"location": "http://10.9.9.9:8080/zstack/v1/api-jobs/" + "c" * 32}),
         answer(404, b"the job has been expired"),
     )
+    ticket = client.submit_reconnect(STORAGE, job_uuid="c" * 32)
     with pytest.raises(errors.JobLost) as caught:
-        client.reconnect_image_store(STORAGE, job_uuid="c" * 32)
+        client.poll_job(ticket)
     assert caught.value.job_uuid == "c" * 32
     assert caught.value.details == "the job has been expired"
 
@@ -294,34 +299,18 @@ def test_a_job_failure_is_raised_with_its_code_and_job_uuid():
         answer(503, {"error": {"code": "SYS.1007", "details": "sshPort out of range"}}),
     )
     with pytest.raises(errors.InvalidArgument) as caught:
-        client.update_image_store(STORAGE, ssh_port=70000, job_uuid="d" * 32)
+        run_job(client, client.submit_update(STORAGE, ssh_port=70000, job_uuid="d" * 32))
     assert caught.value.job_uuid == "d" * 32
 
 
-def test_a_job_past_its_deadline_is_a_timeout_with_sdk_1001():
-    client, http = client_with(
-        answer(202, {"location": "http://mn/zstack/v1/api-jobs/" + "e" * 32}), answer(202, {}), job_deadline=0.2
-    )
-    with pytest.raises(errors.ZStackTimeout) as caught:
-        client.change_state(STORAGE, "disable", job_uuid="e" * 32)
-    assert caught.value.code == "sdk.1001"
-    assert caught.value.job_uuid == "e" * 32
-    assert http.methods()[0] == "PUT" and set(http.methods()[1:]) == {"GET"}
-    assert len(http.calls) < 15  # backed off, not a busy loop
-
-
-def test_polling_starts_fast_and_backs_off_to_one_second():
-    naps, now = [], [0.0]
-
-    def sleep(seconds):
-        naps.append(seconds)
-        now[0] += seconds
-
-    with pytest.raises(errors.ZStackTimeout):
-        jobs.wait(lambda: (202, {}), deadline=8, job_uuid="f" * 32, sleep=sleep, clock=lambda: now[0])
-    assert naps[0] == pytest.approx(0.05)
-    assert naps[:-1] == sorted(naps[:-1])  # the last nap is cut short by the deadline
-    assert max(naps) == pytest.approx(1.0)
+def test_a_running_job_is_not_done_and_a_synchronous_answer_needs_no_poll():
+    client, http = client_with(answer(202, {"location": "http://mn/zstack/v1/api-jobs/" + "e" * 32}), answer(202, {}))
+    ticket = client.submit_change_state(STORAGE, "disable", job_uuid="e" * 32)
+    assert client.poll_job(ticket).done is False
+    assert http.methods() == ["PUT", "GET"]
+    answered = JobTicket(job_uuid="e" * 32, poll_path=None, result={"inventory": {"uuid": STORAGE}})
+    assert client.poll_job(answered).body == {"inventory": {"uuid": STORAGE}}
+    assert http.methods() == ["PUT", "GET"]
 
 
 @pytest.mark.parametrize(
@@ -342,15 +331,8 @@ def test_polls_go_to_the_configured_host_not_the_advertised_one():
         answer(202, {"location": "http://172.20.0.10:8080/zstack/v1/api-jobs/" + "a" * 32}),
         answer(200, {"inventory": {"uuid": STORAGE, "state": "Enabled"}}),
     )
-    client.change_state(STORAGE, "enable")
+    run_job(client, client.submit_change_state(STORAGE, "enable", job_uuid="a" * 32))
     assert http.calls[1][0:2] == ("GET", "http://zstack.test:8080/zstack/v1/api-jobs/" + "a" * 32)
-
-
-def test_a_job_result_without_its_inventory_envelope_leaves_the_re_read_to_the_caller():
-    client, http = client_with(answer(202, {"location": "http://mn/zstack/v1/api-jobs/" + "a" * 32}), answer(200, {}))
-    result = client.change_state(STORAGE, "disable")
-    assert result.inventory is None and result.job_uuid
-    assert http.methods() == ["PUT", "GET"]  # the write is done; a failing re-read must not undo that
 
 
 def test_a_single_string_is_refused_as_a_condition_list():
@@ -369,8 +351,9 @@ def test_secrets_echoed_by_the_server_are_scrubbed_from_error_texts():
         }
     }
     client, _ = client_with(answer(202, {"location": "http://mn/zstack/v1/api-jobs/" + "b" * 32}), answer(503, echoed))
+    ticket = client.submit_update(STORAGE, password="ssh-Secret-99", job_uuid="b" * 32)
     with pytest.raises(errors.InvalidArgument) as caught:
-        client.update_image_store(STORAGE, password="ssh-Secret-99")
+        run_job(client, ticket, secrets=("ssh-Secret-99",))
     text = str(caught.value) + repr(caught.value) + caught.value.user_message
     assert "ssh-Secret-99" not in text
     assert SESSION not in text

@@ -27,7 +27,6 @@ def client_from_settings() -> ZStackClient:
         settings.ZSTACK_PASSWORD,
         time_zone=getattr(settings, "ZSTACK_TIME_ZONE", "Asia/Shanghai"),
         timeout=float(getattr(settings, "ZSTACK_TIMEOUT", 10.0)),
-        job_deadline=float(getattr(settings, "ZSTACK_JOB_DEADLINE", 120.0)),
     )
 
 

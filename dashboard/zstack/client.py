@@ -2,7 +2,7 @@
 
 Public surface (other modules rely on it exactly):
 
-    client = ZStackClient(url, account, password, time_zone=…, timeout=…, job_deadline=…)   # thread-safe
+    client = ZStackClient(url, account, password, time_zone=…, timeout=…)   # thread-safe
     # the console's one per process: dashboard.storages.zstack_client.get_client()
     client.query_image_stores(conditions=["state=Enabled", "name~=%web%"], limit=20, start=0,
                               sort="-totalCapacity", with_count=True) -> QueryPage[BackupStorage]
@@ -11,27 +11,22 @@ Public surface (other modules rely on it exactly):
     client.zones_by_uuid(uuids) -> dict[str, Zone]           # ONE call: q=uuid?=a,b,c (no call for an empty list)
     client.get_tags(resource_uuid) -> ResourceTags           # system-tags + user-tags queries
     client.get_capacity(*, backup_storage_uuids=(), zone_uuids=(), all=False) -> Capacity
-    client.update_image_store(uuid, *, job_uuid=None, name=None, description=None, hostname=None,
-                              username=None, password=None, ssh_port=None,
-                              system_tags=None, user_tags=None) -> WriteResult[BackupStorage]
-    client.reconnect_image_store(uuid, *, job_uuid=None) -> WriteResult[BackupStorage]
-    client.change_state(uuid, state_event, *, job_uuid=None) -> WriteResult[BackupStorage]   # "enable" | "disable"
-        # WriteResult.inventory is the job's result inventory, None when the job's answer lacks it
-    client.delete_tag(tag_uuid, *, job_uuid=None) -> WriteResult[None]
-    # The same writes without waiting (the console's write path: a background task follows the job):
+    # Writes are submitted without waiting; the caller follows the job (the console: storages/follow.py,
+    # in the web request and then the background worker):
     client.submit_update(uuid, *, job_uuid, name=…, …, password=…, ssh_port=…) -> JobTicket   # no tags
     client.submit_reconnect(uuid, *, job_uuid) / submit_change_state(uuid, event, *, job_uuid) -> JobTicket
     client.submit_create_tag(resource_uuid, tag, *, user, resource_type, job_uuid) -> JobTicket
     client.submit_delete_tag(tag_uuid, *, job_uuid) -> JobTicket
-    client.poll_job(ticket) -> JobStatus                      # one look: running, succeeded (body) or failed (error)
+    client.poll_job(ticket, secrets=()) -> JobStatus          # one look: running, succeeded (body) or failed (error)
+    client.renew_session()                                   # log in again now (a job failed with ID.1001)
     client.login(); client.logout()
     new_job_uuid() -> str                                    # 32 lowercase hex
 
-Writes take an optional ``job_uuid`` (the caller generates it first so the audit trail can record the
-attempt before the call); the returned WriteResult / raised ZStackError carries the X-Job-UUID ZStack
-finally accepted (a resubmission after re-login needs a fresh one: ZStack rejects duplicates).
-A write whose answer was lost after it was sent raises OutcomeUnknown (ZStackTimeout and JobLost are
-kinds of it): ZStack may have made the change.
+Writes take the caller's ``job_uuid`` (generated first, so the audit trail records the attempt before
+the call and a resumed submission resends under the same one: ZStack refuses a duplicate, reported as
+``JobTicket.already_submitted``). A job that fails with ID.1001 is resent by the caller after
+``renew_session()``, under a fresh job uuid. A write whose answer was lost after it was sent raises
+OutcomeUnknown: ZStack may have made the change; a poll whose answer was lost raises and may be repeated.
 """
 
 from __future__ import annotations
@@ -51,7 +46,6 @@ from .inventory import (
     QueryPage,
     ResourceTags,
     Tag,
-    WriteResult,
     Zone,
     parse_long,
 )
@@ -146,56 +140,7 @@ class ZStackClient(Connection):
             total=parse_long(reply.get("totalCapacity")) or 0, available=parse_long(reply.get("availableCapacity")) or 0
         )
 
-    # --- writes: async, 202 + job (§4.2-§4.4, §5) ------------------------------------------------
-
-    def update_image_store(
-        self,
-        uuid: str,
-        *,
-        job_uuid: str | None = None,
-        name: str | None = None,
-        description: str | None = None,
-        hostname: str | None = None,
-        username: str | None = None,
-        password: str | None = None,
-        ssh_port: int | None = None,
-        system_tags: Iterable[str] | None = None,
-        user_tags: Iterable[str] | None = None,
-    ) -> WriteResult[BackupStorage]:
-        body = _update_body(
-            name=name,
-            description=description,
-            hostname=hostname,
-            username=username,
-            password=password,
-            ssh_port=ssh_port,
-        )
-        # Tags sit at the top level, where a non-null value wins over one inside the action (§3.1). The
-        # open-source core drops them on an update (§4.2, §4.7): the console adds tags with create_tag.
-        if system_tags is not None:
-            body["systemTags"] = list(system_tags)
-        if user_tags is not None:
-            body["userTags"] = list(user_tags)
-        secrets = (password,) if password else ()
-        return self._storage_write(uuid, _image_store_actions(uuid), body, job_uuid, secrets)
-
-    def reconnect_image_store(self, uuid: str, *, job_uuid: str | None = None) -> WriteResult[BackupStorage]:
-        return self._storage_write(uuid, _image_store_actions(uuid), {"reconnectImageStoreBackupStorage": {}}, job_uuid)
-
-    def change_state(self, uuid: str, state_event: str, *, job_uuid: str | None = None) -> WriteResult[BackupStorage]:
-        # The generic backup-storage path, not /image-store/ (§4.4); ZStack validates the event.
-        return self._storage_write(
-            uuid,
-            f"/backup-storage/{quote(uuid, safe='')}/actions",
-            {"changeBackupStorageState": {"stateEvent": state_event}},
-            job_uuid,
-        )
-
-    def delete_tag(self, tag_uuid: str, *, job_uuid: str | None = None) -> WriteResult[None]:
-        used_job, _ = self._write("DELETE", f"/tags/{quote(tag_uuid, safe='')}", None, job_uuid)
-        return WriteResult(job_uuid=used_job, inventory=None)
-
-    # --- the same writes, submitted without waiting: a background task follows the job ----------
+    # --- writes: async, 202 + job (§4.2-§4.4, §5), submitted without waiting: the caller follows the job ---
 
     def submit_update(
         self,
@@ -242,20 +187,6 @@ class ZStackClient(Connection):
 
     def submit_delete_tag(self, tag_uuid: str, *, job_uuid: str) -> JobTicket:
         return self.submit_job("DELETE", f"/tags/{quote(tag_uuid, safe='')}", None, job_uuid)
-
-    def _storage_write(
-        self, uuid: str, path: str, body: dict[str, Any], job_uuid: str | None, secrets: tuple[str, ...] = ()
-    ) -> WriteResult[BackupStorage]:
-        used_job, reply = self._write("PUT", path, body, job_uuid, secrets)
-        inventory = reply.get("inventory")
-        if not isinstance(inventory, dict) or inventory.get("uuid") != uuid:
-            # Some builds lose the envelope (§9). The write itself succeeded: re-reading is the caller's
-            # choice, so a failing re-read can never turn a done change into an error.
-            return WriteResult(job_uuid=used_job, inventory=None)
-        try:
-            return WriteResult(job_uuid=used_job, inventory=BackupStorage.from_json(inventory, self.tz))
-        except (TypeError, KeyError, AttributeError):
-            return WriteResult(job_uuid=used_job, inventory=None)
 
 
 def _image_store_actions(uuid: str) -> str:

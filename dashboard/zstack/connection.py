@@ -25,7 +25,6 @@ from .errors import (
     AuthenticationFailed,
     InvalidArgument,
     JobLost,
-    OutcomeUnknown,
     ProtocolError,
     SessionExpired,
     ZStackError,
@@ -69,7 +68,6 @@ class Connection:
         *,
         time_zone: str | tzinfo = "Asia/Shanghai",
         timeout: float = 10.0,
-        job_deadline: float = 120.0,
         session: requests.Session | None = None,
     ) -> None:
         self.url = url.rstrip("/")
@@ -79,7 +77,6 @@ class Connection:
         self._has_password = bool(password)
         self.tz = ZoneInfo(time_zone) if isinstance(time_zone, str) else time_zone
         self.timeout = timeout
-        self.job_deadline = job_deadline
         self._owns_http = session is None
         self._http = session or requests.Session()
         self._session_uuid: str | None = None
@@ -144,50 +141,6 @@ class Connection:
         except SessionExpired:
             return self._request("GET", path, query=query_string, session=self._renew_session(session))[1]
 
-    def _write(
-        self, method: str, path: str, body: dict[str, Any] | None, job_uuid: str | None, secrets: tuple[str, ...] = ()
-    ) -> tuple[str, dict[str, Any]]:
-        """Submit an async API and wait for its job; returns (job uuid finally used, result body)."""
-        job_uuid = job_uuid or new_job_uuid()
-        session = self._current_session()
-        try:
-            try:
-                return job_uuid, self._submit(method, path, body, job_uuid, session, secrets)
-            except SessionExpired:
-                # An async API reports ID.1001 only through its job (§2.3). Resubmit once, under a fresh
-                # X-Job-UUID: ZStack rejects a reused one with 400 "Duplicate job uuid" (§1).
-                session = self._renew_session(session)
-                job_uuid = new_job_uuid()
-                return job_uuid, self._submit(method, path, body, job_uuid, session, secrets)
-        except ZStackError as error:
-            error.job_uuid = error.job_uuid or job_uuid
-            raise
-
-    def _submit(
-        self, method: str, path: str, body: dict[str, Any] | None, job_uuid: str, session: str, secrets: tuple[str, ...]
-    ) -> dict[str, Any]:
-        status, reply = self._request(method, path, body=body, session=session, job_uuid=job_uuid, secrets=secrets)
-        if status != 202:
-            return reply
-        poll_path = jobs.job_path(reply.get("location"), job_uuid)
-        try:
-            return jobs.wait(
-                lambda: self._request(
-                    "GET", poll_path, session=session, job_uuid=job_uuid, not_found=JobLost, secrets=secrets
-                ),
-                deadline=self.job_deadline,
-                job_uuid=job_uuid,
-            )
-        except (ZStackUnavailable, ProtocolError) as error:
-            if isinstance(error, ZStackUnavailable) and error.http_status == 503:
-                raise  # the job's own answer (SYS.1010): ZStack says it did not run it
-            # ZStack accepted the job (202); not being able to read its result says nothing about it.
-            raise OutcomeUnknown(
-                f"{method} {path}: accepted as job {job_uuid}, but its result could not be read ({error})",
-                http_status=error.http_status,
-                job_uuid=job_uuid,
-            ) from None
-
     # --- jobs followed by the caller (a background task), not waited for here ------------------
 
     def submit_job(
@@ -214,17 +167,23 @@ class Connection:
             return JobTicket(job_uuid=job_uuid, poll_path=None, result=reply)
         return JobTicket(job_uuid=job_uuid, poll_path=jobs.job_path(reply.get("location"), job_uuid))
 
-    def poll_job(self, ticket: JobTicket) -> JobStatus:
+    def poll_job(self, ticket: JobTicket, secrets: Iterable[str] = ()) -> JobStatus:
         """One look at a job (§5.2): running, succeeded (its body) or failed (ZStack's error).
 
         Raises only when the answer could not be had or read (ZStackUnavailable, ProtocolError): the job's
         fate is then still unknown and the caller may look again. A 404 is JobLost: the job is unknown.
+        ``secrets`` (the SSH password the job was sent with, when the caller still has it) are scrubbed
+        from the job's error, which may echo them; so is the session uuid.
         """
         if ticket.poll_path is None:
             return JobStatus(done=True, body=ticket.result or {})
+        scrubbed = (*secrets, self._session_uuid or "")
         try:
-            status, body = self._request("GET", ticket.poll_path, job_uuid=ticket.job_uuid, not_found=JobLost)
-        except JobLost:
+            status, body = self._request(
+                "GET", ticket.poll_path, job_uuid=ticket.job_uuid, not_found=JobLost, secrets=scrubbed
+            )
+        except JobLost as error:
+            error.job_uuid = ticket.job_uuid
             raise
         except ZStackUnavailable as error:
             if error.http_status == 503:  # the job's own answer (SYS.1010): ZStack did not run it

@@ -218,15 +218,6 @@ class QueryPage(Generic[T]):
 
 
 @dataclass(frozen=True, slots=True)
-class WriteResult(Generic[T]):
-    """The outcome of an async write: the X-Job-UUID ZStack accepted (the audit correlation id)
-    and the job's result inventory (None for actions whose result has none, e.g. DeleteTag)."""
-
-    job_uuid: str
-    inventory: T | None
-
-
-@dataclass(frozen=True, slots=True)
 class JobTicket:
     """An async API that ZStack accepted (202): the X-Job-UUID and the path to poll under /zstack/v1.
     ``poll_path`` None: ZStack answered at once and ``result`` holds the answer. ``already_submitted``:
