@@ -15,7 +15,7 @@ from __future__ import annotations
 
 from enum import StrEnum
 
-from django.contrib.auth.models import AbstractBaseUser, AnonymousUser, Group, Permission
+from django.contrib.auth.models import AnonymousUser, Group, Permission, PermissionsMixin
 from django.utils.translation import gettext_lazy as _
 
 
@@ -56,13 +56,13 @@ def sync_role_groups(**kwargs) -> None:
             group.permissions.set(wanted)
 
 
-def assign_role(user: AbstractBaseUser, role: Role) -> None:
+def assign_role(user: PermissionsMixin, role: Role) -> None:
     """Give the user exactly this role (one role per user keeps the audit trail's role unambiguous)."""
     sync_role_groups()
     user.groups.set([Group.objects.get(name=role.value)])
 
 
-def role_of(user: AbstractBaseUser | AnonymousUser) -> Role | None:
+def role_of(user: PermissionsMixin | AnonymousUser) -> Role | None:
     if not getattr(user, "is_authenticated", False):
         return None
     names = {g.name for g in user.groups.all()}

@@ -48,10 +48,10 @@ def archive_older_than(cutoff: datetime, output: Path) -> ArchiveResult:
         prefix = AuditEvent.objects.order_by("sequence")
         if first_kept is not None:
             prefix = prefix.filter(sequence__lt=first_kept)
-        last = prefix.order_by("-sequence").first()
-        if last is None:
-            return ArchiveResult(0, None, None)
         first_sequence = prefix.values_list("sequence", flat=True).first()
+        last = prefix.order_by("-sequence").first()
+        if first_sequence is None or last is None:  # an empty prefix: both None
+            return ArchiveResult(0, None, None)
         count, digest = _write_lines(prefix.filter(sequence__lte=last.sequence), output)
         checkpoint = AuditCheckpoint(
             first_sequence=first_sequence,
@@ -127,7 +127,7 @@ def verify_file(path: str | Path) -> tuple[int, int]:
                 raise ArchiveError(f"line {number} (event #{content['sequence']}) does not follow event #{previous[0]}")
             previous = (content["sequence"], stored)
             count += 1
-    if previous is None:
+    if previous is None or first is None:  # both are set by the first line
         raise ArchiveError("the file holds no events")
     checkpoint = AuditCheckpoint.objects.filter(sequence=previous[0]).first()
     if checkpoint is None or checkpoint.hash != previous[1]:

@@ -197,9 +197,9 @@ def verify() -> Verification:
     archived = expected_sequence - 1
     checked = 0
     for event in AuditEvent.objects.order_by("sequence").iterator(chunk_size=2000):
-        problem = _problem(event, expected_sequence, expected_prev)
-        if problem:
-            bad_sequence, message = problem
+        found = _problem(event, expected_sequence, expected_prev)
+        if found:
+            bad_sequence, message = found
             return Verification(
                 False, checked, expected_sequence - 1, expected_prev, message, bad_sequence, checkpoints, archived
             )

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from dataclasses import dataclass
+from typing import TypedDict
 
 from django.conf import settings
 from django.utils.translation import gettext_lazy as _
@@ -31,7 +32,7 @@ OUTCOME_LABELS = {
     Outcome.THROTTLED: _("Throttled"),
 }
 # Badge tones of the project stylesheet (badge--ok / --busy / --bad / --muted).
-OUTCOME_TONES = {
+OUTCOME_TONES: dict[str, str] = {  # keyed by Outcome, looked up with the stored text
     Outcome.ATTEMPTED: "busy",
     Outcome.SUCCEEDED: "ok",
     Outcome.PARTIAL: "bad",
@@ -79,6 +80,17 @@ class DiffRow:
     error: str = ""
 
 
+class _Part(TypedDict):
+    """An outcome row's part fields of a DiffRow, spread into each kind of row."""
+
+    job: str
+    result: str
+    result_label: object
+    result_tone: str
+    error_code: str
+    error: str
+
+
 PART_RESULT_LABELS = {"succeeded": _("done"), "failed": _("failed"), "timed_out": _("not confirmed")}
 PART_RESULT_TONES = {"succeeded": "ok", "failed": "bad", "timed_out": "bad"}
 
@@ -107,7 +119,7 @@ def diff_rows(changes: list[dict]) -> list[DiffRow]:
     for change in shown_changes(changes):
         name = str(change.get("field", ""))
         result = str(change.get("result") or "")
-        part = {
+        part: _Part = {
             "job": str(change.get("job") or ""),
             "result": result,
             "result_label": label(PART_RESULT_LABELS, result) if result else "",

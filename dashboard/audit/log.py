@@ -22,9 +22,10 @@ reach ZStack:
 
 from __future__ import annotations
 
+import dataclasses
 import logging
 from collections.abc import Sequence
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from enum import StrEnum
 
 from django.db import DatabaseError
@@ -72,8 +73,9 @@ class FieldChange:
     before: object = None
     after: object = None
     changed: bool = True  # the password's only recorded fact
-    added: tuple[str, ...] = field(default_factory=tuple)  # tags
-    removed: tuple[str, ...] = field(default_factory=tuple)  # tags
+    # dataclasses.field, spelled out: the attribute ``field`` above shadows the bare name in this class body.
+    added: tuple[str, ...] = dataclasses.field(default_factory=tuple)  # tags
+    removed: tuple[str, ...] = dataclasses.field(default_factory=tuple)  # tags
     # On an outcome row, the ZStack job that made this change and how it ended: "succeeded", "failed" or
     # "timed_out" (outcome unknown), with ZStack's error for the last two.
     job: str | None = None

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from django.core.exceptions import PermissionDenied
 from django.core.paginator import Paginator
-from django.http import HttpRequest, HttpResponse, StreamingHttpResponse
+from django.http import HttpRequest, HttpResponse, HttpResponseBase, StreamingHttpResponse
 from django.shortcuts import render
 from django.utils import timezone
 from django.utils.cache import patch_vary_headers
@@ -53,7 +53,7 @@ def audit_log(request: HttpRequest) -> HttpResponse:
     return response
 
 
-def _export(request: HttpRequest, chunks, content_type: str, extension: str) -> HttpResponse:
+def _export(request: HttpRequest, chunks, content_type: str, extension: str) -> HttpResponseBase:
     _require_audit_permission(request)
     form, valid = _filter_form(request)
     if not valid:
@@ -66,10 +66,10 @@ def _export(request: HttpRequest, chunks, content_type: str, extension: str) -> 
 
 
 @require_GET
-def export_csv(request: HttpRequest) -> HttpResponse:
+def export_csv(request: HttpRequest) -> HttpResponseBase:
     return _export(request, exports.csv_lines, "text/csv; charset=utf-8", "csv")
 
 
 @require_GET
-def export_json(request: HttpRequest) -> HttpResponse:
+def export_json(request: HttpRequest) -> HttpResponseBase:
     return _export(request, exports.json_chunks, "application/json", "json")

@@ -35,12 +35,14 @@ class Command(BaseCommand):
         password = self._read_password() if password_stdin else None
 
         with transaction.atomic():
-            user = user_model.objects.filter(username=username).first()
-            created = user is None
-            if created:
+            existing = user_model.objects.filter(username=username).first()
+            created = existing is None
+            if existing is None:
                 if password is None:
                     raise CommandError("A new user needs a password: pass --password-stdin and pipe it in.")
                 user = user_model(username=username)
+            else:
+                user = existing
             if password is not None:
                 try:
                     validate_password(password, user)
