@@ -1,6 +1,8 @@
 """Migration 0004 (issue 9): a chain written before the audit key is verified as it stands, sealed once under the
-key, and a sealing event says so; a chain that does not verify is not sealed (vouched for)."""
+key, and a sealing event says so; a chain that does not verify is not sealed (vouched for). Migration 0003 signs
+older checkpoints as its release did. Both run frozen copies of the hashing and signing (migrations/_chain_v1.py)."""
 
+import contextlib
 import importlib
 
 import pytest
@@ -11,21 +13,31 @@ from django.utils import timezone
 from django.utils.crypto import salted_hmac
 
 from dashboard.audit import chain, keys, triggers
+from dashboard.audit.log import Outcome
+from dashboard.audit.migrations import _chain_v1 as frozen
 from dashboard.audit.models import AuditCheckpoint, AuditEvent
 
 BEFORE = ("audit", "0003_checkpoint_evidence")
+BEFORE_CHECKPOINT_EVIDENCE = ("audit", "0002_append_only_triggers")
 
 
-@pytest.fixture
-def legacy_schema(transactional_db):
-    """The audit tables as the previous release left them; migrated forward again whatever the test does."""
-    call_command("migrate", *BEFORE, verbosity=0)
+@contextlib.contextmanager
+def schema_at(migration):
+    """The audit tables as that migration left them (its historical apps); migrated forward again afterwards."""
+    call_command("migrate", *migration, verbosity=0)
     try:
-        yield MigrationExecutor(connection).loader.project_state(BEFORE).apps
+        yield MigrationExecutor(connection).loader.project_state(migration).apps
     finally:
         triggers.install(connection)  # a test may have dropped them: flush (and the next migration) expects them
         call_command("flush", interactive=False, verbosity=0)
         call_command("migrate", verbosity=0)
+
+
+@pytest.fixture
+def legacy_schema(transactional_db):
+    """The audit tables as the previous release left them."""
+    with schema_at(BEFORE) as apps:
+        yield apps
 
 
 def legacy_events(apps, count: int) -> list:
@@ -43,7 +55,7 @@ def legacy_events(apps, count: int) -> list:
             outcome="succeeded",
             changes=[{"field": "name", "before": "a", "after": f"bs-{n}"}],
         )
-        event.hash = chain.compute_hash(event)
+        event.hash = frozen.compute_hash(event)  # as the previous release hashed it
         event.save()
         events.append(event)
         prev = event.hash
@@ -61,7 +73,10 @@ def legacy_checkpoint(apps, last, settings) -> None:
         archive_sha256="e" * 64,
     )
     checkpoint.signature = salted_hmac(
-        "dashboard.audit.checkpoint", chain.checkpoint_bytes(checkpoint), secret=settings.SECRET_KEY, algorithm="sha256"
+        "dashboard.audit.checkpoint",
+        frozen.checkpoint_bytes(checkpoint),
+        secret=settings.SECRET_KEY,
+        algorithm="sha256",
     ).hexdigest()
     checkpoint.save()
     with connection.cursor() as cursor:
@@ -108,3 +123,66 @@ def test_the_newest_migrations_frozen_trigger_sql_is_what_triggers_py_installs()
     # triggers.py changes no migration: this fails until the change gets a migration with its own frozen copy.
     frozen = importlib.import_module("dashboard.audit.migrations._sql_0004")
     assert frozen.SQL == triggers._SQL
+
+
+def test_checkpoints_from_before_0003_are_signed_as_that_release_did_and_then_sealed_by_0004(transactional_db):
+    with schema_at(BEFORE_CHECKPOINT_EVIDENCE) as apps:
+        triggers.remove(connection)  # the frozen triggers name columns 0003 adds; archive_audit wrote these rows
+        events = legacy_events(apps, 2)
+        apps.get_model("audit", "AuditCheckpoint").objects.create(
+            sequence=1,
+            hash=events[0].hash,
+            created_at=timezone.now(),
+            archived_count=1,
+            archive_name="a.jsonl",
+            archive_sha256="e" * 64,
+        )
+        with connection.cursor() as cursor:
+            cursor.execute("DELETE FROM audit_auditevent WHERE sequence = 1")
+
+        call_command("migrate", "audit", verbosity=0)  # 0004 refuses a checkpoint 0003 did not sign with SECRET_KEY
+
+        checkpoint = AuditCheckpoint.objects.get()
+        assert (checkpoint.first_sequence, checkpoint.key_id) == (1, keys.current().key_id)
+        assert list(AuditEvent.objects.values_list("sequence", flat=True).order_by("sequence")) == [2, 3]
+        assert chain.verify().ok
+
+
+def test_the_frozen_hashing_and_signing_are_what_chain_py_does_today(db, settings):
+    # The migrations hash and sign with a frozen copy (dashboard/audit/migrations/_chain_v1.py), so editing chain.py
+    # or keys.py changes no migration: this fails until such a change gets a new frozen copy of its own.
+    event = AuditEvent(
+        sequence=7,
+        prev_hash="a" * 64,
+        timestamp=timezone.now(),
+        actor_username="alice",
+        action="storage.update",
+        storage_uuid="s1",
+        outcome=Outcome.SUCCEEDED,
+        changes=[{"field": "name", "before": "a", "after": "b"}],
+        attempt_id=3,
+    )
+    event.hash = chain.compute_hash(event)
+    assert frozen.compute_hash(event) == event.hash
+    key, frozen_key = keys.current(), frozen.AuditKey(settings.AUDIT_SIGNING_KEY)
+    assert frozen_key.key_id == key.key_id
+    chain.seal(event, key)
+    live_seal = event.seal
+    frozen.seal(event, frozen_key)
+    assert event.seal == live_seal
+    checkpoint = AuditCheckpoint(
+        first_sequence=1,
+        sequence=6,
+        hash="b" * 64,
+        created_at=timezone.now(),
+        archived_count=6,
+        archive_name="a.jsonl",
+        archive_sha256="e" * 64,
+    )
+    assert frozen.checkpoint_bytes(checkpoint) == chain.checkpoint_bytes(checkpoint)
+    chain.sign_checkpoint(checkpoint, key)
+    live_signature = checkpoint.signature
+    frozen.sign_checkpoint(checkpoint, frozen_key)
+    assert checkpoint.signature == live_signature
+    assert frozen.GENESIS_HASH == chain.GENESIS_HASH
+    assert (frozen.EVENT_SEAL, frozen.CHECKPOINT_SIGNATURE) == (chain.EVENT_SEAL, chain.CHECKPOINT_SIGNATURE)

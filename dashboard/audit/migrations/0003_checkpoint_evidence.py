@@ -3,20 +3,23 @@ exactly the oldest events, and (PostgreSQL) TRUNCATE. See triggers.py and chain.
 
 from django.db import migrations, models
 
-# The trigger SQL is the frozen copy in _sql_0004.py, not the live triggers module.
+# The trigger SQL and the signing are frozen copies (_sql_0004.py, _chain_v1.py), not the live modules: a later
+# change to those cannot change what this migration does.
+from ._chain_v1 import secret_key_signature
 from ._sql_0004 import install_triggers, remove_triggers
 
 
 def backfill(apps, schema_editor):
     """Checkpoints written before this migration (by archive_audit, which the triggers then let alone write
-    them) get their first sequence, the one after the previous checkpoint's, and a signature."""
-    from dashboard.audit import chain
+    them) get their first sequence, the one after the previous checkpoint's, and a signature as this release
+    made them: under SECRET_KEY (migration 0004 verifies it and signs again under the audit key)."""
+    from django.conf import settings
 
     checkpoint_model = apps.get_model("audit", "AuditCheckpoint")
     previous = 0
     for checkpoint in checkpoint_model.objects.using(schema_editor.connection.alias).order_by("sequence"):
         checkpoint.first_sequence = previous + 1
-        checkpoint.signature = chain.sign_checkpoint(checkpoint)
+        checkpoint.signature = secret_key_signature(checkpoint, settings.SECRET_KEY)
         checkpoint_model.objects.using(schema_editor.connection.alias).filter(pk=checkpoint.pk).update(
             first_sequence=checkpoint.first_sequence, signature=checkpoint.signature
         )

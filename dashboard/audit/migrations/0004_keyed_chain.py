@@ -9,40 +9,23 @@ SECRET_KEY_FALLBACKS, as the previous release did), then sealed once under the a
 
 from django.db import migrations, models
 
-# The trigger SQL is the frozen copy in _sql_0004.py, not the live triggers module.
+# The trigger SQL and the hashing and signing are frozen copies (_sql_0004.py, _chain_v1.py), not the live
+# modules: a later change to those cannot change what this migration does to existing rows.
+from . import _chain_v1 as frozen
 from ._sql_0004 import install_triggers, remove_triggers
 
 SEALED_BY = "migration audit.0004"
 
 
-def _signed_under_secret_key(checkpoint) -> bool:
-    """The previous release's checkpoint signature (HMAC under a key derived from SECRET_KEY)."""
-    from django.conf import settings
-    from django.utils.crypto import constant_time_compare, salted_hmac
-
-    from dashboard.audit import chain
-
-    return any(
-        constant_time_compare(
-            checkpoint.signature,
-            salted_hmac(
-                "dashboard.audit.checkpoint", chain.checkpoint_bytes(checkpoint), secret=key, algorithm="sha256"
-            ).hexdigest(),
-        )
-        for key in [settings.SECRET_KEY, *settings.SECRET_KEY_FALLBACKS]
-    )
-
-
 def seal_existing_chain(apps, schema_editor):
+    from django.conf import settings
     from django.utils import timezone
-
-    from dashboard.audit import chain, keys
 
     db = schema_editor.connection.alias
     event_model = apps.get_model("audit", "AuditEvent")
     checkpoint_model = apps.get_model("audit", "AuditCheckpoint")
-    key = keys.current()
-    expected_sequence, expected_prev = 1, chain.GENESIS_HASH
+    key = frozen.AuditKey(settings.AUDIT_SIGNING_KEY)  # the key is configuration; how it signs is frozen
+    expected_sequence, expected_prev = 1, frozen.GENESIS_HASH
 
     def refuse(problem: str):
         raise RuntimeError(
@@ -51,9 +34,12 @@ def seal_existing_chain(apps, schema_editor):
         )
 
     for checkpoint in checkpoint_model.objects.using(db).order_by("sequence"):
-        if checkpoint.first_sequence != expected_sequence or not _signed_under_secret_key(checkpoint):
+        secret_keys = [settings.SECRET_KEY, *settings.SECRET_KEY_FALLBACKS]
+        if checkpoint.first_sequence != expected_sequence or not frozen.signed_under_secret_key(
+            checkpoint, secret_keys
+        ):
             refuse(f"checkpoint #{checkpoint.sequence} is out of place or not signed with SECRET_KEY")
-        chain.sign_checkpoint(checkpoint, key)
+        frozen.sign_checkpoint(checkpoint, key)
         checkpoint_model.objects.using(db).filter(pk=checkpoint.pk).update(
             key_id=checkpoint.key_id, signature=checkpoint.signature
         )
@@ -61,9 +47,9 @@ def seal_existing_chain(apps, schema_editor):
     for event in event_model.objects.using(db).order_by("sequence").iterator(chunk_size=2000):
         if (event.sequence, event.prev_hash) != (expected_sequence, expected_prev):
             refuse(f"event #{event.sequence} does not follow #{expected_sequence - 1}")
-        if chain.compute_hash(event) != event.hash:
+        if frozen.compute_hash(event) != event.hash:
             refuse(f"event #{event.sequence} no longer matches its hash")
-        chain.seal(event, key)
+        frozen.seal(event, key)
         event_model.objects.using(db).filter(pk=event.pk).update(key_id=event.key_id, seal=event.seal)
         expected_sequence, expected_prev = event.sequence + 1, event.hash
     if expected_sequence == 1:
@@ -83,8 +69,8 @@ def seal_existing_chain(apps, schema_editor):
             f"key {key.key_id}."
         ),
     )
-    note.hash = chain.compute_hash(note)
-    chain.seal(note, key)
+    note.hash = frozen.compute_hash(note)
+    frozen.seal(note, key)
     note.save(using=db)
 
 
