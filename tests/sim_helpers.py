@@ -3,7 +3,9 @@ Django, so the simulator's own tests (tests/test_simulator.py) can use them too.
 
 from __future__ import annotations
 
+import threading
 import time
+from collections.abc import Callable
 from typing import Any
 
 
@@ -23,3 +25,12 @@ def run_job(client, ticket, *, looks: int = 100, secrets: tuple[str, ...] = ()) 
             return status.body or {}
         time.sleep(0.01)
     raise AssertionError(f"job {ticket.job_uuid} still running after {looks} looks")
+
+
+def run_in_threads(target: Callable[[], object], count: int) -> None:
+    """Run ``target`` in ``count`` threads at once and wait for all of them (a race, or one shared session)."""
+    threads = [threading.Thread(target=target) for _ in range(count)]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join()

@@ -18,6 +18,14 @@ from tests.sim_helpers import storage_named as storage_named  # re-exported for 
 
 PASSWORD = "Sturdy-Test-Pass-81"
 HTMX = {"HTTP_HX_REQUEST": "true"}
+# A simulator fault (set_faults(fail_next=[…])): ZStack answers the next tag removal with an error, so a save that
+# also changes other fields partly succeeds.
+TAG_REMOVAL_FAILS = {
+    "status": 503,
+    "code": "SYS.1006",
+    "details": "the tag is locked",
+    "match": "DELETE /zstack/v1/tags/",
+}
 
 
 def make_user(role: Role | None, username: str | None = None):

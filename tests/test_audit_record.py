@@ -22,16 +22,18 @@ CHANGES = (
 )
 
 
+def record_by_alice(**fields):
+    """record() by Alice, of the test storage named "bs-old" unless ``fields`` say otherwise."""
+    return record(**{"actor": ALICE, "storage_uuid": UUID, "storage_name": "bs-old", **fields})
+
+
+def recorded(**fields) -> AuditEvent:
+    """record_by_alice(), then the event as the database stored it."""
+    return AuditEvent.objects.get(pk=record_by_alice(**fields).pk)
+
+
 def record_attempt(action=Action.UPDATE, changes=CHANGES):
-    return record(
-        actor=ALICE,
-        action=action,
-        storage_uuid=UUID,
-        storage_name="bs-old",
-        outcome=Outcome.ATTEMPTED,
-        changes=changes,
-        correlation_id="job-1",
-    )
+    return record_by_alice(action=action, outcome=Outcome.ATTEMPTED, changes=changes, correlation_id="job-1")
 
 
 def assert_actor_and_storage(event):
@@ -57,18 +59,13 @@ def test_an_attempt_is_recorded_with_actor_storage_changes_and_correlation_id():
 
 def test_a_success_links_its_attempt_and_records_duration_and_the_job_uuid():
     attempt = record_attempt()
-    event = record(
-        actor=ALICE,
+    event = recorded(
         action=Action.UPDATE,
-        storage_uuid=UUID,
-        storage_name="bs-old",
         outcome=Outcome.SUCCEEDED,
         changes=CHANGES,
         attempt=attempt,
         duration_ms=842,
     )
-
-    event = AuditEvent.objects.get(pk=event.pk)
     assert_actor_and_storage(event)
     assert event.outcome == "succeeded" and event.attempt_id == attempt.sequence
     assert event.correlation_id == "job-1"  # inherited from the attempt
@@ -78,19 +75,14 @@ def test_a_success_links_its_attempt_and_records_duration_and_the_job_uuid():
 
 def test_an_upstream_failure_records_zstacks_code_and_description():
     attempt = record_attempt(Action.RECONNECT, changes=())
-    event = record(
-        actor=ALICE,
+    event = recorded(
         action=Action.RECONNECT,
-        storage_uuid=UUID,
-        storage_name="bs-old",
         outcome=Outcome.FAILED,
         attempt=attempt,
         error_code="SYS.1006",
         error_message="Host unreachable: connect timed out",
         duration_ms=3100,
     )
-
-    event = AuditEvent.objects.get(pk=event.pk)
     assert_actor_and_storage(event)
     assert (event.action, event.outcome) == ("storage.reconnect", "failed")
     assert (event.error_code, event.error_message) == ("SYS.1006", "Host unreachable: connect timed out")
@@ -99,36 +91,26 @@ def test_an_upstream_failure_records_zstacks_code_and_description():
 
 def test_a_timeout_is_recorded_with_its_duration_measured_from_the_attempt_when_not_given():
     attempt = record_attempt(Action.ENABLE, changes=())
-    event = record(
-        actor=ALICE,
+    event = recorded(
         action=Action.ENABLE,
-        storage_uuid=UUID,
-        storage_name="bs-old",
         outcome=Outcome.TIMED_OUT,
         attempt=attempt,
         error_code="timeout",
         error_message="The job did not finish within 120 s",
     )
-
-    event = AuditEvent.objects.get(pk=event.pk)
     assert (event.action, event.outcome, event.error_code) == ("storage.enable", "timed_out", "timeout")
     assert event.duration_ms is not None and event.duration_ms >= 0
     assert event.correlation_id == "job-1"
 
 
 def test_a_conflict_from_a_stale_form_is_recorded_without_an_attempt():
-    event = record(
-        actor=ALICE,
+    event = recorded(
         action=Action.UPDATE,
-        storage_uuid=UUID,
-        storage_name="bs-old",
         outcome=Outcome.CONFLICT,
         changes=CHANGES[:1],
         error_code="conflict",
         error_message="The storage changed since the form was loaded",
     )
-
-    event = AuditEvent.objects.get(pk=event.pk)
     assert_actor_and_storage(event)
     assert (event.outcome, event.error_code, event.attempt_id) == ("conflict", "conflict", None)
     assert event.changes == [{"field": "name", "before": "bs-old", "after": "bs-new"}]
@@ -136,16 +118,9 @@ def test_a_conflict_from_a_stale_form_is_recorded_without_an_attempt():
 
 def test_a_refusal_records_who_was_refused_and_their_role():
     viewer = Actor(user_id=9, username="victor", role=Role.VIEWER, ip="2001:db8::5", user_agent="curl/8")
-    event = record(
-        actor=viewer,
-        action=Action.DISABLE,
-        storage_uuid=UUID,
-        storage_name=None,
-        outcome=Outcome.REFUSED,
-        error_code="permission_denied",
+    event = recorded(
+        actor=viewer, action=Action.DISABLE, storage_name=None, outcome=Outcome.REFUSED, error_code="permission_denied"
     )
-
-    event = AuditEvent.objects.get(pk=event.pk)
     assert (event.actor_user_id, event.actor_username, event.actor_role) == (9, "victor", "viewer")
     assert (event.ip, event.user_agent) == ("2001:db8::5", "curl/8")
     assert (event.action, event.outcome, event.error_code) == ("storage.disable", "refused", "permission_denied")
@@ -153,18 +128,13 @@ def test_a_refusal_records_who_was_refused_and_their_role():
 
 
 def test_an_invalid_submission_records_the_validation_error():
-    event = record(
-        actor=ALICE,
+    event = recorded(
         action=Action.UPDATE,
-        storage_uuid=UUID,
-        storage_name="bs-old",
         outcome=Outcome.INVALID,
         changes=(FieldChange("sshPort", before=22, after=70000),),
         error_code="invalid",
         error_message="sshPort: must be between 1 and 65535",
     )
-
-    event = AuditEvent.objects.get(pk=event.pk)
     assert (event.outcome, event.error_code) == ("invalid", "invalid")
     assert event.error_message == "sshPort: must be between 1 and 65535"
     assert event.changes == [{"field": "sshPort", "before": 22, "after": 70000}]
@@ -172,31 +142,19 @@ def test_an_invalid_submission_records_the_validation_error():
 
 def test_a_password_change_stores_only_that_it_changed_never_a_value():
     canary = "Canary-Pa55word-7f3e"
-    event = record(
-        actor=ALICE,
+    event = recorded(
         action=Action.UPDATE,
-        storage_uuid=UUID,
         storage_name="bs",
         outcome=Outcome.ATTEMPTED,
         changes=(FieldChange("password", before="old-" + canary, after=canary),),
     )
-
-    event = AuditEvent.objects.get(pk=event.pk)
     assert event.changes == [{"field": "password", "changed": True}]
     stored = repr([getattr(event, f.attname) for f in AuditEvent._meta.fields])
     assert canary not in stored
 
 
 def test_system_actors_are_recorded_without_user_role_or_ip():
-    event = record(
-        actor=Actor.system("nightly-job"),
-        action=Action.RECONNECT,
-        storage_uuid=UUID,
-        storage_name="bs",
-        outcome=Outcome.ATTEMPTED,
-    )
-
-    event = AuditEvent.objects.get(pk=event.pk)
+    event = recorded(actor=Actor.system("nightly-job"), action=Action.RECONNECT, outcome=Outcome.ATTEMPTED)
     assert (event.actor_user_id, event.actor_username, event.actor_role, event.ip) == (None, "nightly-job", "", "")
 
 
@@ -221,20 +179,16 @@ def test_record_raises_audit_unavailable_when_the_event_cannot_be_stored(monkeyp
 
 def test_an_outcome_cannot_link_to_a_row_that_is_not_an_attempt():
     attempt = record_attempt()
-    done = record(
-        actor=ALICE,
+    done = record_by_alice(
         action=Action.UPDATE,
-        storage_uuid=UUID,
         storage_name="bs",
         outcome=Outcome.SUCCEEDED,
         attempt=attempt,
     )
 
     with pytest.raises(ValueError):
-        record(
-            actor=ALICE,
+        record_by_alice(
             action=Action.UPDATE,
-            storage_uuid=UUID,
             storage_name="bs",
             outcome=Outcome.FAILED,
             attempt=done,

@@ -21,12 +21,12 @@ from dashboard.storages import changes, follow, services
 from dashboard.storages.models import Submission
 from dashboard.storages.zstack_client import get_client
 from dashboard.zstack.errors import ResourceNotFound
-from tests.storage_helpers import body_of, header, storage_named, zstack_requests
+from tests.sim_helpers import run_in_threads
+from tests.storage_helpers import TAG_REMOVAL_FAILS, body_of, header, storage_named, zstack_requests
 
 pytestmark = pytest.mark.django_db
 ROOT = Path(__file__).resolve().parents[1]
 ACTOR = Actor(user_id=7, username="alice", role=Role.ADMIN, ip="127.0.0.1", user_agent="pytest")
-LOCKED = [{"status": 503, "code": "SYS.1006", "details": "the tag is locked", "match": "DELETE /zstack/v1/tags/"}]
 
 
 def current_values(uuid: str, **overrides) -> tuple[dict, dict]:
@@ -170,7 +170,7 @@ def test_an_invalid_system_tag_fails_its_part_with_sys_1007_while_the_other_chan
 
 
 def test_a_tag_removal_whose_delete_tag_fails_after_a_successful_update_is_a_partial_success(zstack_settings, uuid):
-    zstack_settings.set_faults(fail_next=LOCKED)
+    zstack_settings.set_faults(fail_next=[TAG_REMOVAL_FAILS])
     zstack_settings.clear_requests()
     result = update(uuid, name="bs-partly", userTags=("env::prod",))  # removes owner::storage-team
     [put], [delete] = zstack_requests(zstack_settings, "PUT"), zstack_requests(zstack_settings, "DELETE")
@@ -328,11 +328,7 @@ def test_two_requests_with_the_same_nonce_at_once_send_one_put(zstack_settings, 
         finally:
             connection.close()
 
-    threads = [threading.Thread(target=submit) for _ in range(2)]
-    for thread in threads:
-        thread.start()
-    for thread in threads:
-        thread.join()
+    run_in_threads(submit, 2)
     assert errors == []
     assert len(zstack_requests(zstack_settings, "PUT")) == 1
     assert sorted(r.replayed for r in results) == [False, True]

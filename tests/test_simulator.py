@@ -13,7 +13,6 @@ import re
 import socket
 import subprocess
 import sys
-import threading
 import time
 import urllib.error
 import urllib.request
@@ -28,7 +27,7 @@ import pytest
 import simulator.server
 from simulator.__main__ import parse_args
 from simulator.server import SimulatorServer
-from tests.sim_helpers import storage_named
+from tests.sim_helpers import run_in_threads, storage_named
 
 API = "/zstack/v1"
 ZSTACK_DATE = re.compile(
@@ -1232,11 +1231,7 @@ def test_concurrent_clients_are_served_consistently(sim: SimulatorServer) -> Non
             results.append(client.query("/backup-storage/image-store", "state=Enabled").status)
             results.append(client.update(uuid, {"description": f"d{index}"}).status)
 
-    threads = [threading.Thread(target=worker) for _ in range(6)]
-    for thread in threads:
-        thread.start()
-    for thread in threads:
-        thread.join()
+    run_in_threads(worker, 6)
     assert results == [200] * 60
 
 

@@ -15,6 +15,7 @@ from dashboard.zstack.client import new_job_uuid
 from tests.sim_helpers import run_job
 from tests.storage_helpers import (
     HTMX,
+    TAG_REMOVAL_FAILS,
     body_of,
     form_data,
     header,
@@ -339,11 +340,7 @@ def test_a_save_whose_tag_removal_fails_shows_the_form_with_what_was_saved_and_s
 ):
     client = login_as(Role.ADMIN)
     data = form_data(uuid, name="bs-half", userTags="env::prod")
-    zstack_settings.set_faults(
-        fail_next=[
-            {"status": 503, "code": "SYS.1006", "details": "the tag is locked", "match": "DELETE /zstack/v1/tags/"}
-        ]
-    )
+    zstack_settings.set_faults(fail_next=[TAG_REMOVAL_FAILS])
     zstack_settings.clear_requests()
     html = client.post(f"/storages/{uuid}/edit/", data, **HTMX).content.decode()
     [delete] = zstack_requests(zstack_settings, "DELETE")
@@ -370,11 +367,7 @@ def test_a_plain_post_with_a_partial_success_answers_502_with_the_form_and_what_
 ):
     client = login_as(Role.ADMIN)
     data = form_data(uuid, name="bs-half-plain", userTags="env::prod")
-    zstack_settings.set_faults(
-        fail_next=[
-            {"status": 503, "code": "SYS.1006", "details": "the tag is locked", "match": "DELETE /zstack/v1/tags/"}
-        ]
-    )
+    zstack_settings.set_faults(fail_next=[TAG_REMOVAL_FAILS])
     response = client.post(f"/storages/{uuid}/edit/", data)
     assert response.status_code == 502
     page = response.content.decode()

@@ -16,6 +16,7 @@ from dashboard.accounts.roles import Role
 from dashboard.audit.models import AuditEvent
 from dashboard.storages import follow, tasks
 from dashboard.storages.models import Submission
+from tests.sim_helpers import run_in_threads
 from tests.storage_helpers import HTMX, action_data, form_data, make_user, zstack_requests
 
 
@@ -77,11 +78,7 @@ def test_two_concurrent_posts_of_one_form_reach_zstack_once(zstack_settings, uui
         finally:
             connection.close()
 
-    threads = [threading.Thread(target=post) for _ in range(2)]
-    for thread in threads:
-        thread.start()
-    for thread in threads:
-        thread.join()
+    run_in_threads(post, 2)
     assert statuses == [200, 200]
     assert len(writes(zstack_settings)) == 1
     assert Submission.objects.count() == 1

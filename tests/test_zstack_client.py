@@ -4,14 +4,13 @@ import hashlib
 import logging
 import re
 import socket
-import threading
 
 import pytest
 
 from dashboard.storages.zstack_client import get_client
 from dashboard.zstack import errors
 from dashboard.zstack.client import ZStackClient, new_job_uuid
-from tests.sim_helpers import run_job, storage_named
+from tests.sim_helpers import run_in_threads, run_job, storage_named
 
 CANARY = "Canary-Pw-7f3e"
 API = "/zstack/v1"
@@ -64,11 +63,7 @@ def test_one_session_is_reused_across_calls_and_threads(sim, client):
     def read():
         client.query_zones()
 
-    threads = [threading.Thread(target=read) for _ in range(8)]
-    for thread in threads:
-        thread.start()
-    for thread in threads:
-        thread.join()
+    run_in_threads(read, 8)
     client.get_capacity(all=True)
     assert len(logins(sim)) == 1
     sessions = {r["headers"]["Authorization"] for r in calls(sim, "GET")}
@@ -124,7 +119,9 @@ def test_an_expired_session_fails_an_update_through_its_job_and_is_resent_under_
 
 
 def test_a_second_session_error_is_raised_not_retried_again(sim, client):
-    sim.set_faults(session_timeout=0.001)  # every new session is already expired when used
+    # Every new session is already expired when used: the simulator waits 5 ms before handling each request, longer
+    # than a session lives (without the wait a fast loopback call could come within the 1 ms).
+    sim.set_faults(session_timeout=0.001, latency_ms=5)
     client.login()
     sim.clear_requests()
     with pytest.raises(errors.SessionExpired) as caught:
@@ -147,11 +144,7 @@ def test_many_threads_hitting_an_expired_session_trigger_one_login(sim, client):
         except errors.ZStackError as error:  # pragma: no cover - reported below
             failures.append(error)
 
-    threads = [threading.Thread(target=read) for _ in range(6)]
-    for thread in threads:
-        thread.start()
-    for thread in threads:
-        thread.join()
+    run_in_threads(read, 6)
     assert failures == []
     assert len(logins(sim)) == 1
 
