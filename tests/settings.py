@@ -19,8 +19,10 @@ _TEST_BACKENDS = {
 DATABASES = {"default": {**DATABASES["default"], "ENGINE": _TEST_BACKENDS[DATABASES["default"]["ENGINE"]]}}
 
 PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]
-# Tests poll the simulator's jobs quickly; production keeps the defaults.
+# Tests poll the simulator's jobs quickly; production keeps the defaults. The simulator ends a job at its second
+# look, so a follower that first looks after 5 ms (production: 50 ms) saves most of each write's wait.
 ZSTACK_JOB_DEADLINE = 10.0
+ZSTACK_POLL_INTERVAL = 0.005
 # Pages use {% static %}; tests do not run collectstatic, so no manifest (hashed names) in tests.
 STORAGES = {**STORAGES, "staticfiles": {"BACKEND": "django.contrib.staticfiles.storage.StaticFilesStorage"}}
 # Nothing is collected in tests: whitenoise serves from the finders, and needs no STATIC_ROOT.

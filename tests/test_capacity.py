@@ -56,6 +56,7 @@ def test_a_failure_after_some_pages_leaves_no_partial_run(zstack_settings, monke
     assert not CapacitySnapshot.objects.exists() and not CapacityRun.objects.exists()
 
 
+@pytest.mark.slow  # a scale test: a second simulator generating ten thousand storages
 def test_snapshot_of_ten_thousand_storages_page_by_page(settings):
     with SimulatorServer(port=0, storages=10000, log_requests=False) as big:
         settings.ZSTACK_URL, settings.ZSTACK_ACCOUNT, settings.ZSTACK_PASSWORD = big.url, "admin", "password"

@@ -65,7 +65,7 @@ def test_two_concurrent_posts_of_one_form_reach_zstack_once(zstack_settings, uui
     """A double click or two tabs: both POSTs race; the unique reservation lets one through."""
     user = make_user(Role.ADMIN, "double-clicker")
     data = form_data(uuid, name="bs-raced") if path == "edit" else action_data(uuid, path)
-    zstack_settings.set_faults(job_polls=3)  # keep the first write busy while the second arrives
+    zstack_settings.set_faults(job_seconds=0.3)  # keep the first write busy while the second arrives
     zstack_settings.clear_requests()
     start, statuses = threading.Barrier(2), []
 
@@ -181,7 +181,7 @@ def test_the_worker_resumes_a_write_whose_follower_stopped(zstack_settings, uuid
     """A web worker restarted mid-wait leaves a running submission and no task: the worker's sweep queues
     it again and django-tasks-db's worker runs it to the end."""
     settings.CONSOLE_WRITE_WAIT = 0.1
-    zstack_settings.set_faults(job_polls=5)
+    zstack_settings.set_faults(job_seconds=0.5)  # longer than the request waits
     client = Client()
     client.force_login(make_user(Role.ADMIN, "restart-admin"))
     client.post(f"/storages/{uuid}/reconnect/", action_data(uuid, "reconnect"), **HTMX)

@@ -20,6 +20,7 @@ import uuid as uuidlib
 from datetime import timedelta
 from typing import Any
 
+from django.conf import settings
 from django.db import transaction
 from django.db.models import Q
 from django.utils import timezone
@@ -41,8 +42,8 @@ logger = logging.getLogger(__name__)
 
 LEASE = timedelta(seconds=30)  # a follower renews it at least every LEASE / 3
 QUEUED = "queued"  # lease owner of a submission handed to the worker and not yet picked up
-# Polling: most jobs end within a few hundred ms, so ask early; never slower than the SDKs' 1 s (§5.3).
-FIRST_INTERVAL, MAX_INTERVAL, BACKOFF = 0.05, 1.0, 1.6
+# Polling: ask early (settings.ZSTACK_POLL_INTERVAL), then back off; never slower than the SDKs' 1 s (§5.3).
+MAX_INTERVAL, BACKOFF = 1.0, 1.6
 SESSION_INVALID = "ID.1001"
 NOT_SENT = "console.not-sent"  # our code: the console stopped before it sent this job
 
@@ -57,7 +58,8 @@ def follow(submission_id: int, *, seconds: float | None, secrets: dict[str, Any]
         return Submission.objects.get(pk=submission_id)  # another process follows it
     client = get_client()
     stop_at = None if seconds is None else time.monotonic() + seconds
-    interval, renewed = FIRST_INTERVAL, time.monotonic()
+    first_interval = settings.ZSTACK_POLL_INTERVAL
+    interval, renewed = first_interval, time.monotonic()
     try:
         while True:
             submission = Submission.objects.get(pk=submission_id)
@@ -71,11 +73,16 @@ def follow(submission_id: int, *, seconds: float | None, secrets: dict[str, Any]
                 return _finish(submission, parts)
             if any(changed) or time.monotonic() - renewed > LEASE.total_seconds() / 3:
                 _save(submission_id, owner, parts)
-                interval, renewed = FIRST_INTERVAL if any(changed) else interval, time.monotonic()
+                interval, renewed = first_interval if any(changed) else interval, time.monotonic()
             if stop_at is not None and time.monotonic() >= stop_at:
                 return Submission.objects.get(pk=submission_id)
-            wait = interval if stop_at is None else max(0.0, min(interval, stop_at - time.monotonic()))
-            time.sleep(wait)
+            # Never sleep past this follow's end or the submission's deadline: give up on time, not up to 1 s late.
+            wait = interval
+            if stop_at is not None:
+                wait = min(wait, stop_at - time.monotonic())
+            if submission.deadline:
+                wait = min(wait, (submission.deadline - timezone.now()).total_seconds())
+            time.sleep(max(0.0, wait))
             interval = min(interval * BACKOFF, MAX_INTERVAL)
     finally:
         Submission.objects.filter(pk=submission_id, lease_owner=owner).update(lease_until=None, lease_owner="")
