@@ -39,7 +39,7 @@ format: setup
 test: setup browser-deps lint typecheck
 	$(PY) -m pytest --cov --cov-report=term:skip-covered --cov-fail-under=$(COVERAGE_FLOOR)
 
-# Everything but the real-browser tests: the quick loop while developing.
+# Everything but the real-browser and slow tests: the quick loop while developing (about 30 s).
 test-fast: setup
 	$(PY) -m pytest -m "not browser and not slow"
 
