@@ -44,6 +44,7 @@ def redis_problem() -> str | None:
     return None
 
 
+REDIS_PROBLEM = redis_problem()
 pytestmark = [
     pytest.mark.slow,
     pytest.mark.postgres,
@@ -51,7 +52,7 @@ pytestmark = [
         not DATABASE_URL.startswith("postgres"),
         reason="needs PostgreSQL: run with DATABASE_URL=postgres://postgres@127.0.0.1:5432/test (as .ci/run does)",
     ),
-    pytest.mark.skipif(redis_problem() is not None, reason=str(redis_problem())),
+    pytest.mark.skipif(REDIS_PROBLEM is not None, reason=str(REDIS_PROBLEM)),
 ]
 
 
