@@ -18,6 +18,7 @@ from collections.abc import Iterator
 from dataclasses import dataclass
 
 import pytest
+import redis
 import requests
 
 from simulator.server import SimulatorServer
@@ -35,8 +36,6 @@ def redis_problem() -> str | None:
     """Why Redis can't be used here, or None."""
     if not REDIS_URL:
         return "needs Redis: set REDIS_URL=redis://127.0.0.1:6379/N, a database number of the tests' own"
-    import redis
-
     try:
         redis.Redis.from_url(REDIS_URL, socket_connect_timeout=3).ping()
     except redis.RedisError as error:
@@ -126,8 +125,6 @@ def test_a_session_logged_in_through_one_instance_is_accepted_by_the_other(insta
     assert page.status_code == 200 and "bs-prod-bj-01" in page.text and ADMIN[0] in page.text
 
     # The session lives in the shared Redis (cached_db): not only in the database behind it.
-    import redis
-
     key = through_a.cookies()["sessionid"]
     assert redis.Redis.from_url(REDIS_URL).exists(f"isc:1:django.contrib.sessions.cached_db{key}")
 
