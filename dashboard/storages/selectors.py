@@ -228,7 +228,8 @@ def storage_images(
     query pages through the sizes alone (ZStack cannot sum)."""
     client = get_client()
     try:
-        result = client.images_on_backup_storage(uuid, limit=page_size, start=(page - 1) * page_size, sort=sort)
+        wire_sort = sort if sort.startswith("-") else f"+{sort}"  # "+" ascending, sent as %2B (protocol §6.1)
+        result = client.images_on_backup_storage(uuid, limit=page_size, start=(page - 1) * page_size, sort=wire_sort)
         total = result.total if result.total is not None else len(result.items)
         if page == 1 and total <= len(result.items):
             stored = StoredBytes(total=sum(i.actual_size or 0 for i in result.items), images=total)
