@@ -33,7 +33,7 @@ def test_every_role_sees_the_largest_images_first_with_the_count_and_the_total_s
 ):
     zstack_settings.clear_requests()
     html = login_as(role).get(f"/storages/{uuid}/").content.decode()
-    assert "Images on this storage" in html and "23 images" in html and "showing 1–10" in html
+    assert "Images on this storage" in html and "23 images" in html and "showing 1–10" in html and " stored" in html
     first, total = image_queries(zstack_settings)[:2]
     assert first == [
         ("q", f"backupStorageRefs.backupStorageUuid={uuid}"),
