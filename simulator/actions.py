@@ -11,6 +11,7 @@ import re
 from decimal import Decimal
 from typing import Any
 
+from simulator import images
 from simulator.query import IMAGE_STORE, SYSTEM_TAG, USER_TAG, to_inventory
 from simulator.state import State
 from simulator.wire import ApiError, invalid_argument
@@ -19,6 +20,8 @@ Result = tuple[dict[str, Any], dict[str, str]]  # (success body, schema)
 
 UPDATE_MSG = "org.zstack.storage.backup.imagestore.APIUpdateImageStoreBackupStorageMsg"
 RECONNECT_MSG = "org.zstack.storage.backup.imagestore.APIReconnectImageStoreBackupStorageMsg"
+RECLAIM_MSG = "org.zstack.storage.backup.imagestore.APIReclaimSpaceFromImageStoreMsg"
+GC_RESULT_CLASS = "org.zstack.storage.backup.imagestore.ImageStoreGcResult"
 UPDATE_GENERIC_MSG = "org.zstack.header.storage.backup.APIUpdateBackupStorageMsg"
 RECONNECT_GENERIC_MSG = "org.zstack.header.storage.backup.APIReconnectBackupStorageMsg"
 CHANGE_STATE_MSG = "org.zstack.header.storage.backup.APIChangeBackupStorageStateMsg"
@@ -137,6 +140,23 @@ def finish_reconnect(state: State, uuid: str, *, generic: bool = False) -> Resul
             ),
         )
     return inventory_result(state, storage)
+
+
+def reclaim_space(state: State, uuid: str) -> Result:
+    """ImageStore garbage collection (§4.8): frees the storage's seeded reclaimable bytes, which go back to
+    its available capacity; the result is ``{"gcResult": {"freedSpaceInBytes": N}}`` (the event is
+    ``@RestResponse(allTo = "gcResult")``, and the field a primitive long, so 0 is sent too). The agent is
+    reached over HTTP, so a disconnected storage fails the job (inferred: the agent call fails)."""
+    storage = storage_or_error(state, uuid, "ImageStoreBackupStorageVO")
+    if storage["status"] == "Disconnected":
+        raise ApiError(
+            "SYS.1006",
+            f"unable to reclaim space from the image store backup storage[uuid:{uuid}, name:{storage['name']}]",
+            cause=ApiError("SYS.1000", f"the agent on {storage.get('hostname')} cannot be reached"),
+        )
+    freed = images.reclaim(storage)
+    state.touch(storage)
+    return {"gcResult": {"freedSpaceInBytes": freed}}, {"gcResult": GC_RESULT_CLASS}
 
 
 def change_state(state: State, uuid: str, params: dict[str, Any]) -> Result:

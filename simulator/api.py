@@ -14,6 +14,7 @@ from typing import Any
 from simulator import async_api, audits
 from simulator.query import (
     BACKUP_STORAGE,
+    IMAGE,
     IMAGE_STORE,
     SYSTEM_TAG,
     USER_TAG,
@@ -67,6 +68,8 @@ class ZStackApi:
             (r"/system-tags", {"GET": self.query_system_tags, "POST": self.actions.create_system_tag}),
             (r"/user-tags", {"GET": self.query_user_tags, "POST": self.actions.create_user_tag}),
             (rf"/tags/{_UUID}", {"DELETE": self.actions.delete_tag}),
+            (r"/images", {"GET": self.query_images}),
+            (rf"/images/{_UUID}", {"GET": self.query_images}),
             (rf"/api-jobs/{_UUID}", {"*": self.actions.poll_job}),
             (r"/zwatch/audits", {"GET": self.get_audits}),
         ]
@@ -135,6 +138,10 @@ class ZStackApi:
 
     def query_image_stores(self, request: Request, uuid: str | None = None) -> Response:
         return self._query(request, IMAGE_STORE, lambda: self.state.storages, uuid)
+
+    def query_images(self, request: Request, uuid: str | None = None) -> Response:
+        # QueryImage (§4.8): images on a storage are `backupStorageRefs.backupStorageUuid=<uuid>`.
+        return self._query(request, IMAGE, lambda: self.state.images, uuid)
 
     def query_backup_storages(self, request: Request, uuid: str | None = None) -> Response:
         # With a `type=ImageStoreBackupStorage` condition ZStack queries the child inventory class,

@@ -20,7 +20,11 @@ from simulator.wire import ApiError, Request, Response, RestError, invalid_sessi
 
 # The action keys of each shared path, in registration order (§3.2). Matching is exact and
 # case-sensitive: `updateimagestorebackupstorage` (the explorer pages' spelling) is a 400.
-_IMAGE_STORE_ACTIONS = ("updateImageStoreBackupStorage", "reconnectImageStoreBackupStorage")
+_IMAGE_STORE_ACTIONS = (
+    "updateImageStoreBackupStorage",
+    "reconnectImageStoreBackupStorage",
+    "reclaimSpaceFromImageStore",
+)
 _BACKUP_STORAGE_ACTIONS = ("changeBackupStorageState", "updateBackupStorage", "reconnectBackupStorage")
 _DEFAULT_API_TIMEOUT_MS = 1_800_000
 
@@ -43,6 +47,14 @@ class AsyncApi:
                 uuid,
                 "ImageStoreBackupStorageVO",
                 lambda: actions.update(self.state, uuid, params, system_tags, user_tags),
+            )
+        if key == "reclaimSpaceFromImageStore":
+            return self._submit(
+                request,
+                actions.RECLAIM_MSG,
+                uuid,
+                "ImageStoreBackupStorageVO",
+                lambda: actions.reclaim_space(self.state, uuid),
             )
         return self._submit(
             request,

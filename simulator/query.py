@@ -12,7 +12,7 @@ from __future__ import annotations
 import operator
 import re
 from collections.abc import Callable, Iterable
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import tzinfo
 from decimal import Decimal, InvalidOperation
 from typing import Any
@@ -27,7 +27,10 @@ TagsOf = Callable[[str, str], list[str]]  # (resource uuid, "System" | "User") -
 @dataclass(frozen=True)
 class Resource:
     inventory_class: str
-    fields: dict[str, str]  # field name -> kind: str, int, bool, date, list
+    fields: dict[str, str]  # field name -> kind: str, int, bool, date, list, refs (a list of records)
+    # Dotted conditions on joined inventories (``backupStorageRefs.backupStorageUuid``): name -> the
+    # values of one record, matched like a list field (any element for a positive operator).
+    joins: dict[str, Callable[[Record], list[Any]]] = field(default_factory=dict)
 
 
 _BACKUP_STORAGE_FIELDS = {
@@ -74,6 +77,45 @@ _TAG_FIELDS = {
 SYSTEM_TAG = Resource("org.zstack.header.tag.SystemTagInventory", {**_TAG_FIELDS, "inherent": "bool"})
 USER_TAG = Resource(
     "org.zstack.header.tag.UserTagInventory", {**_TAG_FIELDS, "tagPatternUuid": "str", "tagPattern": "str"}
+)
+
+_IMAGE_REF_FIELDS = ("imageUuid", "backupStorageUuid", "installPath", "status", "exportUrl")
+
+
+def _ref_values(name: str) -> Callable[[Record], list[Any]]:
+    return lambda record: [ref[name] for ref in record.get("backupStorageRefs") or () if ref.get(name) is not None]
+
+
+# QueryImage (docs/zstack-protocol.md §4.8; header/.../image/ImageInventory.java): backupStorageRefs is a
+# @Queryable join on imageUuid, and the alias backupStorage.uuid reaches the same column.
+IMAGE = Resource(
+    "org.zstack.header.image.ImageInventory",
+    {
+        "uuid": "str",
+        "name": "str",
+        "description": "str",
+        "state": "str",
+        "status": "str",
+        "size": "int",
+        "actualSize": "int",
+        "md5Sum": "str",
+        "url": "str",
+        "mediaType": "str",
+        "guestOsType": "str",
+        "type": "str",
+        "platform": "str",
+        "architecture": "str",
+        "format": "str",
+        "system": "bool",
+        "virtio": "bool",
+        "createDate": "date",
+        "lastOpDate": "date",
+        "backupStorageRefs": "refs",
+    },
+    joins={
+        **{f"backupStorageRefs.{name}": _ref_values(name) for name in _IMAGE_REF_FIELDS},
+        "backupStorage.uuid": _ref_values("backupStorageUuid"),
+    },
 )
 
 # Checked in this order, by "contains": the first one found anywhere wins (§6.2, QUERY_OP_MAPPING).
@@ -146,7 +188,9 @@ def compile_parts(resource: Resource, field: str, op: str, value: str, tz: tzinf
     if field in _TAG_PSEUDO_FIELDS:
         tag_type = _TAG_PSEUDO_FIELDS[field]
         kind, get = "list", (lambda record: tags_of(record["uuid"], tag_type))
-    elif field in resource.fields:
+    elif field in resource.joins:
+        kind, get = "list", resource.joins[field]
+    elif field in resource.fields and resource.fields[field] != "refs":
         kind, get = resource.fields[field], (lambda record: record.get(field) or [])
     else:
         raise unknown_field(resource, field)
@@ -234,7 +278,7 @@ def sort_records(resource: Resource, records: list[Record], spec: str) -> list[R
     descending = spec.startswith("-")
     name = spec.lstrip("+-").strip()
     kind = resource.fields.get(name)
-    if kind is None or kind == "list":
+    if kind is None or kind in ("list", "refs"):
         raise unknown_field(resource, name)
 
     def key(record: Record) -> tuple:
@@ -255,8 +299,19 @@ def to_inventory(resource: Resource, record: Record, tz: tzinfo, fields: list[st
             current = format_date(current, tz)
         elif kind == "list":
             current = list(current)
+        elif kind == "refs":
+            current = [_ref_inventory(ref, tz) for ref in current]
         inventory[name] = current
     return inventory
+
+
+def _ref_inventory(ref: Record, tz: tzinfo) -> dict[str, Any]:
+    """A joined record (a backup-storage ref): nulls omitted, dates in ZStack's format."""
+    return {
+        name: format_date(value, tz) if name in ("createDate", "lastOpDate") else value
+        for name, value in ref.items()
+        if value is not None
+    }
 
 
 def run_query(

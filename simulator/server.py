@@ -24,7 +24,7 @@ from urllib.parse import unquote
 
 from simulator import control
 from simulator.api import ZStackApi
-from simulator.query import IMAGE_STORE, SYSTEM_TAG, USER_TAG, ZONE, to_inventory
+from simulator.query import IMAGE, IMAGE_STORE, SYSTEM_TAG, USER_TAG, ZONE, to_inventory
 from simulator.state import Options, State
 from simulator.wire import Request, Response, text_response
 
@@ -164,6 +164,20 @@ class SimulatorServer:
                 to_inventory(SYSTEM_TAG if tag["type"] == "System" else USER_TAG, tag, self.state.tz)
                 for tag in self.state.tags
             ]
+
+    def images(self) -> list[dict[str, Any]]:
+        """Every image as QueryImage returns it (with its backupStorageRefs)."""
+        with self.state.lock:
+            return [to_inventory(IMAGE, image, self.state.tz) for image in self.state.images]
+
+    def reclaimable(self, uuid: str) -> int:
+        """The bytes the storage's next reclaimSpaceFromImageStore frees (its seeded garbage)."""
+        with self.state.lock:
+            return int(self.state.storage_by_uuid[uuid].get("_reclaimable", 0))
+
+    def set_reclaimable(self, uuid: str, freed: int) -> None:
+        with self.state.lock:
+            self.state.storage_by_uuid[uuid]["_reclaimable"] = int(freed)
 
     def audits(self) -> list[dict[str, Any]]:
         with self.state.lock:

@@ -12,7 +12,7 @@ import time
 from dataclasses import dataclass
 from typing import Any
 
-from simulator import growth, seed
+from simulator import growth, images, seed
 from simulator.faults import Faults
 from simulator.jobs import JobStore
 from simulator.wire import load_time_zone, new_uuid
@@ -86,6 +86,9 @@ class State:
             self.zones: list[dict[str, Any]] = data.zones
             self.storages: list[dict[str, Any]] = data.storages
             self.storage_by_uuid = {s["uuid"]: s for s in data.storages}
+            self.images: list[dict[str, Any]] = images.build(
+                data.storages, seed_value if seed_value is not None else self.options.seed
+            )
             self.tags: list[dict[str, Any]] = data.tags
             self._tag_index: dict[tuple[str, str], list[str]] | None = None
             self.sessions: dict[str, Session] = {}

@@ -65,6 +65,15 @@ EXPECTED: dict[str, dict[str, tuple[int, int, int]]] = {
         "auditor": (403, 403, 405),
         "admin": (200, 302, 405),
     },
+    # Issue 12: GET asks for confirmation, POST reclaims (a plain form post: redirect to the detail page).
+    "storages:reclaim": {
+        ANONYMOUS: LOGIN_FIRST,
+        "viewer": (403, 403, 405),
+        "auditor": (403, 403, 405),
+        "admin": (200, 302, 405),
+    },
+    # Issue 12: the images on a storage, for every role (without htmx: the detail page).
+    "storages:images": {ANONYMOUS: LOGIN_FIRST, "viewer": READ, "auditor": READ, "admin": READ},
     # A write's progress, for admins: an unknown submission shows the storage's detail page.
     "storages:submission": {ANONYMOUS: LOGIN_FIRST, "viewer": DENIED_READ, "auditor": DENIED_READ, "admin": READ},
     "audit:log": {ANONYMOUS: LOGIN_FIRST, "viewer": DENIED_READ, "auditor": READ, "admin": READ},

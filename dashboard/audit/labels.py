@@ -15,6 +15,7 @@ ACTION_LABELS = {
     Action.RECONNECT: _("Reconnect"),
     Action.ENABLE: _("Enable"),
     Action.DISABLE: _("Disable"),
+    Action.RECLAIM: _("Reclaim space"),
     Action.CHAIN_SEALED: _("Audit chain sealed"),
     Action.LOGIN: _("Log in"),
     Action.LOGIN_FAILED: _("Failed login"),
@@ -56,6 +57,8 @@ FIELD_LABELS = {
     "systemTags": _("System tags"),
     "userTags": _("User tags"),
     "state": _("State"),
+    # Not a field of the storage: what a reclaim freed, on its outcome row (dashboard/storages/follow.py).
+    "freedSpaceInBytes": _("Space freed (bytes)"),
 }
 
 

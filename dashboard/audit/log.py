@@ -48,6 +48,7 @@ class Action(StrEnum):
     RECONNECT = "storage.reconnect"
     ENABLE = "storage.enable"
     DISABLE = "storage.disable"
+    RECLAIM = "storage.reclaim"  # ImageStore garbage collection; its outcome row records the bytes freed
     CHAIN_SEALED = "audit.chain_sealed"  # the trail itself: migration 0004 sealed the chain it found (no storage)
     # Logins (dashboard/accounts/login_audit.py): no storage, so storage_uuid is empty.
     LOGIN = "auth.login"

@@ -31,7 +31,7 @@ from dashboard.audit.log import Action, Outcome, change_from_json
 from dashboard.audit.models import AuditEvent
 from dashboard.zstack.client import ZStackClient, new_job_uuid
 from dashboard.zstack.errors import JobLost, OutcomeUnknown, ZStackError, ZStackUnavailable
-from dashboard.zstack.inventory import JobTicket
+from dashboard.zstack.inventory import JobTicket, ReclaimResult
 
 from .models import Submission
 from .submissions import Part, PartState, actor_from_json, parts_of
@@ -132,6 +132,7 @@ def _send(client: ZStackClient, uuid: str, part: Part, secrets: dict[str, Any]) 
         return _ended(part, PartState.FAILED, error.code, error_message(error))
     part.state, part.poll = PartState.SUBMITTED, ticket.poll_path
     if ticket.poll_path is None:  # answered at once
+        part.result = _kept_result(part, ticket.result)
         return _ended(part, PartState.SUCCEEDED)
     return True
 
@@ -153,6 +154,8 @@ def _submit(client: ZStackClient, uuid: str, part: Part, secrets: dict[str, Any]
         return client.submit_reconnect(uuid, job_uuid=job)
     if part.kind in ("enable", "disable"):
         return client.submit_change_state(uuid, part.kind, job_uuid=job)
+    if part.kind == "reclaim":
+        return client.submit_reclaim_space(uuid, job_uuid=job)
     raise ValueError(f"unknown part kind {part.kind!r}")
 
 
@@ -185,6 +188,7 @@ def _poll(client: ZStackClient, part: Part, secrets: dict[str, Any] | None) -> b
     if not status.done:
         return False
     if status.error is None:
+        part.result = _kept_result(part, status.body)
         return _ended(part, PartState.SUCCEEDED)
     failure = status.error
     can_resend = not part.secret or bool(secrets)
@@ -201,6 +205,22 @@ def _poll(client: ZStackClient, part: Part, secrets: dict[str, Any] | None) -> b
 def _secret_values(part: Part, secrets: dict[str, Any] | None) -> tuple[str, ...]:
     """What the job was sent with that its error may echo (the SSH password), while this follower has it."""
     return tuple(str(value) for value in (secrets or {}).values() if value) if part.secret else ()
+
+
+def _kept_result(part: Part, body: dict[str, Any] | None) -> dict[str, Any]:
+    """What of a succeeded job's answer the card and the audit outcome need: a reclaim's freed bytes
+    (docs/zstack-protocol.md §4.8). Nothing for the other kinds: the card re-reads the storage."""
+    if part.kind == "reclaim":
+        parsed = ReclaimResult.from_job_body(body)
+        return {} if parsed is None else {"freed_bytes": parsed.freed_bytes}
+    return {}
+
+
+def result_changes(part: Part) -> list[dict[str, Any]]:
+    """The outcome row's record of a job's result: a reclaim's freed bytes, so auditors see them."""
+    if "freed_bytes" in part.result:
+        return [{"field": "freedSpaceInBytes", "before": None, "after": part.result["freed_bytes"]}]
+    return []
 
 
 def _ticket(part: Part) -> JobTicket:
@@ -253,7 +273,7 @@ def _finish(submission: Submission, parts: list[Part]) -> Submission:
             }
         )
         for part in parts
-        for change in part.changes
+        for change in [*part.changes, *result_changes(part)]
     ]
     try:
         with transaction.atomic():

@@ -275,3 +275,20 @@ class StorageFilterForm(forms.Form):
             "page": data.get("page") or 1,
             "page_size": data.get("page_size") or DEFAULT_PAGE_SIZE,
         }
+
+
+# The images section of the detail page (issue 12): which sizes it sorts by, largest stored first by default.
+IMAGE_SORTS = ("-actualSize", "actualSize", "-size", "size")
+DEFAULT_IMAGE_SORT = "-actualSize"
+
+
+class StorageImagesForm(forms.Form):
+    """The images section's GET parameters; anything invalid falls back to its default."""
+
+    page = forms.IntegerField(min_value=1, max_value=100_000, required=False)
+    sort = forms.ChoiceField(required=False, choices=[(s, s) for s in IMAGE_SORTS])
+
+    def params(self) -> dict:
+        self.is_valid()
+        data = getattr(self, "cleaned_data", {})
+        return {"page": data.get("page") or 1, "sort": data.get("sort") or DEFAULT_IMAGE_SORT}

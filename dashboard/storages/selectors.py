@@ -13,7 +13,7 @@ from datetime import datetime
 from django.utils import timezone
 
 from dashboard.zstack.errors import ZStackError
-from dashboard.zstack.inventory import BackupStorage, ResourceTags, Zone
+from dashboard.zstack.inventory import BackupStorage, Image, ResourceTags, StoredBytes, Zone
 
 from .zstack_client import get_client
 
@@ -181,3 +181,60 @@ def storage_for_edit(*, uuid: str) -> tuple[BackupStorage, ResourceTags]:
 def storage_get(*, uuid: str) -> BackupStorage:
     """The storage alone (the disable confirmation names it), redacted. Raises like storage_detail."""
     return redact(get_client().get_image_store(uuid))
+
+
+IMAGE_PAGE_SIZE = 10
+
+
+@dataclass(frozen=True, slots=True)
+class ImagePage:
+    """One page of the images stored on a storage, with their count and the bytes they take (``stored``,
+    None when ZStack could not be read: ``error``)."""
+
+    images: tuple[Image, ...]
+    total: int
+    page: int
+    page_size: int
+    sort: str
+    stored: StoredBytes | None = None
+    error: ZStackError | None = None
+
+    @property
+    def num_pages(self) -> int:
+        return max(1, math.ceil(self.total / self.page_size))
+
+    @property
+    def has_previous(self) -> bool:
+        return self.page > 1
+
+    @property
+    def has_next(self) -> bool:
+        return self.page < self.num_pages
+
+    @property
+    def first_index(self) -> int:
+        return (self.page - 1) * self.page_size + 1 if self.images else 0
+
+    @property
+    def last_index(self) -> int:
+        return (self.page - 1) * self.page_size + len(self.images)
+
+
+def storage_images(
+    *, uuid: str, page: int = 1, sort: str = "-actualSize", page_size: int = IMAGE_PAGE_SIZE
+) -> ImagePage:
+    """What fills a storage (docs/zstack-protocol.md §4.8): one QueryImage page, counted, and the sum of
+    every image's actual size. When the page holds them all, the sum comes from it; otherwise one more
+    query pages through the sizes alone (ZStack cannot sum)."""
+    client = get_client()
+    try:
+        wire_sort = sort if sort.startswith("-") else f"+{sort}"  # "+" ascending, sent as %2B (protocol §6.1)
+        result = client.images_on_backup_storage(uuid, limit=page_size, start=(page - 1) * page_size, sort=wire_sort)
+        total = result.total if result.total is not None else len(result.items)
+        if page == 1 and total <= len(result.items):
+            stored = StoredBytes(total=sum(i.actual_size or 0 for i in result.items), images=total)
+        else:
+            stored = client.actual_size_on_backup_storage(uuid)
+    except ZStackError as error:
+        return ImagePage(images=(), total=0, page=page, page_size=page_size, sort=sort, error=error)
+    return ImagePage(images=result.items, total=total, page=page, page_size=page_size, sort=sort, stored=stored)

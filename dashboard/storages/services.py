@@ -104,6 +104,12 @@ class WriteProgress:
         return bool(self.done_parts)
 
     @property
+    def freed_bytes(self) -> int | None:
+        """What a reclaim freed, once its job succeeded and said so; None otherwise."""
+        freed = [part.result["freed_bytes"] for part in self.done_parts if "freed_bytes" in part.result]
+        return sum(freed) if freed else None
+
+    @property
     def unconfirmed(self) -> bool:
         """Some part's outcome is unknown: ZStack may still complete it."""
         return any(part.state == PartState.UNKNOWN for part in self.parts)
@@ -171,6 +177,12 @@ def storage_set_state(*, actor: Actor, uuid: str, enabled: bool, nonce: str | No
     )
 
 
+def storage_reclaim_space(*, actor: Actor, uuid: str, nonce: str | None = None) -> WriteProgress:
+    """ImageStore garbage collection (docs/zstack-protocol.md §4.8): one job; what it freed is kept on its
+    part (follow.py) for the card and recorded on the audit outcome row."""
+    return _action(actor, uuid, nonce, Action.RECLAIM, "reclaim", lambda current: ())
+
+
 def write_refused(*, actor: Actor, action: Action, uuid: str) -> bool:
     """A write the actor's role does not allow: recorded within the actor's per-minute bounds (audit.refusals,
     which may look the storage up, a bounded number of times). True: answer 403; False: answer 429."""
@@ -216,7 +228,7 @@ def _action(
     kind: str,
     changes_of: Callable[[BackupStorage], Iterable[FieldChange]],
 ) -> WriteProgress:
-    """Reconnect, enable, disable: one job each."""
+    """Reconnect, enable, disable, reclaim space: one job each."""
     submission, first = _reserve(nonce, actor, uuid, action)
     if not first:
         return WriteProgress(submission, replayed=True)

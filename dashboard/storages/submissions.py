@@ -70,7 +70,7 @@ class Part:
     a ``secret`` part (the update carrying the SSH password) can be sent only by the web request that
     holds the password: any other follower can only look for its job."""
 
-    kind: str  # update | tag-add | tag-remove | reconnect | enable | disable
+    kind: str  # update | tag-add | tag-remove | reconnect | enable | disable | reclaim
     job: str  # the X-Job-UUID, chosen before anything is sent
     changes: list[dict[str, Any]]  # what it changes, as audit.log.change_to_json stores it
     args: dict[str, Any] = field(default_factory=dict)
@@ -80,6 +80,7 @@ class Part:
     error_code: str = ""
     error_message: str = ""
     resubmitted: bool = False  # once, under a fresh job uuid, after ZStack said the session was invalid
+    result: dict[str, Any] = field(default_factory=dict)  # what a succeeded job answered that we keep (freed_bytes)
 
     @classmethod
     def from_json(cls, data: dict[str, Any]) -> Part:

@@ -27,5 +27,7 @@ urlpatterns = [
     path("<zuuid:uuid>/reconnect/", views.storage_reconnect, name="reconnect"),
     path("<zuuid:uuid>/enable/", views.storage_enable, name="enable"),
     path("<zuuid:uuid>/disable/", views.storage_disable, name="disable"),
+    path("<zuuid:uuid>/reclaim/", views.storage_reclaim, name="reclaim"),
+    path("<zuuid:uuid>/images/", views.storage_images, name="images"),
     path("<zuuid:uuid>/submissions/<zuuid:nonce>/", views.storage_submission, name="submission"),
 ]

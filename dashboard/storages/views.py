@@ -26,10 +26,11 @@ from dashboard.zstack.errors import ResourceNotFound, ZStackError
 
 from . import changes, selectors, services, shown, submissions, wording
 from .form_rebuild import form_again, review_form, with_fresh_token
-from .forms import StorageEditForm, StorageFilterForm
+from .forms import StorageEditForm, StorageFilterForm, StorageImagesForm
 from .shown import ShownError, response_status
 
 CARD = "storages/detail.html#storage-card"
+IMAGES = "storages/detail.html#storage-images"
 # Pages that answer a fragment to htmx and the whole page otherwise, from the same URL: caches must
 # keep both apart.
 varies_on_htmx = vary_on_headers("HX-Request")
@@ -87,12 +88,14 @@ def storage_list(request):
 @require_GET
 @requires_permission(VIEW_STORAGE)
 @varies_on_htmx
-def storage_detail(request, uuid, progress=None):
+def storage_detail(request, uuid, progress=None, images_params=None):
     context = _card_context(request, uuid, **(_result_context(progress) if progress and not progress.running else {}))
     if wants_partial(request):
         return render(request, CARD, context)
     if context["card"] is not None and request.user.has_perm(VIEW_AUDIT):
         context["history"] = audit_selectors.recent_for(uuid, limit=10)
+    if context["card"] is not None:  # the card already says when ZStack cannot be read
+        context.update(_images_context(uuid, images_params or {}))
     status = context["load_error"].status if context["load_error"] else 200
     return render(request, "storages/detail.html", context, status=response_status(request, status))
 
@@ -102,6 +105,24 @@ def storage_detail(request, uuid, progress=None):
 @varies_on_htmx
 def storage_card(request, uuid):
     return render(request, CARD, _card_context(request, uuid))
+
+
+@require_GET
+@requires_permission(VIEW_STORAGE)
+@varies_on_htmx
+def storage_images(request, uuid):
+    """The images stored on the storage (every role: capacity insight). htmx: the section alone; a plain
+    request (a pager or sort link without JavaScript): the detail page showing that page of images."""
+    params = StorageImagesForm(request.GET).params()
+    if not wants_partial(request):
+        return storage_detail(request, uuid, images_params=params)
+    return render(request, IMAGES, {"uuid": uuid, **_images_context(uuid, params)})
+
+
+def _images_context(uuid, params: dict) -> dict:
+    images = selectors.storage_images(uuid=uuid, **params)
+    error = _load_error(images.error, _("The images on this storage could not be loaded"))
+    return {"images": images, "images_error": error}
 
 
 # --- edit ----------------------------------------------------------------------------------------
@@ -208,14 +229,35 @@ def storage_disable(request, uuid):
             Action.DISABLE,
             lambda actor, nonce: services.storage_set_state(actor=actor, uuid=uuid, enabled=False, nonce=nonce),
         )
+    return _confirmation(request, uuid, "disable")
+
+
+@require_http_methods(["GET", "POST"])
+@requires_permission(CHANGE_STORAGE, audit_action=Action.RECLAIM)
+@varies_on_htmx
+def storage_reclaim(request, uuid):
+    """GET asks for confirmation (works without JavaScript); POST runs ImageStore's garbage collection."""
+    if request.method == "POST":
+        return _action(
+            request,
+            uuid,
+            Action.RECLAIM,
+            lambda actor, nonce: services.storage_reclaim_space(actor=actor, uuid=uuid, nonce=nonce),
+        )
+    return _confirmation(request, uuid, "reclaim")
+
+
+def _confirmation(request, uuid, what: str):
+    """The page (or, for htmx, the fragment replacing the card) asking to confirm an action."""
     try:
         storage, load_error = selectors.storage_get(uuid=uuid), None
     except ResourceNotFound:
         raise _no_such_storage() from None
     except ZStackError as error:
         storage, load_error = None, shown.load_failure(error)
-    partial = wants_partial(request)
-    template = "storages/confirm_disable.html#confirm-disable" if partial else "storages/confirm_disable.html"
+    template = f"storages/confirm_{what}.html"
+    if wants_partial(request):
+        template += f"#confirm-{what}"
     context = {"uuid": uuid, "storage": storage, "load_error": load_error}
     return render(request, template, context, status=response_status(request, load_error.status if load_error else 200))
 

@@ -16,7 +16,7 @@ from dashboard.audit.log import Action
 from dashboard.zstack.errors import ZStackError
 
 from .submissions import Part, PartState
-from .templatetags.storage_tags import field_label
+from .templatetags.storage_tags import binary_size, field_label
 
 if TYPE_CHECKING:
     from .services import WriteProgress
@@ -43,6 +43,11 @@ def write_notice(progress: WriteProgress) -> str | None:
     if progress.failed_parts:
         fields = ", ".join(dict.fromkeys(str(field_label(c["field"])) for p in progress.done_parts for c in p.changes))
         return _("Saved: %(fields)s.") % {"fields": fields} if fields else None
+    if progress.submission.action == Action.RECLAIM:
+        freed = progress.freed_bytes
+        if freed is None:  # the job succeeded without saying how much (docs/zstack-protocol.md §9)
+            return _("Space reclaimed.")
+        return _("Freed %(size)s.") % {"size": binary_size(freed)}
     notices: dict[str, str] = {
         Action.UPDATE: _("Saved."),
         Action.RECONNECT: _("Reconnected."),
@@ -74,9 +79,12 @@ def part_label(part: Part) -> str:
         return _("Removing the tag “%(tag)s”") % {"tag": part.args.get("tag", "")}
     if part.kind == "update":
         return _("The change of %(fields)s") % {"fields": ", ".join(str(field_label(c["field"])) for c in part.changes)}
-    return {"reconnect": _("The reconnect"), "enable": _("Enabling"), "disable": _("Disabling")}.get(
-        part.kind, part.kind
-    )
+    return {
+        "reconnect": _("The reconnect"),
+        "enable": _("Enabling"),
+        "disable": _("Disabling"),
+        "reclaim": _("Reclaiming space"),
+    }.get(part.kind, part.kind)
 
 
 def part_field_error(part: Part) -> str:

@@ -11,12 +11,16 @@ Public surface (other modules rely on it exactly):
     client.zones_by_uuid(uuids) -> dict[str, Zone]           # ONE call: q=uuid?=a,b,c (no call for an empty list)
     client.get_tags(resource_uuid) -> ResourceTags           # system-tags + user-tags queries
     client.get_capacity(*, backup_storage_uuids=(), zone_uuids=(), all=False) -> Capacity
+    client.query_images(conditions=(), limit=None, start=None, sort=None, with_count=False) -> QueryPage[Image]
+    client.images_on_backup_storage(uuid, *, limit, start=0, sort="-actualSize") -> QueryPage[Image]  # with total
+    client.actual_size_on_backup_storage(uuid, *, page_size=1000, max_images=20000) -> StoredBytes
     # Writes are submitted without waiting; the caller follows the job (the console: storages/follow.py,
     # in the web request and then the background worker):
     client.submit_update(uuid, *, job_uuid, name=…, …, password=…, ssh_port=…) -> JobTicket   # no tags
     client.submit_reconnect(uuid, *, job_uuid) / submit_change_state(uuid, event, *, job_uuid) -> JobTicket
     client.submit_create_tag(resource_uuid, tag, *, user, resource_type, job_uuid) -> JobTicket
     client.submit_delete_tag(tag_uuid, *, job_uuid) -> JobTicket
+    client.submit_reclaim_space(uuid, *, job_uuid) -> JobTicket  # its job body: ReclaimResult.from_job_body
     client.poll_job(ticket, secrets=()) -> JobStatus          # one look: running, succeeded (body) or failed (error)
     client.renew_session()                                   # log in again now (a job failed with ID.1001)
     client.login(); client.logout()
@@ -42,9 +46,11 @@ from .errors import ProtocolError, ResourceNotFound
 from .inventory import (
     BackupStorage,
     Capacity,
+    Image,
     JobTicket,
     QueryPage,
     ResourceTags,
+    StoredBytes,
     Tag,
     Zone,
     parse_long,
@@ -140,6 +146,50 @@ class ZStackClient(Connection):
             total=parse_long(reply.get("totalCapacity")) or 0, available=parse_long(reply.get("availableCapacity")) or 0
         )
 
+    # --- images (§4.8) ---------------------------------------------------------------------------
+
+    def query_images(
+        self,
+        conditions: Iterable[str] = (),
+        limit: int | None = None,
+        start: int | None = None,
+        sort: str | None = None,
+        with_count: bool = False,
+    ) -> QueryPage[Image]:
+        return self._query("/images", Image.from_json, conditions, limit, start, sort, with_count)
+
+    def images_on_backup_storage(
+        self, uuid: str, *, limit: int, start: int = 0, sort: str = "-actualSize"
+    ) -> QueryPage[Image]:
+        """One page of the images stored on a backup storage, with their total count. ZStack sorts without
+        a tie-breaker (§9): images of equal size may swap places between two pages."""
+        return self.query_images([_on_backup_storage(uuid)], limit=limit, start=start, sort=sort, with_count=True)
+
+    def actual_size_on_backup_storage(
+        self, uuid: str, *, page_size: int = 1000, max_images: int = 20_000
+    ) -> StoredBytes:
+        """The bytes the storage's images take (the sum of their actualSize). ZStack has no sum query, so
+        this reads only ``uuid,actualSize`` a page at a time, at most ``max_images``: past that the sum
+        is a lower bound (``complete`` False)."""
+        condition = [_on_backup_storage(uuid)]
+        total, seen, start, count = 0, 0, 0, None
+        while seen < max_images:
+            qs = query.query_string(
+                condition, limit=page_size, start=start, with_count=count is None, fields=("uuid", "actualSize")
+            )
+            reply = self._read("/images", qs)
+            items = reply.get("inventories")
+            if not isinstance(items, list):
+                raise ProtocolError("GET /images: malformed inventories", code=transport.BAD_BODY_CODE)
+            if count is None:
+                count = parse_long(reply.get("total"))
+            total += sum(parse_long(i.get("actualSize")) or 0 for i in items if isinstance(i, dict))
+            seen += len(items)
+            start += page_size
+            if len(items) < page_size or (count is not None and seen >= count):
+                return StoredBytes(total=total, images=count if count is not None else seen, complete=True)
+        return StoredBytes(total=total, images=count if count is not None else seen, complete=False)
+
     # --- writes: async, 202 + job (§4.2-§4.4, §5), submitted without waiting: the caller follows the job ---
 
     def submit_update(
@@ -187,6 +237,17 @@ class ZStackClient(Connection):
 
     def submit_delete_tag(self, tag_uuid: str, *, job_uuid: str) -> JobTicket:
         return self.submit_job("DELETE", f"/tags/{quote(tag_uuid, safe='')}", None, job_uuid)
+
+    def submit_reclaim_space(self, uuid: str, *, job_uuid: str) -> JobTicket:
+        """ImageStore garbage collection (§4.8), on the shared image-store actions path: the body key is
+        matched exactly (§3.2). The job's body is ``{"gcResult": {"freedSpaceInBytes": N}}``, read with
+        ``ReclaimResult.from_job_body``."""
+        return self.submit_job("PUT", _image_store_actions(uuid), {"reclaimSpaceFromImageStore": {}}, job_uuid)
+
+
+def _on_backup_storage(uuid: str) -> str:
+    # The @Queryable join of ImageInventory on its backup-storage refs (§4.8).
+    return f"backupStorageRefs.backupStorageUuid={uuid}"
 
 
 def _image_store_actions(uuid: str) -> str:

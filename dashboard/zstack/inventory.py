@@ -117,6 +117,61 @@ class BackupStorage:
 
 
 @dataclass(frozen=True, slots=True)
+class Image:
+    """An ImageInventory (docs/zstack-protocol.md §4.8). ``size`` is the virtual size, ``actual_size`` the
+    bytes stored (None while ZStack does not know it yet, e.g. still downloading)."""
+
+    uuid: str
+    name: str | None
+    description: str | None
+    state: str | None  # Enabled | Disabled
+    status: str | None  # Creating | Downloading | Ready | Error | Deleted
+    format: str | None  # qcow2, raw, iso, …
+    media_type: str | None
+    size: int | None
+    actual_size: int | None
+    create_date: datetime | None
+    last_op_date: datetime | None
+    backup_storage_uuids: tuple[str, ...]  # from its backupStorageRefs
+
+    @classmethod
+    def from_json(cls, data: dict[str, Any], tz: tzinfo) -> Image:
+        refs = data.get("backupStorageRefs") or []
+        return cls(
+            uuid=data["uuid"],
+            name=_str(data, "name"),
+            description=_str(data, "description"),
+            state=_str(data, "state"),
+            status=_str(data, "status"),
+            format=_str(data, "format"),
+            media_type=_str(data, "mediaType"),
+            size=parse_long(data.get("size")),
+            actual_size=parse_long(data.get("actualSize")),
+            create_date=parse_zstack_date(data.get("createDate"), tz),
+            last_op_date=parse_zstack_date(data.get("lastOpDate"), tz),
+            backup_storage_uuids=tuple(
+                ref["backupStorageUuid"]
+                for ref in refs
+                if isinstance(ref, dict) and isinstance(ref.get("backupStorageUuid"), str)
+            ),
+        )
+
+
+@dataclass(frozen=True, slots=True)
+class ReclaimResult:
+    """The result of ImageStore's garbage collection (§4.8): ``{"gcResult": {"freedSpaceInBytes": N}}``."""
+
+    freed_bytes: int
+
+    @classmethod
+    def from_job_body(cls, body: dict[str, Any] | None) -> ReclaimResult | None:
+        """None when the body does not say (a build that lost the envelope, §9): the job still succeeded."""
+        result = (body or {}).get("gcResult")
+        freed = parse_long(result.get("freedSpaceInBytes")) if isinstance(result, dict) else None
+        return None if freed is None else cls(freed_bytes=max(freed, 0))
+
+
+@dataclass(frozen=True, slots=True)
 class Zone:
     uuid: str
     name: str | None
@@ -209,6 +264,16 @@ class Capacity:
     @property
     def used(self) -> int:
         return max(self.total - self.available, 0)
+
+
+@dataclass(frozen=True, slots=True)
+class StoredBytes:
+    """What a storage's images take: the sum of their actual sizes over ``images`` images; ``complete``
+    False when there were too many to read them all (the sum is then a lower bound)."""
+
+    total: int
+    images: int
+    complete: bool = True
 
 
 @dataclass(frozen=True, slots=True)

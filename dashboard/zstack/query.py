@@ -25,6 +25,7 @@ def query_string(
     start: int | None = None,
     sort: str | None = None,
     with_count: bool = False,
+    fields: Iterable[str] = (),
 ) -> str:
     """One ``q=`` per condition (ANDed by ZStack); paging and sort only when asked for."""
     if isinstance(conditions, str):  # a bare string would become one condition per character
@@ -38,6 +39,8 @@ def query_string(
         pairs.append(("sort", sort))
     if with_count:
         pairs.append(("replyWithCount", "true"))
+    if fields:  # only the first fields= is read: one comma-joined value (§6.1)
+        pairs.append(("fields", ",".join(fields)))
     return encode(pairs)
 
 

@@ -28,9 +28,26 @@ _LABELS = {
     "Connecting": _("Connecting"),
     "Connected": _("Connected"),
     "Disconnected": _("Disconnected"),
+    # ImageStatus (docs/zstack-protocol.md §4.8)
+    "Creating": _("Creating"),
+    "Downloading": _("Downloading"),
+    "Ready": _("Ready"),
+    "Error": _("Error"),
+    "Deleted": _("Deleted"),
 }
 # Badge tone by ZStack value; the text is always shown too (status is never colour alone).
-_TONES = {"Enabled": "ok", "Connected": "ok", "Connecting": "busy", "Disabled": "muted", "Disconnected": "bad"}
+_TONES = {
+    "Enabled": "ok",
+    "Connected": "ok",
+    "Connecting": "busy",
+    "Disabled": "muted",
+    "Disconnected": "bad",
+    "Ready": "ok",
+    "Creating": "busy",
+    "Downloading": "busy",
+    "Error": "bad",
+    "Deleted": "muted",
+}
 
 
 @register.filter
