@@ -14,6 +14,7 @@ ACTION_LABELS = {
     Action.RECONNECT: _("Reconnect"),
     Action.ENABLE: _("Enable"),
     Action.DISABLE: _("Disable"),
+    Action.THRESHOLDS: _("Capacity thresholds"),
     Action.CHAIN_SEALED: _("Audit chain sealed"),
     Action.LOGIN: _("Log in"),
     Action.LOGIN_FAILED: _("Failed login"),
@@ -55,6 +56,9 @@ FIELD_LABELS = {
     "systemTags": _("System tags"),
     "userTags": _("User tags"),
     "state": _("State"),
+    # A storage's own capacity thresholds (dashboard/capacity): a recorded None is "the default".
+    "warningPercent": _("Warning threshold (%)"),
+    "criticalPercent": _("Critical threshold (%)"),
 }
 
 
