@@ -54,7 +54,7 @@ def thresholds_edit(request, uuid):
     """GET: the form, prefilled with the effective thresholds. POST: set them (a no-op when unchanged)."""
     effective = thresholds.for_storage(uuid)
     if request.method == "GET":
-        form = ThresholdsForm(initial={"warning": effective.warning, "critical": effective.critical})
+        form = ThresholdsForm(initial={"warning": f"{effective.warning:g}", "critical": f"{effective.critical:g}"})
         return _render(request, uuid, form, effective)
     name = _storage_name(uuid)
     form = ThresholdsForm(request.POST)

@@ -17,6 +17,7 @@ from dashboard.capacity import selectors as capacity_selectors
 from dashboard.capacity import thresholds
 from dashboard.capacity.thresholds import Thresholds
 from dashboard.zstack import query
+from dashboard.zstack.client import ZStackClient
 from dashboard.zstack.errors import ZStackError
 from dashboard.zstack.inventory import BackupStorage, ResourceTags, Zone
 
@@ -194,12 +195,14 @@ def _sorted_zones(zones: Iterable[Zone]) -> tuple[Zone, ...]:
     return tuple(sorted(zones, key=lambda z: (z.name or z.uuid).lower()))
 
 
-def _by_capacity(client, ranking, *, page: int, page_size: int, ignored: tuple[str, ...]) -> StorageListPage:
+def _by_capacity(
+    client: ZStackClient, ranking: capacity_selectors.Ranking, *, page: int, page_size: int, ignored: tuple[str, ...]
+) -> StorageListPage:
     """The page capacity.selectors.ranked_page chose, from ZStack: ONE ``uuid?=a,b,c`` query for its storages
     (none when the page is empty) and ONE zone query, rows kept in the snapshot's order. A storage deleted
     since the snapshot is simply missing from its page; one added since is not ranked until the next."""
     try:
-        found = ()
+        found: tuple[BackupStorage, ...] = ()
         if ranking.uuids:
             found = client.query_image_stores(
                 conditions=[query.in_list("uuid", ranking.uuids)], limit=len(ranking.uuids)
