@@ -8,18 +8,20 @@ from django import forms
 from django.core.exceptions import ValidationError
 from django.utils.translation import gettext_lazy as _
 
+from dashboard.audit.labels import FIELD_LABELS
+
 
 class ThresholdsForm(forms.Form):
     """0 < warning < critical <= 100, in whole or tenth percents (the badge shows them as typed)."""
 
     warning = forms.DecimalField(
-        label=_("Warning at (% used)"),
+        label=FIELD_LABELS["warningPercent"],
         max_digits=4,
         decimal_places=1,
         error_messages={"required": _("Enter the warning threshold, a percentage.")},
     )
     critical = forms.DecimalField(
-        label=_("Critical at (% used)"),
+        label=FIELD_LABELS["criticalPercent"],
         max_digits=4,
         decimal_places=1,
         error_messages={"required": _("Enter the critical threshold, a percentage.")},
