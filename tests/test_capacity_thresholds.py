@@ -11,6 +11,7 @@ from urllib.parse import parse_qsl
 
 import pytest
 from django.db import connection
+from django.test.utils import CaptureQueriesContext
 from django.utils import timezone
 
 from dashboard.accounts.actor import Actor
@@ -261,13 +262,17 @@ def test_the_audit_log_names_the_change_and_its_fields(login_as, zstack_settings
 # --- effective thresholds everywhere ---------------------------------------------------------------
 
 
-def test_list_badges_and_meters_use_each_storages_own_thresholds(
-    login_as, zstack_settings, django_assert_max_num_queries
-):
+def test_list_badges_and_meters_use_each_storages_own_thresholds(login_as, zstack_settings):
     prod = _uuid(zstack_settings, "bs-prod-bj-01")  # 62 %
     services.set_thresholds(actor=ACTOR, uuid=prod, warning=50, critical=60)
     client = login_as(Role.VIEWER)
-    body = client.get("/storages/", {"page_size": 25}).content.decode()
+    client.get("/storages/", {"page_size": 10})  # the session and permissions are cached after this one
+    with CaptureQueriesContext(connection) as ten:
+        client.get("/storages/", {"page_size": 10})
+    with CaptureQueriesContext(connection) as all_rows:
+        body = client.get("/storages/", {"page_size": 25}).content.decode()
+    assert len(all_rows) == len(ten)  # the rows' thresholds in one query, however many rows
+    assert sum("capacity_thresholdoverride" in q["sql"] for q in all_rows.captured_queries) == 1
     assert body.count("Critical: 60% or more used") == 1 and body.count("Critical: 90% or more used") == 1
     assert 'low="50.0" high="60.0"' in body and body.count('low="80.0" high="90.0"') == 11
 
@@ -390,3 +395,13 @@ def test_htmx_gets_the_table_with_its_capacity_note(login_as, zstack_settings):
     response = login_as(Role.VIEWER).get("/storages/", {"capacity": "critical"}, **HTMX)
     html = response.content.decode()
     assert html.lstrip().startswith('<div id="storage-table"') and 'id="capacity-note"' in html
+
+
+@pytest.mark.parametrize(("warning", "critical"), [(90, 80), (80, 80), (0, 90), (80, 101)])
+def test_global_thresholds_out_of_order_are_refused_at_start_up(settings, warning, critical):
+    from dashboard.capacity.checks import thresholds_in_order
+
+    settings.CAPACITY_WARNING_PERCENT, settings.CAPACITY_CRITICAL_PERCENT = warning, critical
+    assert [e.id for e in thresholds_in_order(None)] == ["capacity.E001"]
+    settings.CAPACITY_WARNING_PERCENT, settings.CAPACITY_CRITICAL_PERCENT = 80, 90
+    assert thresholds_in_order(None) == []
