@@ -196,6 +196,8 @@ def test_with_htmx_the_section_is_swapped_and_the_card_told_to_refresh(login_as,
     body = response.content.decode()
     assert "Thresholds saved." in body and "Warning at 70% used, critical at 95% used." in body
     assert json.loads(response["HX-Trigger-After-Swap"]) == {"storage-refresh": {"target": f"#storage-card-{uuid}"}}
+    # The detail page's "Recent changes" follows, out of band.
+    assert '<section id="storage-history"' in body and 'hx-swap-oob="true"' in body and "Capacity thresholds" in body
     card = client.get(f"/storages/{uuid}/card/", **HTMX).content.decode()
     assert "Warning: 70% or more used" in card and "Critical:" not in card
 

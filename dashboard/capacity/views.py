@@ -13,11 +13,13 @@ from django.contrib import messages
 from django.core.exceptions import PermissionDenied
 from django.http import Http404
 from django.shortcuts import redirect, render
+from django.template.loader import render_to_string
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
 
 from dashboard.accounts.actor import Actor
-from dashboard.accounts.roles import CHANGE_STORAGE, VIEW_STORAGE
+from dashboard.accounts.roles import CHANGE_STORAGE, VIEW_AUDIT, VIEW_STORAGE
+from dashboard.audit import selectors as audit_selectors
 from dashboard.audit.log import Action
 from dashboard.partials import wants_partial
 from dashboard.storages.views import requires_permission, varies_on_htmx
@@ -27,6 +29,7 @@ from . import selectors, services, thresholds
 from .forms import ThresholdsForm
 
 SECTION = "capacity/thresholds.html#thresholds-section"
+HISTORY = "storages/detail.html#storage-history"
 
 
 @require_GET
@@ -118,6 +121,10 @@ def _after(request, uuid, notice: str):
     and meter follow). Without JavaScript: back to the detail page with a message (PRG)."""
     if wants_partial(request):
         response = render(request, SECTION, _section_context(request, uuid, notice=notice))
+        if request.user.has_perm(VIEW_AUDIT):  # the detail page's "Recent changes" has a new entry: out of band
+            history = audit_selectors.recent_for(uuid, limit=10)
+            oob = render_to_string(HISTORY, {"history": history, "history_oob": True}, request=request)
+            response.content += oob.encode()
         response["HX-Trigger-After-Swap"] = json.dumps({"storage-refresh": {"target": f"#storage-card-{uuid}"}})
         return response
     messages.success(request, notice)

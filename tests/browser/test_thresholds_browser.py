@@ -38,6 +38,7 @@ def test_an_admin_sets_thresholds_and_the_badge_changes_in_place(browser_env, pa
     # The card refreshes itself: its badge now says critical, in words.
     expect(card.locator(".badge--capacity-critical")).to_have_text(re.compile("Critical: 85% or more used"))
     expect(card.locator(".badge--capacity-warning")).to_have_count(0)
+    expect(page.locator("#storage-history")).to_contain_text("Capacity thresholds")  # out of band, no reload
     assert not [e for e in page.console_errors if "Content Security Policy" in e], page.console_errors
 
     # A wrong pair is refused with the message next to the field, and nothing changes.
