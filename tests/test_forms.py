@@ -161,6 +161,7 @@ def test_filter_form_defaults_and_falls_back_on_invalid_values():
         "state": "",
         "status": "",
         "zone": "",
+        "capacity": "",
         "sort": "name",
         "page": 1,
         "page_size": 25,
@@ -174,6 +175,7 @@ def test_filter_form_defaults_and_falls_back_on_invalid_values():
             "page_size": "50",
             "status": "Nope",
             "zone": "bad zone!",
+            "capacity": "full",
         }
     ).filters()
     assert filters == {
@@ -181,6 +183,7 @@ def test_filter_form_defaults_and_falls_back_on_invalid_values():
         "state": "Disabled",
         "status": "",
         "zone": "",
+        "capacity": "",
         "sort": "-lastOpDate",
         "page": 3,
         "page_size": 50,

@@ -81,6 +81,23 @@ EXPECTED: dict[str, dict[str, tuple[int, int, int]]] = {
     "audit:export_json": {ANONYMOUS: LOGIN_FIRST, "viewer": DENIED_READ, "auditor": READ, "admin": READ},
     # Issue 12: the capacity overview, for every role.
     "capacity:overview": {ANONYMOUS: LOGIN_FIRST, "viewer": READ, "auditor": READ, "admin": READ},
+    # A storage's own thresholds, set by admins: an empty POST is an invalid form (422, recorded as invalid);
+    # other roles get 403 (their POST recorded as refused).
+    "capacity:thresholds": {
+        ANONYMOUS: LOGIN_FIRST,
+        "viewer": (403, 403, 405),
+        "auditor": (403, 403, 405),
+        "admin": (200, 422, 405),
+    },
+    # The thresholds section alone (htmx's Cancel), for every role.
+    "capacity:thresholds_show": {ANONYMOUS: LOGIN_FIRST, "viewer": READ, "auditor": READ, "admin": READ},
+    # Back to the defaults; a plain form post is answered with a redirect to the detail page.
+    "capacity:thresholds_reset": {
+        ANONYMOUS: LOGIN_FIRST,
+        "viewer": DENIED_ACTION,
+        "auditor": DENIED_ACTION,
+        "admin": (405, 302, 405),
+    },
     # RedirectView redirects every method to the list.
     "home": {ANONYMOUS: LOGIN_FIRST, "viewer": LOGIN_FIRST, "auditor": LOGIN_FIRST, "admin": LOGIN_FIRST},
 }

@@ -16,6 +16,7 @@ ACTION_LABELS = {
     Action.ENABLE: _("Enable"),
     Action.DISABLE: _("Disable"),
     Action.RECLAIM: _("Reclaim space"),
+    Action.THRESHOLDS: _("Capacity thresholds"),
     Action.CHAIN_SEALED: _("Audit chain sealed"),
     Action.LOGIN: _("Log in"),
     Action.LOGIN_FAILED: _("Failed login"),
@@ -59,6 +60,9 @@ FIELD_LABELS = {
     "state": _("State"),
     # Not a field of the storage: what a reclaim freed, on its outcome row (dashboard/storages/follow.py).
     "freedSpaceInBytes": _("Space freed (bytes)"),
+    # A storage's own capacity thresholds (dashboard/capacity): a recorded None is "the default".
+    "warningPercent": _("Warning threshold (%)"),
+    "criticalPercent": _("Critical threshold (%)"),
 }
 
 

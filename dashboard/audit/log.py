@@ -49,6 +49,9 @@ class Action(StrEnum):
     ENABLE = "storage.enable"
     DISABLE = "storage.disable"
     RECLAIM = "storage.reclaim"  # ImageStore garbage collection; its outcome row records the bytes freed
+    # A storage's own capacity thresholds, set or reset to the defaults (dashboard/capacity/services.py): in
+    # our database only, no ZStack call.
+    THRESHOLDS = "storage.thresholds"
     CHAIN_SEALED = "audit.chain_sealed"  # the trail itself: migration 0004 sealed the chain it found (no storage)
     # Logins (dashboard/accounts/login_audit.py): no storage, so storage_uuid is empty.
     LOGIN = "auth.login"

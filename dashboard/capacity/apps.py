@@ -7,3 +7,6 @@ class CapacityConfig(AppConfig):
     name = "dashboard.capacity"
     label = "capacity"
     default_auto_field = "django.db.models.BigAutoField"
+
+    def ready(self) -> None:
+        from . import checks  # noqa: F401 - registers the system checks

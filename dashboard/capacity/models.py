@@ -3,6 +3,7 @@ CapacityRun marks a run, so pages read the latest *complete* set and workers don
 
 from __future__ import annotations
 
+from django.conf import settings
 from django.db import models
 
 
@@ -55,3 +56,32 @@ class CapacitySnapshot(models.Model):
     @property
     def available_bytes(self) -> int:
         return max(self.total_bytes - self.used_bytes, 0)
+
+
+class ThresholdOverride(models.Model):
+    """One storage's own warning / critical thresholds, set by an admin (services.set_thresholds); without a
+    row the storage uses the global settings (thresholds.py). Keyed by the ZStack uuid: storages live in ZStack,
+    so there is no foreign key to follow, and a deleted storage's row is harmless."""
+
+    storage_uuid = models.CharField(max_length=64, unique=True)
+    warning_percent = models.FloatField()
+    critical_percent = models.FloatField()
+    updated_at = models.DateTimeField()
+    # Who set it: the user (kept if the user is deleted, by name) — the audit trail has the full story.
+    updated_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
+    )
+    updated_by_username = models.CharField(max_length=150, blank=True)
+
+    class Meta:
+        constraints = [
+            models.CheckConstraint(
+                condition=models.Q(warning_percent__gt=0)
+                & models.Q(critical_percent__gt=models.F("warning_percent"))
+                & models.Q(critical_percent__lte=100),
+                name="capacity_threshold_order",
+            )
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.storage_uuid}: warning {self.warning_percent}%, critical {self.critical_percent}%"

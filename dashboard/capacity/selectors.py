@@ -3,14 +3,16 @@ read when there is none yet) and one storage's history with its forecast."""
 
 from __future__ import annotations
 
+import dataclasses
 import heapq
+import re
 from collections.abc import Iterable, Iterator
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 
 from django.utils import timezone
 
-from dashboard.zstack.errors import ZStackError
+from dashboard.zstack.errors import ResourceNotFound, ZStackError
 
 from . import forecast as fc
 from . import source, thresholds
@@ -29,6 +31,7 @@ class Row:
     zone_uuids: tuple[str, ...]
     used: int
     total: int
+    limits: thresholds.Thresholds | None = None  # its own thresholds, where it has them (the badge's)
 
     @property
     def available(self) -> int:
@@ -40,6 +43,7 @@ class Row:
 
     @property
     def level(self):
+        """By the global defaults; pages judging a storage use its effective thresholds (_aggregate)."""
         return thresholds.level(self.percent)
 
 
@@ -82,6 +86,7 @@ class Overview:
     fullest: list[Row] = field(default_factory=list)
     soonest: list[Soonest] = field(default_factory=list)
     error: ZStackError | None = None
+    overridden: int = 0  # storages with their own thresholds (counted by those, not the defaults)
 
 
 def latest_run() -> CapacityRun | None:
@@ -106,11 +111,15 @@ def _aggregate(view: Overview, rows: Iterable[Row]) -> dict[str, Row]:
     zones: dict[str, Totals] = {}
     fullest: list[tuple[float, str, Row]] = []
     by_uuid: dict[str, Row] = {}
+    own, base = thresholds.overrides(), thresholds.defaults()  # a few rows, set by hand: one query
+    view.overridden = len(own)
     for row in rows:
         view.overall.add(row)
         for zone in row.zone_uuids:  # a storage in two zones counts in both zones (not twice overall)
             zones.setdefault(zone, Totals(uuid=zone)).add(row)
-        level = row.level
+        if row.uuid in own:
+            row = dataclasses.replace(row, limits=own[row.uuid])
+        level = (row.limits or base).level(row.percent)
         view.warning += level is thresholds.Level.WARNING
         view.critical += level is thresholds.Level.CRITICAL
         if row.percent is not None:
@@ -207,3 +216,84 @@ def history(uuid: str, *, days: int = 30) -> History:
     )
     total = rows[-1][2] if rows else 0
     return History(points=rows, forecast=fc.forecast([(t, u) for t, u, _ in rows], total))
+
+
+def storage_name(uuid: str) -> str:
+    """Raises ResourceNotFound for a storage ZStack does not know, ZStackError when unreachable (then: "")."""
+    try:
+        return source.storage_name(uuid)
+    except ResourceNotFound:
+        raise
+    except ZStackError:
+        return ""
+
+
+# --- the storage list's "above warning / critical" filter and "used %" sort --------------------------
+# ZStack can neither sort nor filter by a ratio (docs/zstack-protocol.md §6.2), so the list ranks storages by
+# the latest complete snapshot run here, and asks ZStack only for the one page of uuids it shows.
+
+
+@dataclass(frozen=True, slots=True)
+class Ranking:
+    uuids: tuple[str, ...]  # the requested page's storages, in order
+    total: int  # how many matched in all
+    as_of: datetime | None  # the snapshot run ranked; None: no snapshot yet (nothing ranked)
+    limits: dict[str, thresholds.Thresholds] = field(default_factory=dict)  # the page's effective thresholds
+
+
+def _like(text: str) -> re.Pattern[str]:
+    """ZStack's name search is SQL LIKE ``%text%`` (case-insensitive; ``%`` any characters, ``_`` one): the
+    same match on the snapshot's names, so the search means the same with and without the used % filter."""
+    pattern = "".join(".*" if c == "%" else "." if c == "_" else re.escape(c) for c in text)
+    return re.compile(pattern, re.IGNORECASE | re.DOTALL)
+
+
+def ranked_page(
+    *,
+    level: str = "",
+    descending: bool = True,
+    q: str = "",
+    zone: str = "",
+    start: int = 0,
+    limit: int = 25,
+) -> Ranking:
+    """One page of storage uuids from the latest snapshot run, ordered by used % (``descending``: fullest
+    first; storages reporting no total last; ties by name, then uuid), keeping only those at or above their
+    own ``level`` threshold ("warning": warning or critical; "critical"; "": all), whose name matches ``q`` (or
+    whose uuid is ``q``, a full uuid) and that are in ``zone``, as the snapshot saw them. The run's rows are
+    streamed (10,000 storages: a few tens of milliseconds), the overrides read in one query."""
+    run = latest_run()
+    if run is None:
+        return Ranking(uuids=(), total=0, as_of=None)
+    own, base = thresholds.overrides(), thresholds.defaults()
+    compact = q.strip().replace("-", "")
+    uuid_only = compact.lower() if re.fullmatch(r"[0-9a-fA-F]{32}", compact) else ""
+    name_match = _like(q.strip()) if q.strip() and not uuid_only else None
+    wanted = {
+        "warning": (thresholds.Level.WARNING, thresholds.Level.CRITICAL),
+        "critical": (thresholds.Level.CRITICAL,),
+    }
+    keep = wanted.get(level)
+    ranked: list[tuple[float, str, str]] = []
+    fields = ("storage_uuid", "storage_name", "zone_uuids", "used_bytes", "total_bytes")
+    rows = CapacitySnapshot.objects.filter(taken_at=run.taken_at)
+    if uuid_only:
+        rows = rows.filter(storage_uuid=uuid_only)
+    for uuid, name, zones, used, total in rows.values_list(*fields).iterator(chunk_size=2000):
+        if zone and zone not in (zones or ()):
+            continue
+        if name_match is not None and not name_match.search(name or ""):
+            continue
+        percent = 100.0 * used / total if total else None
+        if keep is not None and own.get(uuid, base).level(percent) not in keep:
+            continue
+        # One sort key for both directions: unknown % sorts last either way.
+        if percent is None:
+            key = -1.0
+        else:
+            clamped = min(max(percent, 0.0), 100.0)
+            key = (clamped if descending else 100.0 - clamped) + 1.0
+        ranked.append((-key, (name or "").lower(), uuid))
+    ranked.sort()
+    page = tuple(uuid for _, _, uuid in ranked[start : start + limit])
+    return Ranking(uuids=page, total=len(ranked), as_of=run.taken_at, limits={u: own.get(u, base) for u in page})

@@ -1,5 +1,5 @@
-"""Writes to the capacity history: one snapshot run, downsampling as points age, and the worker's
-"snapshot if due"."""
+"""Writes of the capacity app: the history (one snapshot run, downsampling as points age, the worker's
+"snapshot if due") and a storage's own thresholds (set, reset; audited)."""
 
 from __future__ import annotations
 
@@ -9,11 +9,15 @@ from dataclasses import dataclass
 from datetime import datetime, timedelta
 
 from django.conf import settings
-from django.db import transaction
+from django.db import DatabaseError, transaction
 from django.utils import timezone
 
+from dashboard.accounts.actor import Actor
+from dashboard.audit import log as audit
+from dashboard.audit.log import Action, FieldChange, Outcome
+
 from . import source
-from .models import CapacityRun, CapacitySnapshot, Resolution
+from .models import CapacityRun, CapacitySnapshot, Resolution, ThresholdOverride
 
 logger = logging.getLogger("dashboard.capacity")
 
@@ -115,3 +119,92 @@ def snapshot_if_due(*, now: datetime | None = None) -> SnapshotResult | None:
             return None
         run = CapacityRun.objects.create(taken_at=now)
     return take_snapshot(now=now, run=run)
+
+
+# --- per-storage thresholds ---------------------------------------------------------------------
+# Set and reset by admins (the views check the role; a refusal is recorded by storages.services.write_refused,
+# like every refused write). Each change is audited like a storage write: an attempt row, then the outcome row
+# with each changed threshold's before and after (a recorded None means "the default"). The override lives in
+# our database only, so there is no ZStack call and no background job: the outcome follows at once.
+
+
+class ThresholdsError(Exception):
+    """The change could not be made or could not be recorded; nothing was changed."""
+
+
+def _threshold_changes(before: ThresholdOverride | None, warning: float | None, critical: float | None):
+    old_warning = before.warning_percent if before is not None else None
+    old_critical = before.critical_percent if before is not None else None
+    return [
+        FieldChange(field=name, before=old, after=new)
+        for name, old, new in (("warningPercent", old_warning, warning), ("criticalPercent", old_critical, critical))
+        if old != new
+    ]
+
+
+def set_thresholds(*, actor: Actor, uuid: str, warning: float, critical: float, storage_name: str = "") -> bool:
+    """Give the storage its own thresholds (0 < warning < critical <= 100: the form checks it, the database
+    constraint enforces it). Returns False when they were already so (nothing recorded). Raises
+    ThresholdsError when the audit trail or the database refuses (nothing changed then)."""
+    if not 0 < warning < critical <= 100:
+        raise ValueError("thresholds must satisfy 0 < warning < critical <= 100")
+    return _change(actor, uuid, storage_name, warning, critical)
+
+
+def reset_thresholds(*, actor: Actor, uuid: str, storage_name: str = "") -> bool:
+    """Back to the global defaults (the override is deleted). False when the storage had none."""
+    return _change(actor, uuid, storage_name, None, None)
+
+
+def _change(actor: Actor, uuid: str, storage_name: str, warning: float | None, critical: float | None) -> bool:
+    before = ThresholdOverride.objects.filter(storage_uuid=uuid).first()
+    changes = _threshold_changes(before, warning, critical)
+    if not changes:
+        return False
+    row = dict(actor=actor, action=Action.THRESHOLDS, storage_uuid=uuid, storage_name=storage_name, changes=changes)
+    try:
+        attempt = audit.record(**row, outcome=Outcome.ATTEMPTED)
+    except audit.AuditUnavailable as error:
+        raise ThresholdsError(str(error)) from error
+    try:
+        with transaction.atomic():
+            if warning is None or critical is None:
+                ThresholdOverride.objects.filter(storage_uuid=uuid).delete()
+            else:
+                ThresholdOverride.objects.update_or_create(
+                    storage_uuid=uuid,
+                    defaults={
+                        "warning_percent": warning,
+                        "critical_percent": critical,
+                        "updated_at": timezone.now(),
+                        "updated_by_id": actor.user_id,
+                        "updated_by_username": actor.username or "",
+                    },
+                )
+    except DatabaseError as error:
+        _record_outcome(**row, outcome=Outcome.FAILED, attempt=attempt, error_message=type(error).__name__)
+        raise ThresholdsError("The thresholds could not be saved.") from error
+    _record_outcome(**row, outcome=Outcome.SUCCEEDED, attempt=attempt)
+    return True
+
+
+def thresholds_invalid(*, actor: Actor, uuid: str, errors: dict[str, list[str]], storage_name: str = "") -> None:
+    """A threshold form rejected by validation: recorded (like an invalid storage edit), nothing changed."""
+    summary = "; ".join(f"{field}: {' '.join(str(m) for m in messages)}" for field, messages in errors.items())
+    _record_outcome(
+        actor=actor,
+        action=Action.THRESHOLDS,
+        storage_uuid=uuid,
+        storage_name=storage_name,
+        outcome=Outcome.INVALID,
+        error_message=summary[:2000],
+    )
+
+
+def _record_outcome(**kwargs) -> None:
+    """The change is made (or refused) either way: a failing audit store is logged, not turned into an error
+    page. (The attempt row, recorded first, is what guarantees the change is never unaudited.)"""
+    try:
+        audit.record(**kwargs)
+    except audit.AuditUnavailable:
+        logger.exception("Could not record the audit outcome %s", kwargs.get("outcome"))

@@ -36,3 +36,8 @@ def live_storages(page_size: int = PAGE_SIZE) -> Iterator[BackupStorage]:
 
 def zone_names() -> dict[str, str]:
     return {z.uuid: z.name or z.uuid for z in get_client().query_zones().items}
+
+
+def storage_name(uuid: str) -> str:
+    """The storage's name; raises ResourceNotFound for an unknown uuid, ZStackError when unreachable."""
+    return get_client().get_image_store(uuid).name or ""

@@ -1,11 +1,21 @@
-"""Global warning / critical thresholds (settings CAPACITY_WARNING_PERCENT, CAPACITY_CRITICAL_PERCENT,
-defaults 80 and 90). Per-storage overrides are not built yet (issue 12)."""
+"""Warning / critical thresholds: the global defaults (settings CAPACITY_WARNING_PERCENT,
+CAPACITY_CRITICAL_PERCENT, 80 and 90) and each storage's effective pair — its own override
+(models.ThresholdOverride, set by an admin through services.set_thresholds) or else the defaults.
+
+Everything that judges a used % (the card's and the list's badges and meter, /capacity/'s counts, the list's
+"above warning / critical" filter) asks here, so a storage is judged the same way on every page. The reads
+cost one query for any number of storages (``for_storages``)."""
 
 from __future__ import annotations
 
 import enum
+from collections.abc import Iterable
+from dataclasses import dataclass
+from datetime import datetime
 
 from django.conf import settings
+
+from .models import ThresholdOverride
 
 
 class Level(enum.StrEnum):
@@ -22,12 +32,59 @@ def critical_percent() -> float:
     return float(getattr(settings, "CAPACITY_CRITICAL_PERCENT", 90))
 
 
-def level(percent: float | None) -> Level | None:
-    """None when the percentage is unknown (a storage reporting no total)."""
-    if percent is None:
-        return None
-    if percent >= critical_percent():
-        return Level.CRITICAL
-    if percent >= warning_percent():
-        return Level.WARNING
-    return Level.OK
+@dataclass(frozen=True, slots=True)
+class Thresholds:
+    """One storage's effective thresholds. ``overridden``: its own, set by ``updated_by`` at ``updated_at``."""
+
+    warning: float
+    critical: float
+    overridden: bool = False
+    updated_at: datetime | None = None
+    updated_by: str = ""
+
+    def level(self, percent: float | None) -> Level | None:
+        """None when the percentage is unknown (a storage reporting no total). A level is reached AT its
+        threshold (90 % used is critical when critical is 90)."""
+        if percent is None:
+            return None
+        if percent >= self.critical:
+            return Level.CRITICAL
+        if percent >= self.warning:
+            return Level.WARNING
+        return Level.OK
+
+
+def defaults() -> Thresholds:
+    return Thresholds(warning=warning_percent(), critical=critical_percent())
+
+
+def level(percent: float | None, effective: Thresholds | None = None) -> Level | None:
+    return (effective or defaults()).level(percent)
+
+
+def _of(row) -> Thresholds:
+    return Thresholds(
+        warning=row.warning_percent,
+        critical=row.critical_percent,
+        overridden=True,
+        updated_at=row.updated_at,
+        updated_by=row.updated_by_username,
+    )
+
+
+def for_storage(uuid: str) -> Thresholds:
+    row = ThresholdOverride.objects.filter(storage_uuid=uuid).first()
+    return _of(row) if row is not None else defaults()
+
+
+def for_storages(uuids: Iterable[str]) -> dict[str, Thresholds]:
+    """Every given storage's effective thresholds, in one query."""
+    wanted = list(dict.fromkeys(uuids))
+    base = defaults()
+    found = {row.storage_uuid: _of(row) for row in ThresholdOverride.objects.filter(storage_uuid__in=wanted)}
+    return {uuid: found.get(uuid, base) for uuid in wanted}
+
+
+def overrides() -> dict[str, Thresholds]:
+    """Every override there is (a few, set by hand): for pages that judge the whole fleet."""
+    return {row.storage_uuid: _of(row) for row in ThresholdOverride.objects.all()}

@@ -35,7 +35,13 @@ SORT_FIELDS = {
     "totalCapacity": _("Total capacity"),
     "availableCapacity": _("Available capacity"),
     "lastOpDate": _("Last changed"),
+    # Not a ZStack field: ranked by our latest capacity snapshot (selectors.storage_list, USED_PERCENT).
+    "usedPercent": _("Used %"),
 }
+CAPACITY_LEVELS = (
+    ("warning", _("At or above warning")),
+    ("critical", _("At or above critical")),
+)
 PAGE_SIZES = (10, 25, 50, 100)
 DEFAULT_PAGE_SIZE = 25
 DEFAULT_SORT = "name"
@@ -231,6 +237,10 @@ class StorageFilterForm(forms.Form):
     state = forms.ChoiceField(label=FIELD_LABELS["state"], required=False, choices=[("", _("Any state")), *STATES])
     status = forms.ChoiceField(label=_("Status"), required=False, choices=[("", _("Any status")), *STATUSES])
     zone = forms.RegexField(label=_("Zone"), regex=rf"^{RESOURCE_UUID}$", required=False)
+    # Each storage against its own thresholds, by our latest capacity snapshot (docs/capacity.md).
+    capacity = forms.ChoiceField(
+        label=_("Capacity"), required=False, choices=[("", _("Any capacity")), *CAPACITY_LEVELS]
+    )
     sort = forms.ChoiceField(label=_("Sort by"), required=False, choices=())
     page = forms.IntegerField(label=_("Page"), min_value=1, required=False)
     page_size = forms.TypedChoiceField(
@@ -271,6 +281,7 @@ class StorageFilterForm(forms.Form):
             "state": data.get("state") or "",
             "status": data.get("status") or "",
             "zone": data.get("zone") or "",
+            "capacity": data.get("capacity") or "",
             "sort": data.get("sort") or DEFAULT_SORT,
             "page": data.get("page") or 1,
             "page_size": data.get("page_size") or DEFAULT_PAGE_SIZE,

@@ -7,11 +7,17 @@ from __future__ import annotations
 import dataclasses
 import math
 import re
+from collections.abc import Iterable
 from dataclasses import dataclass
 from datetime import datetime
 
 from django.utils import timezone
 
+from dashboard.capacity import selectors as capacity_selectors
+from dashboard.capacity import thresholds
+from dashboard.capacity.thresholds import Thresholds
+from dashboard.zstack import query
+from dashboard.zstack.client import ZStackClient
 from dashboard.zstack.errors import ZStackError
 from dashboard.zstack.inventory import BackupStorage, Image, ResourceTags, StoredBytes, Zone
 
@@ -23,6 +29,7 @@ _FULL_UUID = re.compile(r"^[0-9a-fA-F]{32}$")
 # would be taken as the operator instead: the search refuses them. Later ones (``~=``, ``?=``, ``=``) are
 # harmless there, as the first ``~=`` wins.
 QUERY_BREAKERS = ("!=", ">=", "<=", "!?=", "!~=")
+USED_PERCENT = "usedPercent"  # the one sort ZStack can't do: ranked by our capacity snapshots
 
 
 @dataclass(frozen=True, slots=True)
@@ -35,6 +42,7 @@ class ZoneRef:
 class StorageRow:
     storage: BackupStorage
     zones: tuple[ZoneRef, ...]
+    limits: Thresholds | None = None  # its effective capacity thresholds (badge, meter)
 
 
 @dataclass(frozen=True, slots=True)
@@ -45,6 +53,13 @@ class StorageListPage:
     page_size: int
     zones: tuple[Zone, ...]  # every zone, for the filter's choices
     error: ZStackError | None = None
+    # The "above warning / critical" filter and the used % sort rank by our latest capacity snapshot
+    # (capacity.selectors.ranked_page): ``capacity_as_of`` is that snapshot's time, ``no_snapshot`` says there
+    # is none yet, ``ignored`` names the filters that could not be combined with it (state, status).
+    by_capacity: bool = False
+    capacity_as_of: datetime | None = None
+    no_snapshot: bool = False
+    ignored: tuple[str, ...] = ()
 
     @property
     def num_pages(self) -> int:
@@ -116,11 +131,28 @@ def storage_list(
     sort: str = "name",
     page: int = 1,
     page_size: int = 25,
+    capacity: str = "",
 ) -> StorageListPage:
     """One page of storages: ONE image-store query and ONE zone query, whatever the page size. The list
-    shows no connection details to anyone, so every row is redacted."""
+    shows no connection details to anyone, so every row is redacted. ``capacity`` ("warning", "critical") and
+    the ``usedPercent`` sort go through _by_capacity (still two queries)."""
     client = get_client()
     direction, field = ("-", sort[1:]) if sort.startswith("-") else ("+", sort)
+    no_snapshot = False
+    if capacity or field == USED_PERCENT:
+        ranking = capacity_selectors.ranked_page(
+            level=capacity,
+            descending=direction == "-" if field == USED_PERCENT else True,
+            q=q,
+            zone=zone,
+            start=(page - 1) * page_size,
+            limit=page_size,
+        )
+        if ranking.as_of is not None or capacity:
+            ignored = tuple(name for name, value in (("state", state), ("status", status)) if value)
+            return _by_capacity(client, ranking, page=page, page_size=page_size, ignored=ignored)
+        # Sorting by used % before the first snapshot: ZStack's name order, and the page says why.
+        direction, field, no_snapshot = "+", "name", True
     try:
         result = client.query_image_stores(
             conditions=search_conditions(q=q, state=state, status=status, zone=zone),
@@ -133,21 +165,63 @@ def storage_list(
     except ZStackError as error:
         return StorageListPage(rows=(), total=0, page=page, page_size=page_size, zones=(), error=error)
 
-    names = {z.uuid: z.name or z.uuid for z in zones}
-    rows = tuple(
-        StorageRow(
-            storage=redact(storage),
-            zones=tuple(ZoneRef(u, names.get(u, u)) for u in storage.attached_zone_uuids),
-        )
-        for storage in result.items
-    )
+    rows = _rows(result.items, zones, thresholds.for_storages(s.uuid for s in result.items))
     total = result.total if result.total is not None else len(rows)
     return StorageListPage(
         rows=rows,
         total=total,
         page=page,
         page_size=page_size,
-        zones=tuple(sorted(zones, key=lambda z: (z.name or z.uuid).lower())),
+        zones=_sorted_zones(zones),
+        no_snapshot=no_snapshot,
+    )
+
+
+def _rows(
+    storages: Iterable[BackupStorage], zones: Iterable[Zone], limits: dict[str, Thresholds]
+) -> tuple[StorageRow, ...]:
+    names = {z.uuid: z.name or z.uuid for z in zones}
+    return tuple(
+        StorageRow(
+            storage=redact(storage),
+            zones=tuple(ZoneRef(u, names.get(u, u)) for u in storage.attached_zone_uuids),
+            limits=limits.get(storage.uuid),
+        )
+        for storage in storages
+    )
+
+
+def _sorted_zones(zones: Iterable[Zone]) -> tuple[Zone, ...]:
+    return tuple(sorted(zones, key=lambda z: (z.name or z.uuid).lower()))
+
+
+def _by_capacity(
+    client: ZStackClient, ranking: capacity_selectors.Ranking, *, page: int, page_size: int, ignored: tuple[str, ...]
+) -> StorageListPage:
+    """The page capacity.selectors.ranked_page chose, from ZStack: ONE ``uuid?=a,b,c`` query for its storages
+    (none when the page is empty) and ONE zone query, rows kept in the snapshot's order. A storage deleted
+    since the snapshot is simply missing from its page; one added since is not ranked until the next."""
+    try:
+        found: tuple[BackupStorage, ...] = ()
+        if ranking.uuids:
+            found = client.query_image_stores(
+                conditions=[query.in_list("uuid", ranking.uuids)], limit=len(ranking.uuids)
+            ).items
+        zones = client.query_zones().items
+    except ZStackError as error:
+        return StorageListPage(rows=(), total=0, page=page, page_size=page_size, zones=(), error=error)
+    order = {uuid: i for i, uuid in enumerate(ranking.uuids)}
+    storages = sorted((s for s in found if s.uuid in order), key=lambda s: order[s.uuid])
+    return StorageListPage(
+        rows=_rows(storages, zones, ranking.limits),
+        total=ranking.total,
+        page=page,
+        page_size=page_size,
+        zones=_sorted_zones(zones),
+        by_capacity=True,
+        capacity_as_of=ranking.as_of,
+        no_snapshot=ranking.as_of is None,
+        ignored=ignored,
     )
 
 
