@@ -311,6 +311,11 @@ ZSTACK_TIME_ZONE = os.environ.get("ZSTACK_TIME_ZONE", "Asia/Shanghai")
 ZSTACK_TIMEOUT = limits.ZSTACK_TIMEOUT
 CONSOLE_WRITE_WAIT = limits.WRITE_WAIT
 ZSTACK_JOB_DEADLINE = limits.JOB_DEADLINE
+# One ZStack login for every process of every instance: the session lives in the shared cache (Redis). With a
+# per-process cache there is nothing to share, and each process keeps its own session as before.
+ZSTACK_SHARE_SESSION = bool(os.environ.get("REDIS_URL"))
+# Threads per process for a page's independent ZStack reads (its slowest read, not their sum).
+ZSTACK_READ_CONCURRENCY = int(os.environ.get("ZSTACK_READ_CONCURRENCY", "8"))
 
 # Background work: Django's Tasks framework with the database backend (django-tasks-db). The submission
 # rows the tasks follow live in the same database, so no other service is needed, and any number of
