@@ -205,7 +205,8 @@ PASSWORD_HASHERS = [
 # django-axes first: it refuses a locked-out user name + address pair before any password is hashed.
 AUTHENTICATION_BACKENDS = [
     "axes.backends.AxesStandaloneBackend",
-    "django.contrib.auth.backends.ModelBackend",
+    # ModelBackend, with the roles and permissions of a request read in one query (dashboard/accounts/backends.py).
+    "dashboard.accounts.backends.RoleBackend",
 ]
 AUTH_PASSWORD_VALIDATORS = [
     {"NAME": "django.contrib.auth.password_validation.MinimumLengthValidator"},
