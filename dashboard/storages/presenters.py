@@ -76,7 +76,9 @@ class _Formats:
         while abs(size) >= 1024 and unit < len(self.units) - 1:
             size /= 1024
             unit += 1
-        number = f"{size:.0f}" if unit == 0 else f"{size:.1f}".replace(".", self.decimal)
+        # Cut, not rounded, as Django's number_format cuts a float's decimals (str() then a slice).
+        whole, _, decimals = str(size).partition(".")  # below 1024 here: never in exponent notation
+        number = whole if unit == 0 else f"{whole}{self.decimal}{decimals[:1]}"
         return f"{number} {self.units[unit]}"
 
     def exact(self, value: int | None) -> str:
