@@ -1137,7 +1137,9 @@ def test_latency_delays_every_zstack_call_but_not_control_calls(
     # What the simulator asks to sleep, not a stopwatch: a loaded machine cannot make this pass or fail.
     sleeps: list[float] = []
     monkeypatch.setattr(
-        simulator.server, "time", SimpleNamespace(sleep=sleeps.append, perf_counter=time.perf_counter, monotonic=time.monotonic)
+        simulator.server,
+        "time",
+        SimpleNamespace(sleep=sleeps.append, perf_counter=time.perf_counter, monotonic=time.monotonic),
     )
     zs.login()
     sleeps.clear()

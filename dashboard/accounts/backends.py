@@ -24,11 +24,15 @@ def load_roles(user: Any) -> frozenset[str]:
     if names is not None:
         return names
     # order_by(): Permission's default ordering is not allowed inside a UNION.
-    by_group = Group.objects.filter(user=user).order_by().values_list(
-        "name", "permissions__content_type__app_label", "permissions__codename"
+    by_group = (
+        Group.objects.filter(user=user)
+        .order_by()
+        .values_list("name", "permissions__content_type__app_label", "permissions__codename")
     )
-    own = Permission.objects.filter(user=user).order_by().values_list(
-        Value("", output_field=CharField()), "content_type__app_label", "codename"
+    own = (
+        Permission.objects.filter(user=user)
+        .order_by()
+        .values_list(Value("", output_field=CharField()), "content_type__app_label", "codename")
     )
     group_names: set[str] = set()
     group_perms: set[str] = set()

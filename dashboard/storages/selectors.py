@@ -14,7 +14,7 @@ from typing import Any
 
 from django.utils import timezone
 
-from dashboard.zstack.errors import ZStackError
+from dashboard.zstack.errors import ResourceNotFound, ZStackError
 from dashboard.zstack.inventory import BackupStorage, ResourceTags, Zone
 
 from .zstack_client import get_client, read_concurrently
@@ -200,7 +200,8 @@ def storage_detail(
         reads["user"] = lambda: client.get_user_tags(uuid)
     got = dict(zip(reads, read_concurrently(*reads.values()), strict=True))
     storage = got.get("storage", storage)
-    assert storage is not None
+    if storage is None:  # unreachable: a read was asked for whenever none was given
+        raise ResourceNotFound(f"image store {uuid} not found", code="SYS.1003")
     zones = got["zones"]
     if not with_details:
         tags = None

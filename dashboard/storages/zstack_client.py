@@ -14,7 +14,7 @@ import hashlib
 import threading
 from collections.abc import Callable
 from concurrent.futures import ThreadPoolExecutor
-from typing import Any, TypeVar
+from typing import Any
 
 from django.conf import settings
 from django.core.cache import cache
@@ -23,7 +23,6 @@ from django.dispatch import receiver
 
 from dashboard.zstack.client import ZStackClient
 
-T = TypeVar("T")
 _client: ZStackClient | None = None
 _client_lock = threading.Lock()
 _pool: ThreadPoolExecutor | None = None
@@ -75,7 +74,7 @@ def _read_pool() -> ThreadPoolExecutor:
         return _pool
 
 
-def read_concurrently(*calls: Callable[[], T]) -> list[T]:
+def read_concurrently(*calls: Callable[[], Any]) -> list[Any]:
     """Run independent ZStack reads at once, so a page waits for its slowest read, not their sum. The
     threads share the process's one client (one session, one connection pool); the bounded pool keeps a
     burst of pages from opening unbounded connections to ZStack. The first error is raised after every
@@ -87,13 +86,13 @@ def read_concurrently(*calls: Callable[[], T]) -> list[T]:
     first_error: BaseException | None = None
     try:
         results.append(calls[0]())  # the request's own thread does one of the reads
-    except BaseException as error:  # noqa: BLE001 - re-raised below, once the others ended
+    except BaseException as error:
         first_error = error
         results.append(None)
     for future in futures:
         try:
             results.append(future.result())
-        except BaseException as error:  # noqa: BLE001 - re-raised below
+        except BaseException as error:
             first_error = first_error or error
             results.append(None)
     if first_error is not None:
