@@ -128,7 +128,11 @@ def test_concurrent_page_reads_share_one_login(login_as, zstack_settings, uuid):
         ("card", ['"django_session"', '"auth_user"', '"auth_group"', '"storages_submission"']),
     ],
 )
-def test_a_page_reads_session_user_and_roles_in_one_query_each(login_as, zstack_settings, uuid, path, expected):
+def test_a_page_reads_session_user_and_roles_in_one_query_each(
+    login_as, zstack_settings, uuid, path, expected, settings
+):
+    if settings.SESSION_ENGINE.endswith("cached_db"):  # REDIS_URL: the session comes from the cache
+        expected = expected[1:]
     client = login_as(Role.VIEWER)
     url = f"/storages/{uuid}/card/" if path == "card" else path
     client.get(url)  # the session clock is written on a first request
