@@ -205,7 +205,8 @@ PASSWORD_HASHERS = [
 # django-axes first: it refuses a locked-out user name + address pair before any password is hashed.
 AUTHENTICATION_BACKENDS = [
     "axes.backends.AxesStandaloneBackend",
-    "django.contrib.auth.backends.ModelBackend",
+    # ModelBackend, with the roles and permissions of a request read in one query (dashboard/accounts/backends.py).
+    "dashboard.accounts.backends.RoleBackend",
 ]
 AUTH_PASSWORD_VALIDATORS = [
     {"NAME": "django.contrib.auth.password_validation.MinimumLengthValidator"},
@@ -314,6 +315,11 @@ ZSTACK_JOB_DEADLINE = limits.JOB_DEADLINE
 # Seconds before a follower's first look at a job it sent; it backs off to 1 s (dashboard/storages/follow.py).
 # Not an operator setting: most ZStack jobs end within a few hundred ms. The tests' simulator ends them at once.
 ZSTACK_POLL_INTERVAL = 0.05
+# One ZStack login for every process of every instance: the session lives in the shared cache (Redis). With a
+# per-process cache there is nothing to share, and each process keeps its own session as before.
+ZSTACK_SHARE_SESSION = bool(os.environ.get("REDIS_URL"))
+# Threads per process for a page's independent ZStack reads (its slowest read, not their sum).
+ZSTACK_READ_CONCURRENCY = int(os.environ.get("ZSTACK_READ_CONCURRENCY", "8"))
 
 # Background work: Django's Tasks framework with the database backend (django-tasks-db). The submission
 # rows the tasks follow live in the same database, so no other service is needed, and any number of

@@ -101,6 +101,10 @@ class SimulatorServer:
             "query": request.query,
             "headers": dict(request.headers.items()),
             "body": request.logged_body(),
+            # When it arrived and when its answer was ready (monotonic seconds): tests see which calls were in
+            # flight at the same time without timing anything themselves.
+            "started": time.monotonic(),
+            "ended": None,
         }
         self.state.advance_capacity()
         with self.state.lock:
@@ -109,7 +113,10 @@ class SimulatorServer:
             fault = self.state.faults.take_request_fault(f"{request.method} {request.path}")
         if latency_ms:
             time.sleep(latency_ms / 1000)
-        return fault if fault is not None else self.api.handle(request)
+        response = fault if fault is not None else self.api.handle(request)
+        with self.state.lock:
+            entry["ended"] = time.monotonic()
+        return response
 
     def log(self, method: str, path: str, status: int | str, millis: float) -> None:
         """One line per request: never bodies, query strings or session ids (docs/architecture.md §3)."""

@@ -161,7 +161,7 @@ def test_overview_when_zstack_is_down(login_as, zstack_settings):
 
 def test_badges_on_the_list_and_the_card(login_as, zstack_settings):
     client = login_as(Role.VIEWER)
-    body = client.get("/storages/?page_size=25").content.decode()
+    body = client.get("/storages/?page_size=25", follow=True).content.decode()
     assert body.count("Critical: 90% or more used") == 1 and body.count("Warning: 80% or more used") == 1
     full = storage_named(zstack_settings, "测试环境镜像库")
     assert "Critical: 90% or more used" in client.get(f"/storages/{full['uuid']}/").content.decode()

@@ -1135,7 +1135,11 @@ def test_latency_delays_every_zstack_call_but_not_control_calls(
 ) -> None:
     # What the simulator asks to sleep, not a stopwatch: a loaded machine cannot make this pass or fail.
     sleeps: list[float] = []
-    monkeypatch.setattr(simulator.server, "time", SimpleNamespace(sleep=sleeps.append, perf_counter=time.perf_counter))
+    monkeypatch.setattr(
+        simulator.server,
+        "time",
+        SimpleNamespace(sleep=sleeps.append, perf_counter=time.perf_counter, monotonic=time.monotonic),
+    )
     zs.login()
     sleeps.clear()
     sim.set_faults(latency_ms=150)

@@ -60,12 +60,16 @@ def assign_role(user: PermissionsMixin, role: Role) -> None:
     """Give the user exactly this role (one role per user keeps the audit trail's role unambiguous)."""
     sync_role_groups()
     user.groups.set([Group.objects.get(name=role.value)])
+    for cached in ("_console_groups", "_perm_cache", "_user_perm_cache", "_group_perm_cache"):  # backends.py
+        user.__dict__.pop(cached, None)
 
 
 def role_of(user: PermissionsMixin | AnonymousUser) -> Role | None:
     if not getattr(user, "is_authenticated", False):
         return None
-    names = {g.name for g in user.groups.all()}
+    from .backends import load_roles  # the same one query as the permissions (backends.py)
+
+    names = load_roles(user)
     for role in (Role.ADMIN, Role.AUDITOR, Role.VIEWER):  # the strongest first
         if role.value in names:
             return role

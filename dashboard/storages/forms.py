@@ -232,7 +232,11 @@ class StorageFilterForm(forms.Form):
         max_length=NAME_MAX,
         required=False,
         # ZStack matches names with SQL LIKE and offers no escape (docs/zstack-protocol.md §6.2).
-        help_text=_("Part of a name, or a full UUID. In a name, “%” matches any characters and “_” any one character."),
+        # A UUID's first 8 or more characters (as the list shows it) search UUIDs: selectors.UUID_PREFIX_MIN.
+        help_text=_(
+            "Part of a name, a full UUID or its first 8 or more characters. In a name, “%” matches any characters "
+            "and “_” any one character."
+        ),
     )
     state = forms.ChoiceField(label=FIELD_LABELS["state"], required=False, choices=[("", _("Any state")), *STATES])
     status = forms.ChoiceField(label=_("Status"), required=False, choices=[("", _("Any status")), *STATUSES])

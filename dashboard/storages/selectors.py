@@ -7,9 +7,10 @@ from __future__ import annotations
 import dataclasses
 import math
 import re
-from collections.abc import Iterable
+from collections.abc import Callable, Iterable
 from dataclasses import dataclass
 from datetime import datetime
+from typing import Any
 
 from django.utils import timezone
 
@@ -18,12 +19,16 @@ from dashboard.capacity import thresholds
 from dashboard.capacity.thresholds import Thresholds
 from dashboard.zstack import query
 from dashboard.zstack.client import ZStackClient
-from dashboard.zstack.errors import ZStackError
-from dashboard.zstack.inventory import BackupStorage, Image, ResourceTags, StoredBytes, Zone
+from dashboard.zstack.errors import ResourceNotFound, ZStackError
+from dashboard.zstack.inventory import BackupStorage, Image, QueryPage, ResourceTags, StoredBytes, Zone
 
-from .zstack_client import get_client
+from .zstack_client import get_client, read_concurrently
 
 _FULL_UUID = re.compile(r"^[0-9a-fA-F]{32}$")
+# What people paste from a shortened UUID (the list shows the first 8 characters): hex only, long enough that
+# a name search for it would be unlikely to be meant. Shorter text is searched in names only.
+UUID_PREFIX_MIN = 8
+_UUID_PREFIX = re.compile(rf"^[0-9a-fA-F]{{{UUID_PREFIX_MIN},31}}$")
 # ZStack finds a condition's operator by substring, in a fixed order, and splits at its first occurrence
 # (docs/zstack-protocol.md §6.2). In ``name~=%text%`` every operator listed before ``~=`` that occurs in the text
 # would be taken as the operator instead: the search refuses them. Later ones (``~=``, ``?=``, ``=``) are
@@ -81,6 +86,20 @@ class StorageListPage:
     def last_index(self) -> int:
         return (self.page - 1) * self.page_size + len(self.rows)
 
+    def page_window(self, around: int = 2) -> tuple[int | None, ...]:
+        """The pager's page numbers: the first, the last and ``around`` either side of the current one;
+        None where numbers are left out (shown as "…"). 10,000 storages are 400 pages: never all of them."""
+        last = self.num_pages
+        shown = {1, last, *range(max(1, self.page - around), min(last, self.page + around) + 1)}
+        window: list[int | None] = []
+        for number in sorted(shown):
+            if window and number - (window[-1] or 0) == 2:
+                window.append(number - 1)  # a gap of one page: the number itself, not "…"
+            elif window and number - (window[-1] or 0) > 2:
+                window.append(None)
+            window.append(number)
+        return tuple(window)
+
 
 @dataclass(frozen=True, slots=True)
 class StorageCard:
@@ -100,15 +119,18 @@ def redact(storage: BackupStorage) -> BackupStorage:
 
 
 def search_conditions(*, q: str = "", state: str = "", status: str = "", zone: str = "") -> list[str]:
-    """ZStack query conditions (docs/zstack-protocol.md §6.2). ``q`` is a full UUID or part of a name, in which
-    ``%`` and ``_`` stay LIKE wildcards: ZStack offers no escape for them. ValueError if ``q`` holds an
-    operator that would be mis-parsed (QUERY_BREAKERS; the filter form refuses those first)."""
+    """ZStack query conditions (docs/zstack-protocol.md §6.2). ``q`` is a full UUID, the start of one (8 to 31
+    hex digits: ``uuid~=prefix%``) or part of a name, in which ``%`` and ``_`` stay LIKE wildcards: ZStack
+    offers no escape for them. ValueError if ``q`` holds an operator that would be mis-parsed
+    (QUERY_BREAKERS; the filter form refuses those first)."""
     conditions = []
     q = q.strip()
     if q:
         compact = q.replace("-", "")
         if _FULL_UUID.match(compact):
             conditions.append(f"uuid={compact.lower()}")
+        elif _UUID_PREFIX.match(compact):
+            conditions.append(f"uuid~={compact.lower()}%")
         elif any(breaker in q for breaker in QUERY_BREAKERS):
             raise ValueError("the search text holds a query operator ZStack would mis-parse")
         else:
@@ -133,9 +155,11 @@ def storage_list(
     page_size: int = 25,
     capacity: str = "",
 ) -> StorageListPage:
-    """One page of storages: ONE image-store query and ONE zone query, whatever the page size. The list
-    shows no connection details to anyone, so every row is redacted. ``capacity`` ("warning", "critical") and
-    the ``usedPercent`` sort go through _by_capacity (still two queries)."""
+    """One page of storages: ONE image-store query and ONE zone query, run at once, whatever the page size.
+    The list shows no connection details to anyone, so every row is redacted. A search that looks like the
+    start of a UUID and matches none is tried once more as part of a name (a third call, only then).
+    ``capacity`` ("warning", "critical") and the ``usedPercent`` sort go through _by_capacity (still two
+    queries)."""
     client = get_client()
     direction, field = ("-", sort[1:]) if sort.startswith("-") else ("+", sort)
     no_snapshot = False
@@ -153,15 +177,24 @@ def storage_list(
             return _by_capacity(client, ranking, page=page, page_size=page_size, ignored=ignored)
         # Sorting by used % before the first snapshot: ZStack's name order, and the page says why.
         direction, field, no_snapshot = "+", "name", True
-    try:
-        result = client.query_image_stores(
-            conditions=search_conditions(q=q, state=state, status=status, zone=zone),
+    conditions = search_conditions(q=q, state=state, status=status, zone=zone)
+
+    def storages(conditions: list[str] = conditions) -> QueryPage[BackupStorage]:
+        return client.query_image_stores(
+            conditions=conditions,
             limit=page_size,
             start=(page - 1) * page_size,
             sort=f"{direction}{field}",
             with_count=True,
         )
-        zones = client.query_zones().items
+
+    try:
+        result, zone_page = read_concurrently(storages, client.query_zones)
+        zones = zone_page.items
+        if not result.total and any(c.startswith("uuid~=") for c in conditions):
+            # A hex search that is no UUID's start may still be part of a name: one more call, only then.
+            by_name = [c if not c.startswith("uuid~=") else f"name~=%{q.strip()}%" for c in conditions]
+            result = storages(by_name)
     except ZStackError as error:
         return StorageListPage(rows=(), total=0, page=page, page_size=page_size, zones=(), error=error)
 
@@ -201,17 +234,21 @@ def _by_capacity(
     """The page capacity.selectors.ranked_page chose, from ZStack: ONE ``uuid?=a,b,c`` query for its storages
     (none when the page is empty) and ONE zone query, rows kept in the snapshot's order. A storage deleted
     since the snapshot is simply missing from its page; one added since is not ranked until the next."""
+
+    def found() -> tuple[BackupStorage, ...]:
+        if not ranking.uuids:
+            return ()
+        return client.query_image_stores(
+            conditions=[query.in_list("uuid", ranking.uuids)], limit=len(ranking.uuids)
+        ).items
+
     try:
-        found: tuple[BackupStorage, ...] = ()
-        if ranking.uuids:
-            found = client.query_image_stores(
-                conditions=[query.in_list("uuid", ranking.uuids)], limit=len(ranking.uuids)
-            ).items
-        zones = client.query_zones().items
+        storages_found, zone_page = read_concurrently(found, client.query_zones)
+        zones = zone_page.items
     except ZStackError as error:
         return StorageListPage(rows=(), total=0, page=page, page_size=page_size, zones=(), error=error)
     order = {uuid: i for i, uuid in enumerate(ranking.uuids)}
-    storages = sorted((s for s in found if s.uuid in order), key=lambda s: order[s.uuid])
+    storages = sorted((s for s in storages_found if s.uuid in order), key=lambda s: order[s.uuid])
     return StorageListPage(
         rows=_rows(storages, zones, ranking.limits),
         total=ranking.total,
@@ -232,12 +269,23 @@ def storage_detail(
     ``storage`` / ``tags``: what a write just got from ZStack (its job's inventory, the tags it re-read),
     to save those calls."""
     client = get_client()
-    storage = storage if storage is not None and storage.uuid == uuid else client.get_image_store(uuid)
-    zones = client.zones_by_uuid(list(storage.attached_zone_uuids)) if storage.attached_zone_uuids else {}
-    if with_details:
-        tags = tags if tags is not None else client.get_tags(uuid)
-    else:
+    # Every read at once (the page costs its slowest read): the storage, every zone (a cloud has few, and
+    # asking for all of them does not wait for the storage's zone list) and, for details, both tag lists.
+    reads: dict[str, Callable[[], Any]] = {"zones": lambda: {z.uuid: z for z in client.query_zones().items}}
+    if storage is None or storage.uuid != uuid:
+        reads["storage"] = lambda: client.get_image_store(uuid)
+    if with_details and tags is None:
+        reads["system"] = lambda: client.get_system_tags(uuid)
+        reads["user"] = lambda: client.get_user_tags(uuid)
+    got = dict(zip(reads, read_concurrently(*reads.values()), strict=True))
+    storage = got.get("storage", storage)
+    if storage is None:  # unreachable: a read was asked for whenever none was given
+        raise ResourceNotFound(f"image store {uuid} not found", code="SYS.1003")
+    zones = got["zones"]
+    if not with_details:
         tags = None
+    elif tags is None:
+        tags = ResourceTags(system=got["system"], user=got["user"])
     return StorageCard(
         storage=storage if with_details else redact(storage),
         zones=tuple(ZoneRef(u, (zones[u].name or u) if u in zones else u) for u in storage.attached_zone_uuids),
@@ -247,9 +295,14 @@ def storage_detail(
 
 
 def storage_for_edit(*, uuid: str) -> tuple[BackupStorage, ResourceTags]:
-    """What the edit form shows: the storage and its tags (no zones). Raises like storage_detail."""
+    """What the edit form shows: the storage and its tags (no zones), read at once. Raises like storage_detail."""
     client = get_client()
-    return client.get_image_store(uuid), client.get_tags(uuid)
+    storage, system, user = read_concurrently(
+        lambda: client.get_image_store(uuid),
+        lambda: client.get_system_tags(uuid),
+        lambda: client.get_user_tags(uuid),
+    )
+    return storage, ResourceTags(system=system, user=user)
 
 
 def storage_get(*, uuid: str) -> BackupStorage:

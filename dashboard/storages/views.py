@@ -24,7 +24,7 @@ from dashboard.audit.log import Action
 from dashboard.partials import wants_partial
 from dashboard.zstack.errors import ResourceNotFound, ZStackError
 
-from . import changes, selectors, services, shown, submissions, wording
+from . import changes, presenters, selectors, services, shown, submissions, wording
 from .form_rebuild import form_again, review_form, with_fresh_token
 from .forms import StorageEditForm, StorageFilterForm, StorageImagesForm
 from .shown import ShownError, response_status
@@ -72,17 +72,27 @@ def _load_error(error: ZStackError | None, title: str = "") -> ShownError | None
 @requires_permission(VIEW_STORAGE)
 @varies_on_htmx
 def storage_list(request):
+    base = request.path
+    clean = base + presenters.clean_query(request.GET)
+    if not request.htmx and clean != request.get_full_path():
+        return redirect(clean)  # the plain GET form sends every field, empty or not: share the clean URL
     form = StorageFilterForm(request.GET)
     page = selectors.storage_list(**form.filters())
     template = "storages/list.html#storage-table" if wants_partial(request) else "storages/list.html"
     load_error = _load_error(page.error, _("The storage list could not be loaded"))
     status = load_error.status if load_error else 200
-    return render(
-        request,
-        template,
-        {"form": form, "page": page, "load_error": load_error},
-        status=response_status(request, status),
-    )
+    context = {
+        "form": form,
+        "page": page,
+        "rows": presenters.list_rows(page),
+        "pager": presenters.pager(page, request.GET, base),
+        "first_page_url": base + presenters.clean_query(request.GET, page=None),
+        "load_error": load_error,
+    }
+    response = render(request, template, context, status=response_status(request, status))
+    if request.htmx and clean != request.get_full_path():
+        response["HX-Push-Url"] = clean  # htmx would push the form's empty fields as the shareable URL
+    return response
 
 
 @require_GET

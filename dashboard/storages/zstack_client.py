@@ -1,16 +1,23 @@
-"""The console's one ZStack client per process, built from Django's settings.
+"""The console's one ZStack client per process, built from Django's settings, and the pool its
+independent reads run in.
 
 dashboard.zstack knows no Django (docs/architecture.md §5): its client takes its settings as
 arguments. This module is the glue: it reads the ZSTACK_* settings, shares one thread-safe client per
-process, and forgets it when a ZSTACK_* setting changes (tests, ``override_settings``).
+process, and forgets it when a ZSTACK_* setting changes (tests, ``override_settings``). With
+ZSTACK_SHARE_SESSION (on when REDIS_URL is set) the client keeps its ZStack session in Django's cache, so
+every process of every instance uses one login (docs/performance.md).
 """
 
 from __future__ import annotations
 
+import hashlib
 import threading
+from collections.abc import Callable
+from concurrent.futures import ThreadPoolExecutor
 from typing import Any
 
 from django.conf import settings
+from django.core.cache import cache
 from django.core.signals import setting_changed
 from django.dispatch import receiver
 
@@ -18,16 +25,78 @@ from dashboard.zstack.client import ZStackClient
 
 _client: ZStackClient | None = None
 _client_lock = threading.Lock()
+_pool: ThreadPoolExecutor | None = None
+_pool_lock = threading.Lock()
+
+
+class CachedSessionStore:
+    """The ZStack session uuid in Django's cache (Redis in production), one key per node and account.
+    It expires before ZStack's own 2-hour sliding timeout would matter; a session ZStack ended sooner is
+    replaced by the client's re-login (docs/zstack-protocol.md §2.3), which stores the new one here."""
+
+    timeout = 3600
+
+    def __init__(self, url: str, account: str) -> None:
+        digest = hashlib.sha256(f"{url}\n{account}".encode()).hexdigest()[:24]
+        self.key = f"zstack-session:{digest}"
+
+    def get(self) -> str | None:
+        value = cache.get(self.key)
+        return value if isinstance(value, str) else None
+
+    def put(self, session_uuid: str) -> None:
+        cache.set(self.key, session_uuid, self.timeout)
+
+    def clear(self, session_uuid: str) -> None:
+        if cache.get(self.key) == session_uuid:  # never drop a newer session another process stored
+            cache.delete(self.key)
 
 
 def client_from_settings() -> ZStackClient:
+    share = getattr(settings, "ZSTACK_SHARE_SESSION", False)
     return ZStackClient(
         settings.ZSTACK_URL,
         settings.ZSTACK_ACCOUNT,
         settings.ZSTACK_PASSWORD,
         time_zone=getattr(settings, "ZSTACK_TIME_ZONE", "Asia/Shanghai"),
         timeout=float(getattr(settings, "ZSTACK_TIMEOUT", 10.0)),
+        session_store=CachedSessionStore(settings.ZSTACK_URL, settings.ZSTACK_ACCOUNT) if share else None,
     )
+
+
+def _read_pool() -> ThreadPoolExecutor:
+    global _pool
+    with _pool_lock:
+        if _pool is None:
+            workers = int(getattr(settings, "ZSTACK_READ_CONCURRENCY", 8))
+            _pool = ThreadPoolExecutor(max_workers=max(1, workers), thread_name_prefix="zstack-read")
+        return _pool
+
+
+def read_concurrently(*calls: Callable[[], Any]) -> list[Any]:
+    """Run independent ZStack reads at once, so a page waits for its slowest read, not their sum. The
+    threads share the process's one client (one session, one connection pool); the bounded pool keeps a
+    burst of pages from opening unbounded connections to ZStack. The first error is raised after every
+    call has ended, so no read is left running on behalf of a finished request."""
+    if len(calls) <= 1:
+        return [call() for call in calls]
+    futures = [_read_pool().submit(call) for call in calls[1:]]
+    results: list[Any] = []
+    first_error: BaseException | None = None
+    try:
+        results.append(calls[0]())  # the request's own thread does one of the reads
+    except BaseException as error:
+        first_error = error
+        results.append(None)
+    for future in futures:
+        try:
+            results.append(future.result())
+        except BaseException as error:
+            first_error = first_error or error
+            results.append(None)
+    if first_error is not None:
+        raise first_error
+    return results
 
 
 def get_client() -> ZStackClient:
@@ -51,3 +120,9 @@ def reset_client() -> None:
 def _rebuild_on_settings_change(*, setting: str, **kwargs: Any) -> None:
     if setting.startswith("ZSTACK_"):
         reset_client()
+    if setting == "ZSTACK_READ_CONCURRENCY":
+        global _pool
+        with _pool_lock:
+            old, _pool = _pool, None
+        if old is not None:
+            old.shutdown(wait=False)

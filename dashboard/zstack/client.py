@@ -2,7 +2,8 @@
 
 Public surface (other modules rely on it exactly):
 
-    client = ZStackClient(url, account, password, time_zone=…, timeout=…)   # thread-safe
+    client = ZStackClient(url, account, password, time_zone=…, timeout=…,
+                          session_store=None)   # thread-safe; session_store shares the session between processes
     # the console's one per process: dashboard.storages.zstack_client.get_client()
     client.query_image_stores(conditions=["state=Enabled", "name~=%web%"], limit=20, start=0,
                               sort="-totalCapacity", with_count=True) -> QueryPage[BackupStorage]
@@ -10,6 +11,7 @@ Public surface (other modules rely on it exactly):
     client.query_zones(conditions=(), limit=None, start=None, sort=None, with_count=False) -> QueryPage[Zone]
     client.zones_by_uuid(uuids) -> dict[str, Zone]           # ONE call: q=uuid?=a,b,c (no call for an empty list)
     client.get_tags(resource_uuid) -> ResourceTags           # system-tags + user-tags queries
+    client.get_system_tags(resource_uuid) / get_user_tags(resource_uuid) -> tuple[Tag, ...]   # one query each
     client.get_capacity(*, backup_storage_uuids=(), zone_uuids=(), all=False) -> Capacity
     client.query_images(conditions=(), limit=None, start=None, sort=None, with_count=False) -> QueryPage[Image]
     client.images_on_backup_storage(uuid, *, limit, start=0, sort="-actualSize") -> QueryPage[Image]  # with total
@@ -129,10 +131,18 @@ class ZStackClient(Connection):
 
     def get_tags(self, resource_uuid: str) -> ResourceTags:
         # Inventories carry no tags; they are their own resources (§6.5).
+        return ResourceTags(system=self.get_system_tags(resource_uuid), user=self.get_user_tags(resource_uuid))
+
+    def get_system_tags(self, resource_uuid: str) -> tuple[Tag, ...]:
+        """One of get_tags' two queries, for a caller that runs independent reads at once."""
+        return self._tags("/system-tags", resource_uuid)
+
+    def get_user_tags(self, resource_uuid: str) -> tuple[Tag, ...]:
+        return self._tags("/user-tags", resource_uuid)
+
+    def _tags(self, path: str, resource_uuid: str) -> tuple[Tag, ...]:
         condition = query.query_string([f"resourceUuid={resource_uuid}"])
-        system = self._items(self._read("/system-tags", condition), Tag.from_json, "/system-tags")
-        user = self._items(self._read("/user-tags", condition), Tag.from_json, "/user-tags")
-        return ResourceTags(system=system, user=user)
+        return self._items(self._read(path, condition), Tag.from_json, path)
 
     def get_capacity(
         self, *, backup_storage_uuids: Iterable[str] = (), zone_uuids: Iterable[str] = (), all: bool = False

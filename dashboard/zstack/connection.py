@@ -15,7 +15,7 @@ import time
 import uuid as uuidlib
 from collections.abc import Iterable
 from datetime import tzinfo
-from typing import Any
+from typing import Any, Protocol
 from zoneinfo import ZoneInfo
 
 import requests
@@ -51,6 +51,17 @@ class _HideSessionIds(logging.Filter):
 logging.getLogger("urllib3.connectionpool").addFilter(_HideSessionIds())
 
 
+class SessionStore(Protocol):
+    """Where several processes share one ZStack session (the console's is Django's cache, when Redis is
+    configured): each process would otherwise log in on its own and hold a session of its own (§2)."""
+
+    def get(self) -> str | None: ...
+
+    def put(self, session_uuid: str) -> None: ...
+
+    def clear(self, session_uuid: str) -> None: ...
+
+
 def new_job_uuid() -> str:
     """A fresh X-Job-UUID: ZStack wants exactly 32 characters, a UUID with '-' stripped (§1)."""
     return uuidlib.uuid4().hex
@@ -69,6 +80,7 @@ class Connection:
         time_zone: str | tzinfo = "Asia/Shanghai",
         timeout: float = 10.0,
         session: requests.Session | None = None,
+        session_store: SessionStore | None = None,
     ) -> None:
         self.url = url.rstrip("/")
         self.account = account
@@ -81,6 +93,7 @@ class Connection:
         self._http = session or requests.Session()
         self._session_uuid: str | None = None
         self._session_lock = threading.Lock()  # one login at a time; every thread shares its session
+        self._session_store = session_store
 
     def __repr__(self) -> str:  # never the password, its hash or the session uuid
         return f"<{type(self).__name__} {self.url} account={self.account!r}>"
@@ -98,6 +111,8 @@ class Connection:
     def logout(self) -> None:
         with self._session_lock:
             session, self._session_uuid = self._session_uuid, None
+            if session and self._session_store is not None:
+                self._session_store.clear(session)
         if session:  # idempotent on the server (§2.2); the uuid is a credential, kept out of the log line
             self._request(
                 "DELETE", f"/accounts/sessions/{session}", label="/accounts/sessions/<session>", secrets=(session,)
@@ -117,20 +132,34 @@ class Connection:
             raise ProtocolError("PUT /accounts/login: the reply holds no session", code=transport.BAD_BODY_CODE)
         session = Session.from_json(inventory, self.tz)
         self._session_uuid = session.uuid
+        if self._session_store is not None:
+            self._session_store.put(session.uuid)
         return session
+
+    def _shared_session(self, stale: str | None = None) -> str | None:
+        """A session another process logged in (the shared store), unless it is the one found stale."""
+        shared = self._session_store.get() if self._session_store is not None else None
+        return shared if shared and shared != stale else None
 
     def _current_session(self) -> str:
         with self._session_lock:
+            if self._session_uuid is None:
+                self._session_uuid = self._shared_session()
             if self._session_uuid is None:
                 return self._login_locked().uuid
             return self._session_uuid
 
     def _renew_session(self, stale: str) -> str:
-        """Log in again unless another thread already replaced the stale session."""
+        """Log in again unless another thread (or, through the shared store, another process) already
+        replaced the stale session."""
         with self._session_lock:
             if self._session_uuid is None or self._session_uuid == stale:
-                logger.info("zstack session invalid (ID.1001); logging in again")
-                return self._login_locked().uuid
+                self._session_uuid = self._shared_session(stale)
+                if self._session_uuid is None:
+                    logger.info("zstack session invalid (ID.1001); logging in again")
+                    if self._session_store is not None:
+                        self._session_store.clear(stale)
+                    return self._login_locked().uuid
             return self._session_uuid
 
     def _read(self, path: str, query_string: str = "") -> dict[str, Any]:

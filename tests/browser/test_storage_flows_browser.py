@@ -88,7 +88,8 @@ def test_searching_the_list_replaces_only_the_table_and_keeps_the_url_shareable(
     page.get_by_label("Search by name or UUID").fill("bs-prod")
     page.get_by_role("button", name="Apply").click()
 
-    expect(page).to_have_url(re.compile(r"q=bs-prod"))
+    # The pushed URL is the clean one: the form's empty fields and defaults are not in it (issue 13).
+    expect(page).to_have_url(re.compile(r"/storages/\?q=bs-prod$"))
     expect(page.locator("#storage-table tbody tr")).to_have_count(2)
     assert table_names(page) == ["bs-prod-bj-01", "bs-prod-bj-02"]
     expect(page.locator("#storage-count")).to_contain_text("2 backup storages")
@@ -143,10 +144,12 @@ def test_paging_through_the_list_shows_every_storage_once(browser_env, page):
     first_page = table_names(page)
     mark_window(page)
 
+    expect(page.locator('.pagination [aria-current="page"]')).to_have_text("Page 1")
     page.get_by_role("link", name="Next").click()
 
-    expect(page).to_have_url(re.compile(r"page=2"))
+    expect(page).to_have_url(re.compile(r"/storages/\?page_size=10&page=2$"))
     expect(page.locator(".pagination")).to_contain_text("Page 2 of 2")
+    expect(page.locator('.pagination [aria-current="page"]')).to_have_text("Page 2")
     expect(page.locator("#storage-table tbody tr")).to_have_count(2)
     assert set(first_page).isdisjoint(table_names(page))
     assert len(set(first_page) | set(table_names(page))) == 12

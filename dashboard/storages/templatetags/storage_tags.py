@@ -12,7 +12,7 @@ from dashboard.audit.labels import FIELD_LABELS  # the one wording of the API fi
 
 register = template.Library()
 
-_UNITS = (
+BYTE_UNITS = (
     pgettext_lazy("byte unit", "B"),
     pgettext_lazy("byte unit", "KiB"),
     pgettext_lazy("byte unit", "MiB"),
@@ -22,7 +22,7 @@ _UNITS = (
     pgettext_lazy("byte unit", "EiB"),
 )
 
-_LABELS = {
+ZSTACK_LABELS = {
     "Enabled": _("Enabled"),
     "Disabled": _("Disabled"),
     "Connecting": _("Connecting"),
@@ -36,7 +36,7 @@ _LABELS = {
     "Deleted": _("Deleted"),
 }
 # Badge tone by ZStack value; the text is always shown too (status is never colour alone).
-_TONES = {
+TONES = {
     "Enabled": "ok",
     "Connected": "ok",
     "Connecting": "busy",
@@ -57,11 +57,11 @@ def binary_size(value) -> str:
         return "—"
     size = float(value)
     unit = 0
-    while abs(size) >= 1024 and unit < len(_UNITS) - 1:
+    while abs(size) >= 1024 and unit < len(BYTE_UNITS) - 1:
         size /= 1024
         unit += 1
     decimals = 0 if unit == 0 else 1
-    return f"{number_format(size, decimal_pos=decimals, use_l10n=True)} {_UNITS[unit]}"
+    return f"{number_format(size, decimal_pos=decimals, use_l10n=True)} {BYTE_UNITS[unit]}"
 
 
 @register.filter
@@ -78,12 +78,12 @@ def zstack_label(value) -> str:
     """A ZStack state or status in the reader's language; unknown values as ZStack sent them."""
     if not value:
         return str(_("Unknown"))
-    return str(_LABELS.get(value, value))
+    return str(ZSTACK_LABELS.get(value, value))
 
 
 @register.filter
 def tone(value) -> str:
-    return _TONES.get(value or "", "muted")
+    return TONES.get(value or "", "muted")
 
 
 @register.filter
