@@ -272,7 +272,7 @@ def test_list_badges_and_meters_use_each_storages_own_thresholds(login_as, zstac
     with CaptureQueriesContext(connection) as ten:
         client.get("/storages/", {"page_size": 10})
     with CaptureQueriesContext(connection) as all_rows:
-        body = client.get("/storages/", {"page_size": 25}).content.decode()
+        body = client.get("/storages/", {"page_size": 50}).content.decode()
     assert len(all_rows) == len(ten)  # the rows' thresholds in one query, however many rows
     assert sum("capacity_thresholdoverride" in q["sql"] for q in all_rows.captured_queries) == 1
     assert body.count("Critical: 60% or more used") == 1 and body.count("Critical: 90% or more used") == 1
@@ -318,7 +318,7 @@ def test_sort_by_used_percent_pages_the_snapshot_order_with_one_uuid_query_per_p
     assert _conditions(query) == [f"uuid?={','.join(uuids)}"]
     assert len(zstack_requests(zstack_settings)) == 2  # that and the zones: nothing per row
     assert re.search(r"Filtered and ordered by used % as of (now|\d+.seconds? ago)", html)
-    ascending = client.get("/storages/", {"sort": "usedPercent", "page_size": 25}).content.decode()
+    ascending = client.get("/storages/", {"sort": "usedPercent", "page_size": 50}).content.decode()
     assert _names(ascending) == _by_percent(zstack_settings, descending=False)
 
 
@@ -326,7 +326,7 @@ def test_the_order_is_the_snapshots_even_when_zstack_has_moved_on(login_as, zsta
     services.take_snapshot(now=timezone.now() - timedelta(minutes=4))
     ci = storage_named(zstack_settings, "bs-ci-cache")  # 5 % in the snapshot; 99 % now
     zstack_settings.patch_storage(ci["uuid"], availableCapacity=ci["totalCapacity"] // 100)
-    html = login_as(Role.VIEWER).get("/storages/", {"sort": "-usedPercent", "page_size": 25}).content.decode()
+    html = login_as(Role.VIEWER).get("/storages/", {"sort": "-usedPercent", "page_size": 50}).content.decode()
     assert _names(html)[-1] == "bs-ci-cache" and "as of 4\xa0minutes ago" in html
     assert "99.0%" in html  # the row itself shows ZStack's current value
 
@@ -343,7 +343,7 @@ def test_filter_at_or_above_warning_or_critical_by_each_storages_thresholds(logi
     assert _names(critical) == ["测试环境镜像库"] and "1 backup storage" in critical
     assert 'value="critical" selected' in critical
     # Another sort with the filter: still in used % order (ZStack can't sort a page picked from the snapshot).
-    by_name = client.get("/storages/", {"capacity": "warning", "sort": "name"}).content.decode()
+    by_name = client.get("/storages/", {"capacity": "warning", "sort": "name"}, follow=True).content.decode()
     assert _names(by_name) == _names(warning)
 
 
@@ -378,7 +378,7 @@ def test_before_any_snapshot_the_filter_says_why_it_is_empty_and_the_sort_falls_
     filtered = client.get("/storages/", {"capacity": "warning"}).content.decode()
     assert "There is no capacity snapshot yet" in filtered and _names(filtered) == []
     assert _storage_queries(zstack_settings) == []  # nothing to ask ZStack for
-    sorted_ = client.get("/storages/", {"sort": "-usedPercent", "page_size": 25}).content.decode()
+    sorted_ = client.get("/storages/", {"sort": "-usedPercent", "page_size": 50}).content.decode()
     assert "There is no capacity snapshot yet" in sorted_ and "Sorted by name instead." in sorted_
     assert len(_names(sorted_)) == 12
 

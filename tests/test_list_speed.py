@@ -122,10 +122,19 @@ def test_concurrent_page_reads_share_one_login(login_as, zstack_settings, uuid):
 @pytest.mark.parametrize(
     ("path", "expected"),
     [
-        # session, user, one UNION for roles and permissions
-        ("/storages/", ['"django_session"', '"auth_user"', '"auth_group"']),
-        # and the writes running on this storage (the card's progress lines), from our own database
-        ("card", ['"django_session"', '"auth_user"', '"auth_group"', '"storages_submission"']),
+        # session, user, one UNION for roles and permissions, the page's own capacity thresholds (one query)
+        ("/storages/", ['"django_session"', '"auth_user"', '"auth_group"', '"capacity_thresholdoverride"']),
+        # the card: the writes running on this storage (its progress lines), its thresholds
+        (
+            "card",
+            [
+                '"django_session"',
+                '"auth_user"',
+                '"auth_group"',
+                '"storages_submission"',
+                '"capacity_thresholdoverride"',
+            ],
+        ),
     ],
 )
 def test_a_page_reads_session_user_and_roles_in_one_query_each(

@@ -37,18 +37,21 @@ def new_nonce() -> str:
 
 
 def new_token(uuid: str, action: str) -> str:
-    return signing.dumps([uuid, str(action), new_nonce()], salt=_SALT)
+    # The storage and the action are bound by the salt, not carried in the token: it stays short (the card
+    # holds one per action and is kept under 4 KB, docs/performance.md).
+    return signing.dumps(new_nonce(), salt=_salt(uuid, action))
+
+
+def _salt(uuid: str, action: str) -> str:
+    return f"{_SALT}:{uuid}:{action}"
 
 
 def read_token(token: str | None, *, uuid: str, action: str) -> str | None:
     """The nonce of a token minted for this storage and action, or None (forged, expired, another form's)."""
     try:
-        value = signing.loads(token or "", salt=_SALT, max_age=TOKEN_MAX_AGE)
-    except signing.BadSignature:  # SignatureExpired is one
+        nonce = signing.loads(token or "", salt=_salt(uuid, str(action)), max_age=TOKEN_MAX_AGE)
+    except signing.BadSignature:  # SignatureExpired is one; so is a token minted for another storage or action
         return None
-    if not (isinstance(value, list) and len(value) == 3 and value[:2] == [uuid, str(action)]):
-        return None
-    nonce = value[2]
     return nonce if isinstance(nonce, str) else None
 
 
