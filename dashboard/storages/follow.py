@@ -26,6 +26,7 @@ from django.utils import timezone
 from django.views.decorators.debug import sensitive_variables
 
 from dashboard.audit import log as audit
+from dashboard.audit import messages as audit_messages
 from dashboard.audit.log import Action, Outcome, change_from_json
 from dashboard.audit.models import AuditEvent
 from dashboard.zstack.client import ZStackClient, new_job_uuid
@@ -34,7 +35,6 @@ from dashboard.zstack.inventory import JobTicket
 
 from .models import Submission
 from .submissions import Part, PartState, actor_from_json, parts_of
-from .wording import error_message
 from .zstack_client import get_client
 
 logger = logging.getLogger(__name__)
@@ -43,7 +43,7 @@ LEASE = timedelta(seconds=30)  # a follower renews it at least every LEASE / 3
 QUEUED = "queued"  # lease owner of a submission handed to the worker and not yet picked up
 FIRST_INTERVAL, MAX_INTERVAL, BACKOFF = 0.05, 1.0, 1.6  # polling, as the client's own job wait
 SESSION_INVALID = "ID.1001"
-NOT_SENT = "console.not-sent"  # our code: the console stopped before it sent this job
+NOT_SENT = audit_messages.NOT_SENT  # our code: the console stopped before it sent this job
 
 
 # Debug error pages show each frame's variables: ``secrets`` holds the SSH password.
@@ -119,9 +119,9 @@ def _send(client: ZStackClient, uuid: str, part: Part, secrets: dict[str, Any]) 
         part.state, part.poll = PartState.SUBMITTED, None
         return True
     except ZStackUnavailable as error:  # never sent (refused, unreachable): nothing happened
-        return _ended(part, PartState.FAILED, error.code, error_message(error))
+        return _ended(part, PartState.FAILED, error.code, zstack_text(error))
     except ZStackError as error:  # ZStack refused the request itself (400 …)
-        return _ended(part, PartState.FAILED, error.code, error_message(error))
+        return _ended(part, PartState.FAILED, error.code, zstack_text(error))
     part.state, part.poll = PartState.SUBMITTED, ticket.poll_path
     if ticket.poll_path is None:  # answered at once
         return _ended(part, PartState.SUCCEEDED)
@@ -154,12 +154,7 @@ def _look_for_unsent(client: ZStackClient, part: Part) -> bool:
     try:
         client.poll_job(_ticket(part))
     except JobLost:
-        return _ended(
-            part,
-            PartState.FAILED,
-            NOT_SENT,
-            "The console stopped before it sent this change to ZStack. Nothing was changed.",
-        )
+        return _ended(part, PartState.FAILED, NOT_SENT)
     except ZStackError:
         return False  # no answer now: look again
     part.state = PartState.SUBMITTED
@@ -171,7 +166,7 @@ def _poll(client: ZStackClient, part: Part, secrets: dict[str, Any] | None) -> b
     try:
         status = client.poll_job(_ticket(part))
     except JobLost as error:
-        return _ended(part, PartState.UNKNOWN, error.code, error_message(error))
+        return _ended(part, PartState.UNKNOWN, error.code, zstack_text(error))
     except ZStackError:
         return False  # the answer was lost, not the job: look again
     if not status.done:
@@ -186,11 +181,20 @@ def _poll(client: ZStackClient, part: Part, secrets: dict[str, Any] | None) -> b
         client.renew_session()
         part.job, part.state, part.poll, part.resubmitted = new_job_uuid(), PartState.PLANNED, None, True
         return True
-    return _ended(part, PartState.FAILED, getattr(failure, "code", ""), error_message(failure))
+    return _ended(part, PartState.FAILED, getattr(failure, "code", ""), zstack_text(failure))
 
 
 def _ticket(part: Part) -> JobTicket:
     return JobTicket(job_uuid=part.job, poll_path=part.poll or f"/api-jobs/{part.job}")
+
+
+def zstack_text(error: BaseException) -> str:
+    """What a part keeps of an error: ZStack's own words as sent, or nothing. Our sentence for its code is
+    written when shown (audit.messages.describe), in the reader's language, never stored in the language of
+    whoever (or whichever worker) followed the job."""
+    if isinstance(error, ZStackError):
+        return error.zstack_words()
+    return str(error)
 
 
 def _ended(part: Part, state: str, code: str = "", message: str = "") -> bool:
@@ -205,10 +209,7 @@ def _give_up(parts: list[Part]) -> bool:
         _ended(
             part,
             PartState.UNKNOWN,
-            "sdk.1001",
-            "Still running at the console's deadline; ZStack may yet complete it."
-            if part.state == PartState.SUBMITTED
-            else "Not sent before the console's deadline.",
+            audit_messages.DEADLINE_RUNNING if part.state == PartState.SUBMITTED else audit_messages.DEADLINE_UNSENT,
         )
     return bool(late)
 
