@@ -72,9 +72,14 @@ def add_event(
     )
 
 
-def streamed_text(response) -> str:
+def streamed_bytes(response) -> bytes:
     assert isinstance(response, StreamingHttpResponse)
-    return b"".join(response.streaming_content).decode()
+    return b"".join(response.streaming_content)
+
+
+def streamed_text(response) -> str:
+    """The text of an export, without the CSV's byte-order mark (tested on its own below)."""
+    return streamed_bytes(response).decode().removeprefix("\ufeff")
 
 
 # --- permissions -----------------------------------------------------------------------------------------
@@ -360,9 +365,9 @@ def test_the_csv_export_carries_each_events_fields(client, varied_events):
         "bs-beta",
     )
     assert (failed["outcome"], failed["error_code"], failed["correlation_id"]) == ("failed", "SYS.1006", "job-9")
-    assert json.loads(next(r for r in rows if r["sequence"] == "3")["changes"]) == [
-        {"field": "password", "changed": True}
-    ]
+    password = next(r for r in rows if r["sequence"] == "3")
+    assert json.loads(password["changes_json"]) == [{"field": "password", "changed": True}]
+    assert password["changes"] == "SSH password: changed (the value is never recorded)"
 
 
 def test_the_exports_read_the_database_in_chunks_not_all_at_once(client, varied_events):
@@ -397,7 +402,52 @@ def test_csv_cells_that_look_like_formulas_are_neutralised(client, payload):
 
     row = next(csv.DictReader(io.StringIO(text)))
     assert row["storage_name"] == "'" + payload and row["error_message"] == "'" + payload
-    assert row["changes"].startswith("[")  # JSON text starts with "[": safe as it is
+    assert row["changes_json"].startswith("[")  # JSON text starts with "[": safe as it is
+    assert row["changes"] == f"Description: {payload} \u2192 ok"  # starts with the field's label: safe as it is
+
+
+def test_the_csv_starts_with_a_byte_order_mark_for_excel_and_the_json_does_not(client):
+    add_event(name="北京生产存储", changes=(FieldChange("description", before="旧", after="新"),))
+    auditor = client_for(client, Role.AUDITOR)
+
+    csv_bytes = streamed_bytes(auditor.get(reverse("audit:export_csv")))
+    json_bytes = streamed_bytes(auditor.get(reverse("audit:export_json")))
+
+    assert csv_bytes.startswith(b"\xef\xbb\xbftimestamp,") and csv_bytes.count(b"\xef\xbb\xbf") == 1
+    row = next(csv.DictReader(io.StringIO(csv_bytes.decode("utf-8-sig"))))
+    assert row["storage_name"] == "北京生产存储" and row["changes"] == "Description: 旧 \u2192 新"
+    assert json_bytes.startswith(b"[") and json.loads(json_bytes)[0]["changes"] == [
+        {"field": "description", "before": "旧", "after": "新"}
+    ]
+
+
+def test_the_csv_changes_read_as_text_in_the_exporters_language_with_each_parts_result(client):
+    add_event(
+        outcome=Outcome.PARTIAL,
+        changes=(
+            FieldChange("state", before="Enabled", after="Disabled", job="j1", result="succeeded"),
+            FieldChange("userTags", added=("gold",), removed=("old",), job="j2", result="failed",
+                        error_code="SYS.1007", error_message="tag rejected"),
+            FieldChange("hostname", before="", after="10.0.0.2"),
+        ),
+        error_code="console.permission-denied",
+    )
+    auditor = client_for(client, Role.AUDITOR)
+
+    english = next(csv.DictReader(io.StringIO(streamed_text(auditor.get(reverse("audit:export_csv"))))))
+    chinese = next(
+        csv.DictReader(
+            io.StringIO(streamed_text(auditor.get(reverse("audit:export_csv"), headers={"accept-language": "zh-hans"})))
+        )
+    )
+
+    assert english["changes"] == (
+        "State: Enabled \u2192 Disabled; User tags: +gold \u2212old (failed: tag rejected); "
+        "Host name or IP address: (empty) \u2192 10.0.0.2"
+    )
+    assert english["reason"] == "Permission denied." and english["timestamp"].endswith("+00:00")
+    assert chinese["changes"].startswith("启用状态: 已启用 \u2192 已禁用; ") and chinese["reason"] == "权限不足。"
+    assert chinese["timestamp"] == english["timestamp"]  # ISO 8601 UTC whatever the language
 
 
 def test_a_formula_inside_the_changes_json_cannot_start_a_cell():
