@@ -121,8 +121,14 @@ def test_a_multi_part_submission_lists_its_parts_and_jobs():
         attempt=attempt,
         changes=(
             FieldChange("name", before="a", after="b", job="a" * 32, result="succeeded"),
-            FieldChange("userTags", added=("gold",), job="b" * 32, result="failed", error_code="SYS.1007",
-                        error_message="tag rejected"),
+            FieldChange(
+                "userTags",
+                added=("gold",),
+                job="b" * 32,
+                result="failed",
+                error_code="SYS.1007",
+                error_message="tag rejected",
+            ),
         ),
     )
 
@@ -141,7 +147,9 @@ def test_the_history_partial_shows_who_what_and_a_readable_diff():
         "audit/storage_history.html", {"events": selectors.recent_for(MINE), "can": {"audit": True}}
     )
 
-    assert "alice" in html and "<details" not in html  # the card shows no address, browser or hashes and "Succeeded" in html and "SSH port" in html and "2222" in html
+    assert (
+        "alice" in html and "<details" not in html
+    )  # the card shows no address, browser or hashes and "Succeeded" in html and "SSH port" in html and "2222" in html
     assert "SSH password" in html and "never recorded" in html
     assert f"/audit/?storage={MINE}" in html and "<caption" in html and 'scope="col"' in html
 

@@ -426,8 +426,15 @@ def test_the_csv_changes_read_as_text_in_the_exporters_language_with_each_parts_
         outcome=Outcome.PARTIAL,
         changes=(
             FieldChange("state", before="Enabled", after="Disabled", job="j1", result="succeeded"),
-            FieldChange("userTags", added=("gold",), removed=("old",), job="j2", result="failed",
-                        error_code="SYS.1007", error_message="tag rejected"),
+            FieldChange(
+                "userTags",
+                added=("gold",),
+                removed=("old",),
+                job="j2",
+                result="failed",
+                error_code="SYS.1007",
+                error_message="tag rejected",
+            ),
             FieldChange("hostname", before="", after="10.0.0.2"),
         ),
         error_code="console.permission-denied",

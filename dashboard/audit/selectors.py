@@ -133,7 +133,7 @@ def recent_for(storage_uuid: str, limit: int = 10) -> list[Entry]:
     return _entries([r["root"] for r in roots])
 
 
-def entries_page(filters: dict, number: object, per_page: int) -> EntryPage:
+def entries_page(filters: dict, number: str | int | None, per_page: int) -> EntryPage:
     """One page of the entries with a row that matches ``filters`` (``events_matching``), newest first. The
     whole entry is shown, not only its matching row."""
     page = Paginator(_roots(events_matching(filters)), per_page).get_page(number)

@@ -15,12 +15,11 @@ given on an update (docs/zstack-protocol.md, "Tags"), so the update carries only
 from __future__ import annotations
 
 import logging
-from collections.abc import Callable, Iterable
+from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass
 from datetime import timedelta
 from types import TracebackType
 from typing import Any
-from collections.abc import Mapping
 
 from django.conf import settings
 from django.utils import timezone
