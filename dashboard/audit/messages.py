@@ -20,7 +20,7 @@ from dataclasses import dataclass
 from typing import Any
 
 from django.utils import translation
-from django.utils.translation import gettext
+from django.utils.translation import gettext, pgettext
 from django.utils.translation import gettext_lazy as _
 
 from dashboard.formats.moments import absolute
@@ -148,7 +148,9 @@ def _console(code: str, text: str) -> str:
     if not isinstance(params, dict):
         params = {}
     if code == INVALID:  # the errors are the sentence
-        return "; ".join(_validation_text(e) for e in params.get("errors") or () if isinstance(e, dict))
+        # Translators: between whole sentences of a list ("Name: required.; SSH port: too big.").
+        separator = pgettext("sentence list separator", "; ")
+        return separator.join(_validation_text(e) for e in params.get("errors") or () if isinstance(e, dict))
     sentence = SENTENCES.get(code)
     if sentence is None:
         return code
@@ -157,7 +159,10 @@ def _console(code: str, text: str) -> str:
             minute = dt.datetime.fromisoformat(str(params.get("minute")))
             return str(sentence) % {"limit": params.get("limit", "?"), "minute": absolute(minute)}
         if code == CONFLICT:
-            fields = ", ".join(str(label(FIELD_LABELS, f)) for f in params.get("fields") or ())
+            # Translators: between the items of a list ("Name, SSH port").
+            fields = pgettext("list separator", ", ").join(
+                str(label(FIELD_LABELS, f)) for f in params.get("fields") or ()
+            )
             return str(sentence) % {"fields": fields}
     except (TypeError, ValueError, KeyError):
         return gettext("%(code)s (details not readable)") % {"code": code}
