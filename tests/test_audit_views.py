@@ -466,3 +466,61 @@ def test_a_formula_inside_the_changes_json_cannot_start_a_cell():
 def test_invalid_export_filters_get_400(client):
     response = client_for(client, Role.AUDITOR).get(reverse("audit:export_csv"), {"outcome": "exploded"})
     assert response.status_code == 400
+
+
+# --- one entry per submission (issue 13) ------------------------------------------------------------------
+
+
+def test_an_attempt_and_its_outcome_are_one_entry_with_the_details_behind_a_disclosure(client):
+    changes = (FieldChange("name", before="old", after="bs-new"), FieldChange("userTags", added=("gold",)))
+    attempt = add_event(outcome=Outcome.ATTEMPTED, changes=changes)
+    outcome = record(
+        actor=actor(),
+        action=Action.UPDATE,
+        storage_uuid=STORAGE_A,
+        storage_name="bs-a",
+        outcome=Outcome.PARTIAL,
+        attempt=attempt,
+        changes=(
+            FieldChange("name", before="old", after="bs-new", job="job-9", result="succeeded"),
+            FieldChange("userTags", added=("gold",), job="job-10", result="failed", error_code="SYS.1007"),
+        ),
+        error_code="SYS.1007",
+    )
+    add_event(who="erin", uuid="not a uuid", outcome=Outcome.REFUSED, error_code="console.permission-denied")
+
+    html = client_for(client, Role.AUDITOR).get(reverse("audit:log")).content.decode()
+
+    rows = html.split("<tbody>")[1].split("</tbody>")[0].count("<tr")
+    assert rows == 2 and "2 entries, newest first." in html
+    entry = html[html.index(f'id="audit-event-{attempt.sequence}"') :]
+    entry = entry[: entry.index("</tr>")]
+    details = entry[entry.index("<details") : entry.index("</details>")]
+    # Address, browser, job ids and hashes only inside the disclosure; the row says who, what and how it ended.
+    for hidden in ("198.51.100.7", "pytest", "job-9", "job-10", attempt.hash, outcome.hash):
+        assert hidden in details and entry.count(hidden) == 1
+    assert "<summary>Details" in details and "Partly succeeded" in entry and "SYS.1007" in entry
+    assert f'href="/storages/{STORAGE_A}/">bs-a</a>' in entry  # the storage, linked
+    assert "Permission denied." in html and "/storages/not" not in html  # no link where no storage page can be
+
+
+def test_paging_counts_entries_and_never_splits_a_submission(client):
+    for n in range(3):
+        attempt = add_event(who=f"user{n}", outcome=Outcome.ATTEMPTED)
+        record(
+            actor=actor(f"user{n}"),
+            action=Action.UPDATE,
+            storage_uuid=STORAGE_A,
+            storage_name="bs-a",
+            outcome=Outcome.SUCCEEDED,
+            attempt=attempt,
+        )
+    auditor = client_for(client, Role.AUDITOR)
+
+    with mock.patch("dashboard.audit.views.PAGE_SIZE", 2):
+        first = auditor.get(reverse("audit:log")).content.decode()
+        second = auditor.get(reverse("audit:log"), {"page": 2}).content.decode()
+
+    assert "Page 1 of 2" in first and 'id="audit-event-5"' in first and 'id="audit-event-3"' in first
+    assert 'id="audit-event-1"' in second and second.count("audit-entry") == 1
+    assert "No. 2 (Succeeded)" in second  # the outcome row sits with its attempt on the attempt's page
