@@ -83,3 +83,29 @@ def test_filtering_without_javascript_reloads_the_page_with_the_filters(browser_
 
     expect(page).to_have_url(re.compile(r"actor=nobody"))
     expect(page.locator("#audit-results")).to_contain_text("No events match")
+
+
+def test_each_submission_is_one_row_whose_details_open_from_the_keyboard(browser_env, page, audit_events):
+    login(page, browser_env["url"], Role.AUDITOR)
+    page.goto(f"{browser_env['url']}/audit/")
+
+    rows = page.locator("#audit-results tbody tr")
+    # The update's attempt and outcome are one entry; the failed reconnect another; the auditor's login a third.
+    expect(rows).to_have_count(3)
+    update = rows.filter(has_text="bs-alpha")
+    expect(update).to_have_count(1)
+    expect(update.get_by_role("link", name="bs-alpha")).to_have_attribute("href", "/storages/" + "a" * 32 + "/")
+    browser_agent = update.get_by_text("Firefox", exact=True)
+    expect(browser_agent).to_be_hidden()  # address, browser, job ids and hashes wait behind "Details"
+
+    summary = update.locator("summary")
+    summary.focus()
+    expect(summary).to_be_focused()
+    page.keyboard.press("Enter")
+    expect(update.locator("details")).to_have_attribute("open", "")
+    expect(browser_agent).to_be_visible()
+    expect(update.locator("details")).to_contain_text("127.0.0.1")
+    expect(update.locator("code.hash")).to_have_count(2)  # the attempt's row and the outcome's
+    page.keyboard.press("Space")
+    expect(browser_agent).to_be_hidden()
+    assert_no_axe_violations(page)
