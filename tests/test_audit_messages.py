@@ -134,3 +134,24 @@ def test_the_log_in_english_reads_the_same_rows_in_english(reader):
 
     assert "Permission denied." in english and "Disabled" in english and "Enabled" in english
     assert "权限" not in english
+
+
+def test_a_rejected_password_never_reaches_the_stored_parameters_and_plural_messages_keep_both_forms():
+    from django import forms
+
+    class Edit(forms.Form):
+        name = forms.CharField(max_length=5)
+        password = forms.CharField(max_length=8)
+
+    form = Edit({"name": "too-long-name", "password": "Canary-Secret-Pw-77"})
+    assert not form.is_valid()
+
+    stored = messages.invalid_params(form.errors)
+
+    assert "Canary-Secret-Pw-77" not in stored and "too-long-name" not in stored
+    english, chinese = in_both(messages.INVALID, stored)
+    assert english == (
+        "Name: Ensure this value has at most 5 characters (it has 13).; "
+        "SSH password: Ensure this value has at most 8 characters (it has 19)."
+    )
+    assert "名称" in chinese and "5" in chinese and "Ensure" not in chinese

@@ -20,9 +20,10 @@ from dataclasses import dataclass
 from typing import Any
 
 from django.utils import translation
-from django.utils.translation import gettext, pgettext
+from django.utils.translation import gettext, ngettext, pgettext
 from django.utils.translation import gettext_lazy as _
 
+from dashboard.audit.log import SECRET_FIELDS
 from dashboard.formats.moments import absolute
 from dashboard.zstack import errors as zstack_errors
 
@@ -101,20 +102,42 @@ def validation_errors(errors: Any) -> list[dict[str, Any]]:
     for field, items in data.items():
         for item in items:
             if hasattr(item, "message"):
-                with translation.override(None):  # the msgid: translated again when shown
-                    message = str(item.message)
+                message = _msgid(item.message)
                 params = item.params if isinstance(item.params, dict) else {}
                 rows.append(
                     {
                         "field": field,
                         "code": item.code or "",
-                        "message": message,
-                        "params": {k: _plain(v) for k, v in params.items()},
+                        **message,
+                        "params": {k: _plain(v) for k, v in params.items() if _keeps(field, k, message)},
                     }
                 )
             else:
                 rows.append({"field": field, "code": "", "message": str(item), "params": {}})
     return rows
+
+
+def _msgid(message: Any) -> dict[str, str]:
+    """The untranslated message of a ValidationError, translated again when shown. A plural message
+    (``ngettext_lazy(singular, plural, "limit_value")``, e.g. Django's max_length) keeps both forms and the
+    parameter that counts; its text alone would be empty until formatted."""
+    reduce = getattr(message, "__reduce__", None)
+    try:
+        _, (_, _, number, forms) = reduce() if reduce else (None, (None, None, None, None))
+    except (TypeError, ValueError):
+        number, forms = None, None
+    if isinstance(forms, dict) and "singular" in forms and "plural" in forms and isinstance(number, str):
+        return {"message": str(forms["singular"]), "plural": str(forms["plural"]), "number": number}
+    with translation.override(None):
+        return {"message": str(message)}
+
+
+def _keeps(field: str, name: str, message: dict[str, str]) -> bool:
+    """Django's validators pass the submitted ``value`` along: kept only where the message shows it, and never
+    for a secret (the SSH password is recorded only as changed: log.SECRET_FIELDS)."""
+    if name != "value":
+        return True
+    return field not in SECRET_FIELDS and any("%(value)" in text for text in message.values())
 
 
 def _plain(value: Any) -> Any:
@@ -173,15 +196,20 @@ def _validation_text(error: dict[str, Any]) -> str:
     from .labels import FIELD_LABELS, label
 
     field = str(error.get("field") or "")
-    message = gettext(str(error.get("message") or error.get("code") or ""))
     params = error.get("params") or {}
+    singular, plural = str(error.get("message") or error.get("code") or ""), error.get("plural")
+    if plural and isinstance(params.get(error.get("number")), int):
+        message = ngettext(singular, str(plural), params[error["number"]])
+    else:
+        message = gettext(singular)
     try:
         message = message % params if params else message
     except (TypeError, ValueError, KeyError):
         pass
     if field == "__all__":
         return message
-    return f"{label(FIELD_LABELS, field)}: {message}"
+    # Translators: a form field's label and one of its errors ("SSH port: Ensure this value is …").
+    return pgettext("field error", "%(field)s: %(message)s") % {"field": label(FIELD_LABELS, field), "message": message}
 
 
 def _default_messages() -> dict[str, str]:
