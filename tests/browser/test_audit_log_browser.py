@@ -109,3 +109,13 @@ def test_each_submission_is_one_row_whose_details_open_from_the_keyboard(browser
     page.keyboard.press("Space")
     expect(browser_agent).to_be_hidden()
     assert_no_axe_violations(page)
+
+
+def test_on_a_phone_the_log_scrolls_inside_its_own_box_not_the_page(browser_env, page, audit_events):
+    login(page, browser_env["url"], Role.AUDITOR)
+    page.set_viewport_size({"width": 390, "height": 800})
+    page.goto(f"{browser_env['url']}/audit/")
+    page.locator("summary").first.click()  # open details (long browser strings, hashes) must not widen it either
+
+    expect(page.locator("#audit-results tbody tr").first).to_be_visible()
+    assert page.evaluate("document.documentElement.scrollWidth") <= 390
