@@ -97,6 +97,13 @@ def test_zstack_text_is_kept_as_sent_and_labelled_and_a_bare_code_gets_our_sente
 def test_rows_that_hold_the_old_sentences_still_read_and_the_known_ones_are_translated():
     assert in_both("", "Permission denied.") == ("Permission denied.", "权限不足。")
     assert in_both("", "Changed in ZStack since the form was loaded: name, description")[1].endswith("名称、简介。")
+    deadline = describe("sdk.1001", "Still running at the console's deadline; ZStack may yet complete it.")
+    assert (deadline.source, deadline.shown_code) == ("console", "sdk.1001")  # ours, not ZStack's words
+    with translation.override("zh-hans"):
+        unreachable = describe(
+            "sdk.unreachable", "ZStack could not be reached. Check that the management node is running."
+        )
+    assert unreachable.source == "console" and "ZStack could not" not in unreachable.text
     old = describe("", "sshPort: Ensure this value is less than or equal to 65535.")
     assert (old.text, old.source) == ("sshPort: Ensure this value is less than or equal to 65535.", "stored")
     assert str(describe(messages.INVALID, "{not json")) == ""  # unreadable parameters never break a page

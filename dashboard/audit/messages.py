@@ -14,6 +14,7 @@ warnings (dashboard/storages/wording.py).
 from __future__ import annotations
 
 import datetime as dt
+import functools
 import json
 import re
 from dataclasses import dataclass
@@ -149,8 +150,10 @@ def describe(code: str | None, text: str | None) -> Message | None:
     code, text = code or "", text or ""
     if code.startswith(PREFIX):
         return Message(_console(code, text), "console", code)
-    if not code and text in _LEGACY:
-        return Message(_console(_LEGACY[text], ""), "console", _LEGACY[text])
+    if text in _LEGACY:  # older rows: "sdk.1001" with the deadline sentence, or no code at all
+        return Message(_console(_LEGACY[text], ""), "console", code or _LEGACY[text])
+    if text and text in _default_messages().values():  # older rows: the client's sentence, not ZStack's words
+        return Message(gettext(text), "console", code)
     if not code and (match := _LEGACY_CONFLICT.fullmatch(text.rstrip("."))):
         fields = [f.strip() for f in match.group(1).split(",")]
         return Message(_console(CONFLICT, params_json(fields=fields)), "console", CONFLICT)
@@ -212,6 +215,7 @@ def _validation_text(error: dict[str, Any]) -> str:
     return pgettext("field error", "%(field)s: %(message)s") % {"field": label(FIELD_LABELS, field), "message": message}
 
 
+@functools.cache
 def _default_messages() -> dict[str, str]:
     """ZStack's and the SDK's codes -> the client's sentence for them (dashboard/zstack/errors.py)."""
     found: dict[str, str] = {}
