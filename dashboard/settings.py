@@ -156,6 +156,8 @@ TEMPLATES = [
                 "django.contrib.messages.context_processors.messages",
                 "dashboard.accounts.context_processors.permissions",
             ],
+            # The one way moments are written ({{ value|when }}, {% moment value %}): dashboard/formats/moments.py.
+            "builtins": ["dashboard.formats.moments"],
         },
     }
 ]

@@ -61,7 +61,8 @@ def test_the_setting_masks_connection_values_in_the_log_and_both_exports(client,
     assert "bs-new" in html and "bs-new" in csv_text  # other fields stay readable
     assert html.count("changed (the value is masked on this site)") == 4
     [row] = csv.DictReader(io.StringIO(csv_text))
-    assert json.loads(row["changes"])[1] == {"field": "hostname", "changed": True, "masked": True}
+    assert json.loads(row["changes_json"])[1] == {"field": "hostname", "changed": True, "masked": True}
+    assert "Host name or IP address: changed (the value is masked on this site)" in row["changes"]
     assert json.loads(json_text)[0]["changes"][4] == {"field": "userTags", "changed": True, "masked": True}
 
 

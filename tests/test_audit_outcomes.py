@@ -7,6 +7,8 @@ the attempt written before its outcome and linked from it.
 
 from __future__ import annotations
 
+import json
+
 import pytest
 from django.test import Client
 
@@ -203,8 +205,8 @@ def test_a_job_that_never_finishes_records_timed_out(zstack_settings, uuid, sett
     assert recorded(timed_out) == {
         **common,
         "outcome": "timed_out",
-        "error_code": "sdk.1001",
-        "error_message": "Still running at the console's deadline; ZStack may yet complete it.",
+        "error_code": "console.deadline-running",  # our code: worded when shown (audit.messages)
+        "error_message": "",
     }
     assert_attempt_then_outcomes(attempt, timed_out)
     assert timed_out.duration_ms >= 500  # it waited for the job deadline
@@ -232,8 +234,8 @@ def test_a_stale_form_records_a_conflict_and_calls_nothing(zstack_settings, uuid
         "storage_name": "their-name",
         "changes": changes,
         "changed_fields": ",name,description,",
-        "error_code": "",
-        "error_message": "Changed in ZStack since the form was loaded: name",
+        "error_code": "console.conflict",
+        "error_message": '{"fields":["name"]}',
         "correlation_id": "",
     }
     assert conflict.attempt_id is None and conflict.duration_ms is None  # no upstream call, nothing to time
@@ -264,8 +266,8 @@ def test_a_viewers_write_is_refused_and_recorded_with_its_action(zstack_settings
         "storage_name": "",  # refused before anything is read, ZStack included
         "changes": [],
         "changed_fields": "",
-        "error_code": "",
-        "error_message": "Permission denied.",
+        "error_code": "console.permission-denied",
+        "error_message": "",
         "correlation_id": "",
     }
     assert refused.attempt_id is None and refused.duration_ms is None
@@ -287,10 +289,13 @@ def test_an_invalid_edit_is_recorded_as_invalid_and_never_sent(zstack_settings, 
         "storage_name": "bs-prod-bj-01",
         "changes": [],
         "changed_fields": "",
-        "error_code": "",
-        "error_message": "sshPort: Ensure this value is less than or equal to 65535.",
+        "error_code": "console.invalid",
+        "error_message": invalid.error_message,
         "correlation_id": "",
     }
+    # Codes and parameters, not a sentence in the submitter's language (audit.messages).
+    [error] = json.loads(invalid.error_message)["errors"]
+    assert (error["field"], error["code"], error["params"]["limit_value"]) == ("sshPort", "max_value", 65535)
     assert invalid.attempt_id is None and invalid.duration_ms is None
     assert "Invalid-Pw-2" not in repr(recorded(invalid))
 

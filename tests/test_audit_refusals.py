@@ -8,6 +8,7 @@ import pytest
 
 from dashboard.accounts.roles import Role
 from dashboard.audit import refusals
+from dashboard.audit.messages import describe
 from dashboard.audit.models import AuditEvent
 from tests.storage_helpers import HTMX, zstack_requests
 
@@ -38,7 +39,8 @@ def test_a_flood_of_refused_posts_to_unknown_ids_leaves_bounded_rows_and_reads(l
 
     rows = list(AuditEvent.objects.order_by("sequence"))
     assert [r.outcome for r in rows] == ["refused"] * refusals.UNCHECKED + ["throttled"]
-    assert "More than 20 refused writes" in rows[-1].error_message and rows[-1].actor_role == "viewer"
+    assert rows[-1].error_code == "console.throttled" and rows[-1].actor_role == "viewer"
+    assert "More than 20 refused writes" in str(describe(rows[-1].error_code, rows[-1].error_message))
     assert statuses[: refusals.UNCHECKED] == [403] * refusals.UNCHECKED and statuses[-1] == 429
     assert statuses.count(403) == refusals.UNCHECKED and len(statuses) == 200
     # Look-ups only between the unchecked refusals and the limit; never a write.

@@ -72,9 +72,14 @@ def add_event(
     )
 
 
-def streamed_text(response) -> str:
+def streamed_bytes(response) -> bytes:
     assert isinstance(response, StreamingHttpResponse)
-    return b"".join(response.streaming_content).decode()
+    return b"".join(response.streaming_content)
+
+
+def streamed_text(response) -> str:
+    """The text of an export, without the CSV's byte-order mark (tested on its own below)."""
+    return streamed_bytes(response).decode().removeprefix("\ufeff")
 
 
 # --- permissions -----------------------------------------------------------------------------------------
@@ -360,9 +365,9 @@ def test_the_csv_export_carries_each_events_fields(client, varied_events):
         "bs-beta",
     )
     assert (failed["outcome"], failed["error_code"], failed["correlation_id"]) == ("failed", "SYS.1006", "job-9")
-    assert json.loads(next(r for r in rows if r["sequence"] == "3")["changes"]) == [
-        {"field": "password", "changed": True}
-    ]
+    password = next(r for r in rows if r["sequence"] == "3")
+    assert json.loads(password["changes_json"]) == [{"field": "password", "changed": True}]
+    assert password["changes"] == "SSH password: changed (the value is never recorded)"
 
 
 def test_the_exports_read_the_database_in_chunks_not_all_at_once(client, varied_events):
@@ -397,7 +402,59 @@ def test_csv_cells_that_look_like_formulas_are_neutralised(client, payload):
 
     row = next(csv.DictReader(io.StringIO(text)))
     assert row["storage_name"] == "'" + payload and row["error_message"] == "'" + payload
-    assert row["changes"].startswith("[")  # JSON text starts with "[": safe as it is
+    assert row["changes_json"].startswith("[")  # JSON text starts with "[": safe as it is
+    assert row["changes"] == f"Description: {payload} \u2192 ok"  # starts with the field's label: safe as it is
+
+
+def test_the_csv_starts_with_a_byte_order_mark_for_excel_and_the_json_does_not(client):
+    add_event(name="北京生产存储", changes=(FieldChange("description", before="旧", after="新"),))
+    auditor = client_for(client, Role.AUDITOR)
+
+    csv_bytes = streamed_bytes(auditor.get(reverse("audit:export_csv")))
+    json_bytes = streamed_bytes(auditor.get(reverse("audit:export_json")))
+
+    assert csv_bytes.startswith(b"\xef\xbb\xbftimestamp,") and csv_bytes.count(b"\xef\xbb\xbf") == 1
+    row = next(csv.DictReader(io.StringIO(csv_bytes.decode("utf-8-sig"))))
+    assert row["storage_name"] == "北京生产存储" and row["changes"] == "Description: 旧 \u2192 新"
+    assert json_bytes.startswith(b"[") and json.loads(json_bytes)[0]["changes"] == [
+        {"field": "description", "before": "旧", "after": "新"}
+    ]
+
+
+def test_the_csv_changes_read_as_text_in_the_exporters_language_with_each_parts_result(client):
+    add_event(
+        outcome=Outcome.PARTIAL,
+        changes=(
+            FieldChange("state", before="Enabled", after="Disabled", job="j1", result="succeeded"),
+            FieldChange(
+                "userTags",
+                added=("gold",),
+                removed=("old",),
+                job="j2",
+                result="failed",
+                error_code="SYS.1007",
+                error_message="tag rejected",
+            ),
+            FieldChange("hostname", before="", after="10.0.0.2"),
+        ),
+        error_code="console.permission-denied",
+    )
+    auditor = client_for(client, Role.AUDITOR)
+
+    english = next(csv.DictReader(io.StringIO(streamed_text(auditor.get(reverse("audit:export_csv"))))))
+    chinese = next(
+        csv.DictReader(
+            io.StringIO(streamed_text(auditor.get(reverse("audit:export_csv"), headers={"accept-language": "zh-hans"})))
+        )
+    )
+
+    assert english["changes"] == (
+        "State: Enabled \u2192 Disabled; User tags: +gold \u2212old (failed: tag rejected); "
+        "Host name or IP address: (empty) \u2192 10.0.0.2"
+    )
+    assert english["reason"] == "Permission denied." and english["timestamp"].endswith("+00:00")
+    assert chinese["changes"].startswith("启用状态: 已启用 \u2192 已禁用; ") and chinese["reason"] == "权限不足。"
+    assert chinese["timestamp"] == english["timestamp"]  # ISO 8601 UTC whatever the language
 
 
 def test_a_formula_inside_the_changes_json_cannot_start_a_cell():
@@ -409,3 +466,61 @@ def test_a_formula_inside_the_changes_json_cannot_start_a_cell():
 def test_invalid_export_filters_get_400(client):
     response = client_for(client, Role.AUDITOR).get(reverse("audit:export_csv"), {"outcome": "exploded"})
     assert response.status_code == 400
+
+
+# --- one entry per submission (issue 13) ------------------------------------------------------------------
+
+
+def test_an_attempt_and_its_outcome_are_one_entry_with_the_details_behind_a_disclosure(client):
+    changes = (FieldChange("name", before="old", after="bs-new"), FieldChange("userTags", added=("gold",)))
+    attempt = add_event(outcome=Outcome.ATTEMPTED, changes=changes)
+    outcome = record(
+        actor=actor(),
+        action=Action.UPDATE,
+        storage_uuid=STORAGE_A,
+        storage_name="bs-a",
+        outcome=Outcome.PARTIAL,
+        attempt=attempt,
+        changes=(
+            FieldChange("name", before="old", after="bs-new", job="job-9", result="succeeded"),
+            FieldChange("userTags", added=("gold",), job="job-10", result="failed", error_code="SYS.1007"),
+        ),
+        error_code="SYS.1007",
+    )
+    add_event(who="erin", uuid="not a uuid", outcome=Outcome.REFUSED, error_code="console.permission-denied")
+
+    html = client_for(client, Role.AUDITOR).get(reverse("audit:log")).content.decode()
+
+    rows = html.split("<tbody>")[1].split("</tbody>")[0].count("<tr")
+    assert rows == 2 and "2 entries, newest first." in html
+    entry = html[html.index(f'id="audit-event-{attempt.sequence}"') :]
+    entry = entry[: entry.index("</tr>")]
+    details = entry[entry.index("<details") : entry.index("</details>")]
+    # Address, browser, job ids and hashes only inside the disclosure; the row says who, what and how it ended.
+    for hidden in ("198.51.100.7", "pytest", "job-9", "job-10", attempt.hash, outcome.hash):
+        assert hidden in details and entry.count(hidden) == 1
+    assert "<summary>Details" in details and "Partly succeeded" in entry and "SYS.1007" in entry
+    assert f'href="/storages/{STORAGE_A}/">bs-a</a>' in entry  # the storage, linked
+    assert "Permission denied." in html and "/storages/not" not in html  # no link where no storage page can be
+
+
+def test_paging_counts_entries_and_never_splits_a_submission(client):
+    for n in range(3):
+        attempt = add_event(who=f"user{n}", outcome=Outcome.ATTEMPTED)
+        record(
+            actor=actor(f"user{n}"),
+            action=Action.UPDATE,
+            storage_uuid=STORAGE_A,
+            storage_name="bs-a",
+            outcome=Outcome.SUCCEEDED,
+            attempt=attempt,
+        )
+    auditor = client_for(client, Role.AUDITOR)
+
+    with mock.patch("dashboard.audit.views.PAGE_SIZE", 2):
+        first = auditor.get(reverse("audit:log")).content.decode()
+        second = auditor.get(reverse("audit:log"), {"page": 2}).content.decode()
+
+    assert "Page 1 of 2" in first and 'id="audit-event-5"' in first and 'id="audit-event-3"' in first
+    assert 'id="audit-event-1"' in second and second.count("audit-entry") == 1
+    assert "No. 2 (Succeeded)" in second  # the outcome row sits with its attempt on the attempt's page

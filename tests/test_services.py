@@ -9,6 +9,7 @@ from contextlib import contextmanager
 from pathlib import Path
 
 import pytest
+from django.core.exceptions import ValidationError
 from django.db import connection
 from django.db.models.signals import post_save
 from django_tasks_db.models import DBTaskResult
@@ -16,8 +17,9 @@ from django_tasks_db.models import DBTaskResult
 from dashboard.accounts.actor import Actor
 from dashboard.accounts.roles import Role
 from dashboard.audit.log import Action
+from dashboard.audit.messages import describe
 from dashboard.audit.models import AuditEvent
-from dashboard.storages import changes, follow, services
+from dashboard.storages import changes, follow, services, wording
 from dashboard.storages.models import Submission
 from dashboard.storages.zstack_client import get_client
 from dashboard.zstack.errors import ResourceNotFound
@@ -370,7 +372,8 @@ def test_a_job_that_never_finishes_is_timed_out_at_the_deadline(zstack_settings,
     zstack_settings.set_faults(jobs_never_finish=True)
     result = services.storage_reconnect(actor=ACTOR, uuid=uuid)
     [part] = result.failed_parts
-    assert (part.kind, part.state, part.error_code) == ("reconnect", "timed_out", "sdk.1001")
+    assert (part.kind, part.state, part.error_code) == ("reconnect", "timed_out", "console.deadline-running")
+    assert "ZStack may yet complete it" in wording.part_error(part)
     assert [e.outcome for e in events(uuid)] == ["attempted", "timed_out"]
 
 
@@ -388,7 +391,7 @@ def test_a_job_whose_result_cannot_be_had_is_an_unknown_outcome_recorded_as_time
     zstack_settings.set_faults(fail_next=[fault])
     result = update(uuid, name="bs-unknown")
     [part] = result.failed_parts
-    assert (part.state, part.error_code) == ("timed_out", "sdk.job-lost") and "may still" in part.error_message
+    assert (part.state, part.error_code) == ("timed_out", "sdk.job-lost") and "may still" in wording.part_error(part)
     attempt, outcome = events(uuid)
     assert (outcome.outcome, outcome.error_code, outcome.correlation_id) == (
         "timed_out",
@@ -443,13 +446,17 @@ def test_refused_and_invalid_writes_are_single_rows_without_any_upstream_call(zs
     zstack_settings.clear_requests()
     services.write_refused(actor=ACTOR, action=Action.RECONNECT, uuid=uuid)
     services.storage_update_invalid(
-        actor=ACTOR, uuid=uuid, errors={"sshPort": ["Too big."]}, storage_name="bs-prod-bj-01"
+        actor=ACTOR,
+        uuid=uuid,
+        errors={"sshPort": [ValidationError("Too big.", code="max_value")]},
+        storage_name="bs-prod-bj-01",
     )
     assert zstack_requests(zstack_settings) == []
     refused, invalid = events(uuid)
     assert (refused.outcome, refused.action, refused.attempt_id) == ("refused", "storage.reconnect", None)
     assert (invalid.outcome, invalid.action, invalid.storage_name) == ("invalid", "storage.update", "bs-prod-bj-01")
-    assert "sshPort: Too big." in invalid.error_message and not Submission.objects.exists()
+    assert invalid.error_code == "console.invalid" and not Submission.objects.exists()
+    assert str(describe(invalid.error_code, invalid.error_message)) == "SSH port: Too big."
 
 
 def test_without_a_form_snapshot_only_the_given_fields_are_compared_and_sent(zstack_settings, uuid):

@@ -13,6 +13,7 @@ from django.db import connection
 from django.test import Client
 
 from dashboard.accounts.roles import Role
+from dashboard.audit.messages import describe
 from dashboard.audit.models import AuditEvent
 from dashboard.storages import follow, tasks
 from dashboard.storages.models import Submission
@@ -173,7 +174,9 @@ def test_a_job_still_running_at_the_deadline_is_recorded_as_timed_out(login_as, 
     submission = follow.follow(Submission.objects.get().pk, seconds=None)
     assert submission.outcome == "timed_out"
     event = AuditEvent.objects.get(storage_uuid=uuid, outcome="timed_out")
-    assert event.error_code == "sdk.1001" and "may yet complete" in event.error_message
+    assert event.error_code == "console.deadline-running" and "may yet complete" in str(
+        describe(event.error_code, event.error_message)
+    )
 
 
 @pytest.mark.django_db(transaction=True)

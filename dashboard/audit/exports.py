@@ -1,4 +1,11 @@
-"""Streamed CSV and JSON exports of the audit log: rows are read in chunks and written as they come."""
+"""Streamed CSV and JSON exports of the audit log: rows are read in chunks and written as they come.
+
+Both keep one line per stored row (the evidence, row for row) and ISO 8601 UTC times. The CSV is for people
+with a spreadsheet (issue 13): it starts with a UTF-8 byte-order mark, without which Excel reads UTF-8 as the
+local code page and garbles Chinese names; ``changes`` is readable text ("Description: a → b") in the
+language of whoever exports, with the stored JSON kept in ``changes_json`` and the outcome's reason worded in
+``reason``; every cell is formula-safe. The JSON keeps the stored structures.
+"""
 
 from __future__ import annotations
 
@@ -7,9 +14,11 @@ import json
 from collections.abc import Iterable, Iterator
 
 from django.db.models import QuerySet
+from django.utils.translation import gettext
 
 from .chain import timestamp_text
-from .labels import shown_changes
+from .labels import DiffRow, diff_rows, shown_changes
+from .messages import describe
 from .models import AuditEvent
 
 CHUNK_SIZE = 500
@@ -34,7 +43,10 @@ COLUMNS = (
     "sequence",
     "hash",
     "prev_hash",
+    "changes_json",
+    "reason",
 )
+BOM = "\ufeff"
 # A spreadsheet treats a cell starting with one of these as a formula (OWASP "CSV injection").
 FORMULA_TRIGGERS = ("=", "+", "-", "@", "\t", "\r")
 
@@ -81,11 +93,40 @@ class _Echo:
         return value
 
 
+def changes_text(changes: list[dict]) -> str:
+    """An event's changes as one readable line: "Description: a → b; User tags: +gold −old; SSH password:
+    changed". A part that did not succeed says so, with its error."""
+    return "; ".join(_change_text(row) for row in diff_rows(changes))
+
+
+def _change_text(row: DiffRow) -> str:
+    if row.kind == "secret":
+        text = gettext("changed (the value is never recorded)")
+    elif row.kind == "masked":
+        text = gettext("changed (the value is masked on this site)")
+    elif row.kind == "tags":
+        text = " ".join([f"+{t}" for t in row.added] + [f"\u2212{t}" for t in row.removed]) or gettext("no change")
+    else:
+        text = f"{_value_text(row.before)} \u2192 {_value_text(row.after)}"
+    if row.result and row.result != "succeeded":
+        detail = f": {row.error}" if row.error else ""
+        text += f" ({row.result_label}{detail})"
+    return f"{row.label}: {text}"
+
+
+def _value_text(value: object) -> str:
+    if value is None or value == "":
+        return gettext("(empty)")
+    return str(value)
+
+
 def csv_lines(events: QuerySet[AuditEvent]) -> Iterator[str]:
     writer = csv.writer(_Echo())
-    yield writer.writerow(COLUMNS)
+    yield BOM + writer.writerow(COLUMNS)  # Excel needs the mark to read UTF-8
     for event in events.iterator(chunk_size=CHUNK_SIZE):
         row = event_row(event)
+        reason = describe(event.error_code, event.error_message)
+        row.update(changes=changes_text(event.changes), changes_json=row["changes"], reason=str(reason or ""))
         yield writer.writerow([neutralise(row[name]) for name in COLUMNS])
 
 

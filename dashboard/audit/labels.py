@@ -9,6 +9,7 @@ from django.conf import settings
 from django.utils.translation import gettext_lazy as _
 
 from .log import Action, Outcome
+from .messages import Message, describe
 
 ACTION_LABELS = {
     Action.UPDATE: _("Update"),
@@ -66,6 +67,24 @@ FIELD_LABELS = {
 }
 
 
+# Values ZStack stores in English that a diff shows: a state is worded in the reader's language
+# ("已禁用 → 已启用"), the same words as the storage pages' state badges (same message ids).
+VALUE_LABELS = {
+    "state": {
+        "Enabled": _("Enabled"),
+        "Disabled": _("Disabled"),
+        "Connecting": _("Connecting"),
+        "Connected": _("Connected"),
+        "Disconnected": _("Disconnected"),
+    },
+}
+
+
+def value_label(field: str, value: object) -> object:
+    words = VALUE_LABELS.get(field)
+    return words.get(value, value) if words and isinstance(value, str) else value
+
+
 def label(labels: dict, code: str):
     return labels.get(code, code)
 
@@ -84,7 +103,7 @@ class DiffRow:
     result_label: object = ""
     result_tone: str = ""
     error_code: str = ""
-    error: str = ""
+    error: Message | None = None  # the part's error as shown (audit.messages.describe)
 
 
 class _Part(TypedDict):
@@ -132,7 +151,7 @@ def diff_rows(changes: list[dict]) -> list[DiffRow]:
             "result_label": label(PART_RESULT_LABELS, result) if result else "",
             "result_tone": PART_RESULT_TONES.get(result, ""),
             "error_code": str(change.get("error_code") or ""),
-            "error": str(change.get("error") or ""),
+            "error": describe(change.get("error_code"), change.get("error")),
         }
         if change.get("masked"):
             rows.append(DiffRow(name, label(FIELD_LABELS, name), "masked", **part))
@@ -150,7 +169,6 @@ def diff_rows(changes: list[dict]) -> list[DiffRow]:
                 )
             )
         else:
-            rows.append(
-                DiffRow(name, label(FIELD_LABELS, name), "value", change.get("before"), change.get("after"), **part)
-            )
+            before, after = value_label(name, change.get("before")), value_label(name, change.get("after"))
+            rows.append(DiffRow(name, label(FIELD_LABELS, name), "value", before, after, **part))
     return rows

@@ -29,6 +29,7 @@ from django.utils.translation import gettext as _
 from dashboard.accounts.actor import Actor
 
 from . import log as audit
+from . import messages
 
 logger = logging.getLogger(__name__)
 UNCHECKED = 3
@@ -65,13 +66,15 @@ def record_refusal(
             _record(
                 **row,
                 outcome=audit.Outcome.THROTTLED,
-                error_message=f"More than {limit} refused writes by this user in the minute starting "
-                f"{time.strftime('%H:%M', time.gmtime(minute * 60))} UTC: the rest of that "
-                f"minute's are answered 429 and not recorded one by one.",
+                # A code and its parameters, worded when shown (audit.messages): never in the actor's language.
+                error_code=messages.THROTTLED,
+                error_message=messages.params_json(
+                    limit=limit, minute=time.strftime("%Y-%m-%dT%H:%M:00+00:00", time.gmtime(minute * 60))
+                ),
             )
         return False
     if count <= UNCHECKED or storage_exists():
-        _record(**row, outcome=audit.Outcome.REFUSED, error_message="Permission denied.")
+        _record(**row, outcome=audit.Outcome.REFUSED, error_code=messages.PERMISSION_DENIED)
         return True
     return False  # a storage that does not exist: counted above, no row
 

@@ -40,13 +40,15 @@ def audit_log(request: HttpRequest) -> HttpResponse:
     _require_audit_permission(request)
     form, valid = _filter_form(request)
     if valid:
-        page = Paginator(_events(form), PAGE_SIZE).get_page(request.GET.get("page"))
+        # One entry per submission (attempt and outcome together): selectors.entries_page.
+        listing = selectors.entries_page(form.cleaned_data if form.is_bound else {}, request.GET.get("page"), PAGE_SIZE)
+        entries, page = listing.entries, listing.page
     else:
         # Say what's wrong rather than ignore it: an empty page, without counting or reading the trail.
-        page = Paginator(AuditEvent.objects.none(), PAGE_SIZE).get_page(1)
+        entries, page = [], Paginator(AuditEvent.objects.none(), PAGE_SIZE).get_page(1)
     query = request.GET.copy()
     query.pop("page", None)
-    context = {"form": form, "page": page, "export_query": query.urlencode()}
+    context = {"form": form, "entries": entries, "page": page, "export_query": query.urlencode()}
     # htmx replaces only the results.
     response = render(request, "audit/log.html#results" if wants_partial(request) else "audit/log.html", context)
     patch_vary_headers(response, ["HX-Request"])

@@ -27,6 +27,7 @@ from django.utils import timezone
 from django.views.decorators.debug import sensitive_variables
 
 from dashboard.audit import log as audit
+from dashboard.audit import messages as audit_messages
 from dashboard.audit.log import Action, Outcome, change_from_json
 from dashboard.audit.models import AuditEvent
 from dashboard.zstack.client import ZStackClient, new_job_uuid
@@ -35,7 +36,6 @@ from dashboard.zstack.inventory import JobTicket, ReclaimResult
 
 from .models import Submission
 from .submissions import Part, PartState, actor_from_json, parts_of
-from .wording import error_message
 from .zstack_client import get_client
 
 logger = logging.getLogger(__name__)
@@ -45,7 +45,7 @@ QUEUED = "queued"  # lease owner of a submission handed to the worker and not ye
 # Polling: ask early (settings.ZSTACK_POLL_INTERVAL), then back off; never slower than the SDKs' 1 s (§5.3).
 MAX_INTERVAL, BACKOFF = 1.0, 1.6
 SESSION_INVALID = "ID.1001"
-NOT_SENT = "console.not-sent"  # our code: the console stopped before it sent this job
+NOT_SENT = audit_messages.NOT_SENT  # our code: the console stopped before it sent this job
 
 
 # Debug error pages show each frame's variables: ``secrets`` holds the SSH password.
@@ -127,9 +127,9 @@ def _send(client: ZStackClient, uuid: str, part: Part, secrets: dict[str, Any]) 
         part.state, part.poll = PartState.SUBMITTED, None
         return True
     except ZStackUnavailable as error:  # never sent (refused, unreachable): nothing happened
-        return _ended(part, PartState.FAILED, error.code, error_message(error))
+        return _ended(part, PartState.FAILED, error.code, zstack_text(error))
     except ZStackError as error:  # ZStack refused the request itself (400 …)
-        return _ended(part, PartState.FAILED, error.code, error_message(error))
+        return _ended(part, PartState.FAILED, error.code, zstack_text(error))
     part.state, part.poll = PartState.SUBMITTED, ticket.poll_path
     if ticket.poll_path is None:  # answered at once
         part.result = _kept_result(part, ticket.result)
@@ -165,12 +165,7 @@ def _look_for_unsent(client: ZStackClient, part: Part) -> bool:
     try:
         client.poll_job(_ticket(part))
     except JobLost:
-        return _ended(
-            part,
-            PartState.FAILED,
-            NOT_SENT,
-            "The console stopped before it sent this change to ZStack. Nothing was changed.",
-        )
+        return _ended(part, PartState.FAILED, NOT_SENT)
     except ZStackError:
         return False  # no answer now: look again
     part.state = PartState.SUBMITTED
@@ -182,7 +177,7 @@ def _poll(client: ZStackClient, part: Part, secrets: dict[str, Any] | None) -> b
     try:
         status = client.poll_job(_ticket(part), _secret_values(part, secrets))
     except JobLost as error:
-        return _ended(part, PartState.UNKNOWN, error.code, error_message(error))
+        return _ended(part, PartState.UNKNOWN, error.code, zstack_text(error))
     except ZStackError:
         return False  # the answer was lost, not the job: look again
     if not status.done:
@@ -198,7 +193,7 @@ def _poll(client: ZStackClient, part: Part, secrets: dict[str, Any] | None) -> b
         client.renew_session()
         part.job, part.state, part.poll, part.resubmitted = new_job_uuid(), PartState.PLANNED, None, True
         return True
-    return _ended(part, PartState.FAILED, getattr(failure, "code", ""), error_message(failure))
+    return _ended(part, PartState.FAILED, getattr(failure, "code", ""), zstack_text(failure))
 
 
 @sensitive_variables("secrets")
@@ -227,6 +222,15 @@ def _ticket(part: Part) -> JobTicket:
     return JobTicket(job_uuid=part.job, poll_path=part.poll or f"/api-jobs/{part.job}")
 
 
+def zstack_text(error: BaseException) -> str:
+    """What a part keeps of an error: ZStack's own words as sent, or nothing. Our sentence for its code is
+    written when shown (audit.messages.describe), in the reader's language, never stored in the language of
+    whoever (or whichever worker) followed the job."""
+    if isinstance(error, ZStackError):
+        return error.zstack_words()
+    return str(error)
+
+
 def _ended(part: Part, state: str, code: str = "", message: str = "") -> bool:
     part.state, part.error_code, part.error_message = state, code or "", (message or "")[:2000]
     return True
@@ -239,10 +243,7 @@ def _give_up(parts: list[Part]) -> bool:
         _ended(
             part,
             PartState.UNKNOWN,
-            "sdk.1001",
-            "Still running at the console's deadline; ZStack may yet complete it."
-            if part.state == PartState.SUBMITTED
-            else "Not sent before the console's deadline.",
+            audit_messages.DEADLINE_RUNNING if part.state == PartState.SUBMITTED else audit_messages.DEADLINE_UNSENT,
         )
     return bool(late)
 

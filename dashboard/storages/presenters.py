@@ -6,17 +6,16 @@ plain GET form (docs/performance.md, README "The storage list")."""
 from __future__ import annotations
 
 from dataclasses import dataclass
-from datetime import datetime
 from urllib.parse import urlencode
 
 from django.urls import reverse
-from django.utils import dateformat, timezone
 from django.utils.formats import get_format
 from django.utils.translation import gettext as _
 from django.utils.translation import ngettext
 
 from dashboard.capacity import thresholds
 from dashboard.capacity.thresholds import Thresholds
+from dashboard.formats import moments
 
 from .forms import DEFAULT_PAGE_SIZE, DEFAULT_SORT
 from .selectors import StorageListPage, StorageRow
@@ -49,9 +48,8 @@ class RowView:
     status_label: str
     status_tone: str
     zones: str  # "" when attached to none
-    changed_iso: str
-    changed_title: str
-    changed_text: str
+    changed_iso: str  # ISO 8601 UTC, for <time datetime>
+    changed_text: str  # the console's one date format (dashboard/formats/moments.py)
 
 
 class _Formats:
@@ -70,9 +68,6 @@ class _Formats:
         self.byte_other = ngettext("%(count)s byte", "%(count)s bytes", 2)
         self.capacity_text = _("%(used)s of %(total)s (%(percent)s%%)")
         self.capacity_title = _("%(used)s of %(total)s")
-        self.short_datetime = str(get_format("SHORT_DATETIME_FORMAT"))
-        self.datetime = str(get_format("DATETIME_FORMAT"))
-        self.zone = timezone.get_current_timezone()
         self.default_limits = thresholds.defaults()
 
     def size(self, value: int | None) -> str:
@@ -100,9 +95,6 @@ class _Formats:
 
     def percent(self, value: float) -> str:
         return str(value).replace(".", self.decimal)
-
-    def date(self, value: datetime, fmt: str) -> str:
-        return dateformat.format(value.astimezone(self.zone), fmt)
 
 
 def row_view(row: StorageRow, detail_url: str, f: _Formats) -> RowView:
@@ -138,9 +130,8 @@ def row_view(row: StorageRow, detail_url: str, f: _Formats) -> RowView:
         status_label=f.label(s.status),
         status_tone=TONES.get(s.status or "", "muted"),
         zones=", ".join(zone.name for zone in row.zones),
-        changed_iso=changed.isoformat() if changed else "",
-        changed_title=f.date(changed, f.datetime) if changed else "",
-        changed_text=f.date(changed, f.short_datetime) if changed else "",
+        changed_iso=moments.iso_utc(changed) if changed else "",
+        changed_text=moments.absolute(changed) if changed else "",
     )
 
 

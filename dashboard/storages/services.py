@@ -15,7 +15,7 @@ given on an update (docs/zstack-protocol.md, "Tags"), so the update carries only
 from __future__ import annotations
 
 import logging
-from collections.abc import Callable, Iterable
+from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass
 from datetime import timedelta
 from types import TracebackType
@@ -27,6 +27,7 @@ from django.views.decorators.debug import sensitive_variables
 
 from dashboard.accounts.actor import Actor
 from dashboard.audit import log as audit
+from dashboard.audit import messages as audit_messages
 from dashboard.audit import refusals
 from dashboard.audit.log import Action, FieldChange, Outcome, change_to_json
 from dashboard.zstack.client import new_job_uuid
@@ -152,7 +153,8 @@ def storage_update(
                 storage_name=current.name or "",
                 outcome=Outcome.CONFLICT,
                 changes=list(diff),
-                error_message="Changed in ZStack since the form was loaded: " + ", ".join(c.field for c in conflicts),
+                error_code=audit_messages.CONFLICT,
+                error_message=audit_messages.params_json(fields=[c.field for c in conflicts]),
             )
             raise StaleForm(current_values=now, conflicts=conflicts)
         if not diff:
@@ -201,11 +203,11 @@ def _storage_exists(uuid: str) -> bool:
     return True
 
 
-def storage_update_invalid(*, actor: Actor, uuid: str, errors: dict[str, list[str]], storage_name: str = "") -> None:
-    """An edit rejected by validation: recorded, never sent. ``errors`` maps field -> messages
-    (messages about the password are kept, its value never is: the form does not carry it here);
-    ``storage_name``: the name the form was loaded with (no upstream read for a rejected edit)."""
-    summary = "; ".join(f"{field}: {' '.join(str(m) for m in messages)}" for field, messages in errors.items())
+def storage_update_invalid(*, actor: Actor, uuid: str, errors: Mapping[str, Any], storage_name: str = "") -> None:
+    """An edit rejected by validation: recorded, never sent. ``errors``: the form's errors (field ->
+    ValidationErrors), stored as codes and parameters so the log reads in each reader's language
+    (audit.messages; messages about the password are kept, its value never is: the form does not carry it
+    here); ``storage_name``: the name the form was loaded with (no upstream read for a rejected edit)."""
     _record_safely(
         actor=actor,
         action=Action.UPDATE,
@@ -213,7 +215,8 @@ def storage_update_invalid(*, actor: Actor, uuid: str, errors: dict[str, list[st
         storage_name=storage_name,
         outcome=Outcome.INVALID,
         changes=[],
-        error_message=summary[:2000],
+        error_code=audit_messages.INVALID,
+        error_message=audit_messages.invalid_params(errors),
     )
 
 

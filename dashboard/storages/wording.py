@@ -13,6 +13,7 @@ from django.utils.translation import gettext
 from django.utils.translation import gettext as _
 
 from dashboard.audit.log import Action
+from dashboard.audit.messages import describe
 from dashboard.zstack.errors import ZStackError
 
 from .submissions import Part, PartState
@@ -61,15 +62,20 @@ def replayed_notice(notice: str) -> str:
     return _("This was already submitted; nothing was sent again.") + " " + notice
 
 
+def part_error(part: Part) -> str:
+    """A part's error in the reader's language: ZStack's own words, or our sentence for its code."""
+    return str(describe(part.error_code, part.error_message) or "")
+
+
 def part_warning(part: Part) -> str:
     """A sentence for a part of a write that did not take effect (the card's warnings list)."""
     what = part_label(part)
     if part.state == PartState.UNKNOWN:
         return _("%(what)s was not confirmed by ZStack in time: %(error)s") % {
             "what": what,
-            "error": part.error_message,
+            "error": part_error(part),
         }
-    return _("%(what)s did not take effect: %(error)s") % {"what": what, "error": part.error_message}
+    return _("%(what)s did not take effect: %(error)s") % {"what": what, "error": part_error(part)}
 
 
 def part_label(part: Part) -> str:
@@ -90,8 +96,8 @@ def part_label(part: Part) -> str:
 def part_field_error(part: Part) -> str:
     """The error shown under a form field that a failed part held."""
     if part.state == PartState.UNKNOWN:
-        return _("ZStack did not confirm this change: %(error)s") % {"error": part.error_message}
-    return _("ZStack did not save this: %(error)s") % {"error": part.error_message}
+        return _("ZStack did not confirm this change: %(error)s") % {"error": part_error(part)}
+    return _("ZStack did not save this: %(error)s") % {"error": part_error(part)}
 
 
 def expired_button() -> str:

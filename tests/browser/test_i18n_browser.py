@@ -93,7 +93,8 @@ def test_an_english_browser_gets_english_with_grouped_byte_counts(browser_env, p
     page.goto(f"{browser_env['url']}/storages/{storage['uuid']}/")
     card = page.locator(f"#storage-card-{storage['uuid']}")
     expect(card.locator("dd[title]", has_text="200.0 TiB")).to_have_attribute("title", "219,902,325,555,200 bytes")
-    expect(card).to_contain_text(re.compile(r"Created\s*Jan\. \d+, 2024"))
+    # One format per language, with minutes and an unambiguous zone (issue 13): never "Jan. 21, 2024, 2 a.m."
+    expect(card).to_contain_text(re.compile(r"Created\s*2024-01-\d\d \d\d:\d\d UTC"))
 
 
 def test_times_are_shown_in_the_browsers_time_zone(browser_env, page_factory):
@@ -105,7 +106,7 @@ def test_times_are_shown_in_the_browsers_time_zone(browser_env, page_factory):
 
     card = page.locator(f"#storage-card-{storage['uuid']}")
     expect(card).to_contain_text("时间按 Asia/Shanghai 时区显示。")
-    expect(card).to_contain_text(re.compile(r"创建时间\s*2024年1月21日 02:36"))
+    expect(card).to_contain_text(re.compile(r"创建时间\s*2024年1月21日 02:36 UTC\+08:00"))
 
 
 def test_the_cards_age_line_counts_up_in_the_readers_language(browser_env, page_factory):
