@@ -18,6 +18,8 @@ def storage_named(sim, name: str) -> dict[str, Any]:
 LONG_WORD = "long-name-without-any-space-" + "x" * (255 - len("long-name-without-any-space-"))
 LONG_DESCRIPTION = ("A description with a very long unbroken token " + "y" * 200)[:255]
 LONG_TAG = "owner::" + "z" * (255 - len("owner::"))
+# A valid host name as long as RFC 1123 allows (253 characters, labels of 63), so the edit form accepts it.
+LONG_HOST = ".".join(["h" * 63] * 3 + ["h" * 61])
 
 
 def _zstack_call(sim, method: str, path: str, body: dict | None = None, session: str | None = None) -> dict:
@@ -52,8 +54,8 @@ def add_user_tag_over_http(sim, resource_uuid: str, tag: str) -> None:
 
 
 def give_long_values(sim, uuid: str) -> None:
-    """The longest values ZStack accepts, without a space to break at: name, hostname, SSH user and a user
-    tag of 255 characters and a long description, set on one storage through the simulator (its control
-    API for the inventory, its ZStack API for the tag)."""
-    sim.patch_storage(uuid, name=LONG_WORD, description=LONG_DESCRIPTION, hostname=LONG_WORD, username=LONG_WORD)
+    """Long values without a space to break at: a name, SSH user and user tag of 255 characters, a host name
+    of 253 and a long description, set on one storage through the simulator (its control API for the
+    inventory, its ZStack API for the tag)."""
+    sim.patch_storage(uuid, name=LONG_WORD, description=LONG_DESCRIPTION, hostname=LONG_HOST, username=LONG_WORD)
     add_user_tag_over_http(sim, uuid, LONG_TAG)
