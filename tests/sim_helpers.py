@@ -30,7 +30,7 @@ def _zstack_call(sim, method: str, path: str, body: dict | None = None, session:
         method=method,
         headers={"Content-Type": "application/json", **({"Authorization": f"OAuth {session}"} if session else {})},
     )
-    with urllib.request.urlopen(request, timeout=10) as response:  # noqa: S310 (loopback simulator only)
+    with urllib.request.urlopen(request, timeout=10) as response:  # loopback simulator only
         text = response.read().decode()
         return {"status": response.status, "headers": dict(response.headers), "body": json.loads(text) if text else {}}
 

@@ -234,7 +234,11 @@ def test_plain_post_redirects_to_the_detail_page_with_a_message(login_as, zstack
         ("sshPort", "70000", "SSH port must be between 1 and 65535."),
         ("sshPort", "0", "SSH port must be between 1 and 65535."),
         ("sshPort", "22.5", "SSH port must be between 1 and 65535."),
-        ("userTags", "env::" + "x" * 2044, "Line 1 is 2049 characters long: ZStack keeps tags of at most 2048 characters."),
+        (
+            "userTags",
+            "env::" + "x" * 2044,
+            "Line 1 is 2049 characters long: ZStack keeps tags of at most 2048 characters.",
+        ),
         ("userTags", "env::prod\nbad\ttag", "Line 2 contains a control character"),
         ("hostname", "bad host!", "valid host name or IP address"),
         ("userTags", "a\n\nb", "Line 2 is empty"),

@@ -139,6 +139,9 @@ def test_the_password_input_lines_up_with_the_other_inputs_of_its_row(browser_en
     page = page_factory(viewport=LAPTOP)
     login(page, browser_env["url"], Role.ADMIN)
     page.goto(f"{browser_env['url']}/storages/{uuid}/edit/")
-    tops = {name: page.locator(f"#id_{name}").bounding_box()["y"] for name in ("hostname", "sshPort", "username", "password")}
+    tops = {
+        name: page.locator(f"#id_{name}").bounding_box()["y"]
+        for name in ("hostname", "sshPort", "username", "password")
+    }
     assert len(set(tops.values())) == 1, tops  # one row of four; the password's help sits below its input
     expect(page.locator("#id_password_helptext")).to_be_visible()
