@@ -288,7 +288,7 @@ def test_an_invalid_edit_is_recorded_as_invalid_and_never_sent(zstack_settings, 
         "changes": [],
         "changed_fields": "",
         "error_code": "",
-        "error_message": "sshPort: Ensure this value is less than or equal to 65535.",
+        "error_message": "sshPort: SSH port must be between 1 and 65535.",
         "correlation_id": "",
     }
     assert invalid.attempt_id is None and invalid.duration_ms is None
