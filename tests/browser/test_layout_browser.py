@@ -35,6 +35,17 @@ def assert_fits(page: Page, what: str, viewport: dict) -> None:
         raise AssertionError(f"{what} is {width} px wide at {viewport['width']} px: {culprits}")
 
 
+def assert_nothing_scrolled_out_of_sight(page: Page, region: str, viewport: dict) -> None:
+    """On a phone the events of the audit log and of "Recent changes" are blocks: no column of them waits
+    out of sight in a sideways-scrolling box (a clipped Changes column and tall empty rows, before)."""
+    if viewport is not PHONE:
+        return
+    hidden = page.locator(f"{region} .table-scroll").evaluate_all(
+        "boxes => boxes.map(box => box.scrollWidth - box.clientWidth).filter(extra => extra > 1)"
+    )
+    assert hidden == [], f"{region} hides {hidden} px sideways"
+
+
 @pytest.mark.parametrize("viewport", [PHONE, LAPTOP], ids=["390px", "1366px"])
 def test_no_page_is_wider_than_the_viewport_with_the_longest_values(browser_env, page_factory, viewport):
     sim, url = browser_env["sim"], browser_env["url"]
@@ -72,6 +83,7 @@ def test_no_page_is_wider_than_the_viewport_with_the_longest_values(browser_env,
     expect(card).to_be_visible()
     expect(page.locator("#storage-history")).to_contain_text("team::")
     assert_fits(page, "the card after the in-place save", viewport)
+    assert_nothing_scrolled_out_of_sight(page, "#storage-history", viewport)
     screenshot(page, f"layout-long-values-card-{size}")
 
     page.goto(f"{url}/storages/{uuid}/edit/")
@@ -82,6 +94,7 @@ def test_no_page_is_wider_than_the_viewport_with_the_longest_values(browser_env,
     page.goto(f"{url}/audit/")
     expect(page.locator("#audit-results")).to_contain_text("team::")
     assert_fits(page, "the audit log", viewport)
+    assert_nothing_scrolled_out_of_sight(page, "#audit-results", viewport)
     screenshot(page, f"layout-long-values-audit-{size}")
     page.goto(f"{url}/capacity/")
     assert_fits(page, "the capacity page", viewport)
