@@ -92,10 +92,36 @@ def test_login_then_logout_by_post(client, monkeypatch):
     adduser("frank", "viewer", PASSWORD, monkeypatch)
     response = client.post("/accounts/login/", {"username": "frank", "password": PASSWORD})
     assert response.status_code == 302 and response["Location"] == "/storages/"
-    assert client.get("/accounts/logout/").status_code == 405  # logging out is a POST
     response = client.post("/accounts/logout/")
     assert response.status_code == 302 and response["Location"] == "/accounts/login/"
     assert client.get("/storages/").status_code == 302
+    assert "You are logged out." in client.get("/accounts/login/").content.decode()
+
+
+def test_a_get_of_the_logout_address_asks_first_and_keeps_the_session(client, monkeypatch):
+    adduser("frank", "viewer", PASSWORD, monkeypatch)
+    client.post("/accounts/login/", {"username": "frank", "password": PASSWORD})
+    response = client.get("/accounts/logout/")
+    html = response.content.decode()
+    assert response.status_code == 200
+    assert "Log out?" in html and "frank" in html
+    assert '<form method="post" action="/accounts/logout/"' in html and "csrfmiddlewaretoken" in html
+    assert client.get("/accounts/logout/").wsgi_request.user.username == "frank"  # still signed in
+
+
+def test_logged_out_the_logout_address_sends_to_the_login_page_without_a_message(client):
+    response = client.get("/accounts/logout/")
+    assert response.status_code == 302 and response["Location"].startswith("/accounts/login/")
+    response = client.post("/accounts/logout/")
+    assert "You are logged out." not in client.get("/accounts/login/").content.decode()
+
+
+def test_the_login_page_has_a_language_switcher_that_works_without_javascript(client):
+    html = client.get("/accounts/login/").content.decode()
+    assert 'action="/i18n/setlang/"' in html and 'name="language"' in html and "csrfmiddlewaretoken" in html
+    response = client.post("/i18n/setlang/", {"language": "zh-hans", "next": "/accounts/login/"})
+    assert response.status_code == 302 and response["Location"] == "/accounts/login/"
+    assert "登录" in client.get("/accounts/login/").content.decode()
 
 
 def test_wrong_password_shows_an_error_linked_to_the_fields(client, monkeypatch):

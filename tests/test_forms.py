@@ -213,3 +213,57 @@ def test_a_tag_with_a_null_character_is_refused_with_its_line():
     bound = form(userTags="env::prod\nbad\x00tag")
     assert not bound.is_valid()
     assert bound.errors["userTags"] == ["Line 2 contains a null character."]
+
+
+# --- messages that state the rule (issue 13) ----------------------------------------------------------
+
+
+@pytest.mark.parametrize("port", ["0", "65536", "-1", "22.5", "ssh"])
+def test_a_bad_ssh_port_gets_the_rule_not_djangos_stock_text(port):
+    assert form(sshPort=port).errors["sshPort"] == ["SSH port must be between 1 and 65535."]
+
+
+def test_a_missing_ssh_port_says_what_to_enter():
+    assert form(sshPort="").errors["sshPort"] == ["Enter the SSH port (usually 22)."]
+
+
+@pytest.mark.parametrize(
+    "field, limit, label",
+    [
+        ("name", 255, "The name"),
+        ("username", 255, "The SSH user"),
+        ("password", 255, "The SSH password"),
+        ("description", 2048, "The description"),
+    ],
+)
+def test_too_long_text_names_the_field_its_limit_and_the_length_given(field, limit, label):
+    errors = form(**{field: "a" * (limit + 3)}).errors[field]
+    assert errors == [f"{label} must be at most {limit} characters (it has {limit + 3})."]
+    assert not any("Ensure this value" in error for error in errors)
+
+
+def test_a_too_long_hostname_states_the_limit():
+    errors = form(hostname="a" * 256).errors["hostname"]
+    assert "The hostname must be at most 255 characters (it has 256)." in errors
+
+
+def test_a_tag_may_be_as_long_as_zstack_keeps_and_no_longer():
+    at_limit = "env::" + "x" * (2048 - 5)
+    assert form(userTags=at_limit).is_valid()
+    bound = form(userTags="env::prod\n" + at_limit + "x")
+    assert bound.errors["userTags"] == ["Line 2 is 2049 characters long: ZStack keeps tags of at most 2048 characters."]
+
+
+@pytest.mark.parametrize("character", ["\t", "\x1b", "\x7f", "\x01"])
+def test_a_tag_with_a_control_character_is_refused_with_its_line(character):
+    bound = form(systemTags=f"priority::high\nbad{character}tag")
+    assert not bound.is_valid()
+    assert bound.errors["systemTags"] == [
+        "Line 2 contains a control character (such as a tab): a tag is plain text on one line."
+    ]
+
+
+def test_the_tag_help_hints_at_zstacks_key_value_convention_and_the_limit():
+    for field in ("systemTags", "userTags"):
+        help_text = str(StorageEditForm().fields[field].help_text)
+        assert "key::value" in help_text and "2048" in help_text

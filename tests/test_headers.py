@@ -73,7 +73,7 @@ def _error_responses(client, language: str) -> dict[str, object]:
         "403": client.get("/audit/", **headers),
         "404": client.get("/no-such-page/", **headers),
         "404 storage": client.get("/storages/" + "f" * 32 + "/", **headers),
-        "405": client.get("/accounts/logout/", **headers),
+        "405": client.get("/storages/" + "f" * 32 + "/reconnect/", **headers),
     }
     client.raise_request_exception = False
     pages["500"] = client.get("/storages/", **headers)  # failing_list makes the list view raise
@@ -134,7 +134,7 @@ def test_every_error_page_is_ours_translated_with_our_headers_and_no_inline_code
         assert_no_inline_code(html)
         # Pages before or without a logged-in user (400, 500, the login page's) need not be private.
         assert_ours(response, private=label not in {"400", "500", "429 lockout", "503 busy"})
-    assert pages["405"]["Allow"] == "POST, OPTIONS"  # LogoutView's own list
+    assert pages["405"]["Allow"] == "POST"  # require_POST's list
 
 
 # --- behind TLS ------------------------------------------------------------------------------------

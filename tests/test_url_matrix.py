@@ -31,8 +31,8 @@ EXPECTED: dict[str, dict[str, tuple[int, int, int]]] = {
         "auditor": (200, 200, 405),
         "admin": (200, 200, 405),
     },
-    # Logging out is a POST; logged out, it sends to the login page.
-    "logout": {ANONYMOUS: LOGIN_FIRST, "viewer": (405, 302, 405), "auditor": (405, 302, 405), "admin": (405, 302, 405)},
+    # GET asks for confirmation; logging out is a POST; logged out, it sends to the login page.
+    "logout": {ANONYMOUS: LOGIN_FIRST, "viewer": (200, 302, 405), "auditor": (200, 302, 405), "admin": (200, 302, 405)},
     # Django's set_language redirects back whatever the method (it changes the language on POST only).
     "set_language": {ANONYMOUS: LOGIN_FIRST, "viewer": LOGIN_FIRST, "auditor": LOGIN_FIRST, "admin": LOGIN_FIRST},
     "storages:list": {ANONYMOUS: LOGIN_FIRST, "viewer": READ, "auditor": READ, "admin": READ},

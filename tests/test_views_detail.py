@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import re
+
 import pytest
 from django.db import connection
 from django.test.utils import CaptureQueriesContext
@@ -187,3 +189,26 @@ def test_times_follow_the_browser_time_zone_cookie(login_as, storage):
     assert "Times are shown in Asia/Shanghai" in client.get(f"/storages/{storage['uuid']}/card/").content.decode()
     client.cookies["tz"] = "Not/AZone"
     assert "Times are shown in UTC" in client.get(f"/storages/{storage['uuid']}/card/").content.decode()
+
+
+def test_no_zones_and_no_tags_read_as_the_same_dash_as_an_empty_description(login_as, zstack_settings):
+    uuid = storage_named(zstack_settings, "bs-ci-cache")["uuid"]
+    zstack_settings.patch_storage(uuid, attachedZoneUuids=[], description=None)
+    client = login_as(Role.ADMIN)
+    for url in (f"/storages/{uuid}/", "/storages/?q=bs-ci-cache"):
+        html = client.get(url).content.decode()
+        assert "None" not in html, url
+    card = client.get(f"/storages/{uuid}/card/").content.decode()
+    for label in ("Zones", "System tags", "Description"):  # it has no zone and no system tag
+        assert re.search(rf"<dt>{label}</dt><dd[^>]*>(<code>)?—", card), label
+
+
+def test_a_successful_save_leads_with_its_notice_and_keeps_the_job_id_in_a_disclosure(login_as, zstack_settings):
+    from tests.storage_helpers import form_data
+
+    uuid = storage_named(zstack_settings, "bs-ci-cache")["uuid"]
+    client = login_as(Role.ADMIN)
+    html = client.post(f"/storages/{uuid}/edit/", form_data(uuid, description="new words"), **HTMX).content.decode()
+    notice = re.search(r'<div class="alert alert--success">(.*?)</div>', html, re.S)[1]
+    assert notice.startswith("<p>Saved.</p>")
+    assert re.search(r"<details[^>]*><summary>Details</summary><p>Correlation id: <code>[0-9a-f]{32}</code>", notice)

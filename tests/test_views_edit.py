@@ -231,9 +231,17 @@ def test_plain_post_redirects_to_the_detail_page_with_a_message(login_as, zstack
 @pytest.mark.parametrize(
     "field, value, message",
     [
-        ("name", "x" * 256, "at most 255 characters"),
-        ("description", "d" * 2049, "at most 2048 characters"),
-        ("sshPort", "70000", "less than or equal to 65535"),
+        ("name", "x" * 256, "The name must be at most 255 characters (it has 256)."),
+        ("description", "d" * 2049, "The description must be at most 2048 characters (it has 2049)."),
+        ("sshPort", "70000", "SSH port must be between 1 and 65535."),
+        ("sshPort", "0", "SSH port must be between 1 and 65535."),
+        ("sshPort", "22.5", "SSH port must be between 1 and 65535."),
+        (
+            "userTags",
+            "env::" + "x" * 2044,
+            "Line 1 is 2049 characters long: ZStack keeps tags of at most 2048 characters.",
+        ),
+        ("userTags", "env::prod\nbad\ttag", "Line 2 contains a control character"),
         ("hostname", "bad host!", "valid host name or IP address"),
         ("userTags", "a\n\nb", "Line 2 is empty"),
         ("systemTags", "a\na", "Line 2 repeats"),

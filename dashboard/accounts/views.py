@@ -6,9 +6,11 @@ from __future__ import annotations
 import threading
 
 from django.conf import settings
+from django.contrib import messages
 from django.contrib.auth import views as auth_views
 from django.contrib.auth.decorators import login_not_required
-from django.shortcuts import render
+from django.shortcuts import redirect, render
+from django.utils.translation import gettext as _
 
 from . import login_audit
 from .middleware import start_session_clock
@@ -40,6 +42,25 @@ class LoginView(auth_views.LoginView):
         response = super().form_valid(form)
         start_session_clock(self.request)
         login_audit.record_login(self.request, form.get_user())
+        return response
+
+
+class LogoutView(auth_views.LogoutView):
+    """POST logs out (the header's button) and says so on the login page. GET, from a bookmark or a typed
+    address, asks first: a link must never end a session by itself."""
+
+    http_method_names = ["get", "post", "options"]
+
+    def get(self, request, *args, **kwargs):
+        if not request.user.is_authenticated:
+            return redirect(settings.LOGIN_URL)
+        return render(request, "registration/logout_confirm.html")
+
+    def post(self, request, *args, **kwargs):
+        was_signed_in = request.user.is_authenticated
+        response = super().post(request, *args, **kwargs)
+        if was_signed_in:  # after logout(): the message rides in the new, empty session
+            messages.success(request, _("You are logged out."))
         return response
 
 

@@ -114,7 +114,7 @@ class _Part(TypedDict):
     result_label: object
     result_tone: str
     error_code: str
-    error: str
+    error: Message | None
 
 
 PART_RESULT_LABELS = {"succeeded": _("done"), "failed": _("failed"), "timed_out": _("not confirmed")}

@@ -23,6 +23,14 @@ RESOURCE_UUID = r"[0-9A-Za-z_-]{1,64}"
 NAME_MAX = 255  # name, hostname, username, password (UpdateImageStoreBackupStorageAction @Param)
 DESCRIPTION_MAX = 2048
 PORT_MIN, PORT_MAX = 1, 65535
+# A tag is one row of ZStack's SystemTagVO / UserTagVO, whose `tag` column is varchar(2048)
+# (docs/zstack-protocol.md §4.7). ZStack's own tags read key::value (priority::high, env::prod).
+TAG_MAX = 2048
+# Control characters (tabs, escapes, NUL…) never belong in a tag: ZStack's query syntax and its SQL
+# columns take plain text, and a tag is one line of the form.
+PORT_RULE = _("SSH port must be between 1 and 65535.")
+TAGS_HELP = _("One tag per line, usually key::value (for example env::prod); at most 2048 characters each.")
+_CONTROL = re.compile(r"[\x00-\x1f\x7f]")
 
 # RFC 1123 labels: letters, digits and inner hyphens, 1-63 characters; 253 characters in all.
 _LABEL = re.compile(r"^(?!-)[A-Za-z0-9-]{1,63}(?<!-)$")
@@ -74,6 +82,22 @@ def split_tags(text: str) -> tuple[str, ...]:
             errors.append(
                 ValidationError(
                     _("Line %(line)s contains a null character."), code="null_characters", params={"line": number}
+                )
+            )
+        elif _CONTROL.search(tag):
+            errors.append(
+                ValidationError(
+                    _("Line %(line)s contains a control character (such as a tab): a tag is plain text on one line."),
+                    code="control_characters",
+                    params={"line": number},
+                )
+            )
+        elif len(tag) > TAG_MAX:
+            errors.append(
+                ValidationError(
+                    _("Line %(line)s is %(length)s characters long: ZStack keeps tags of at most %(max)s characters."),
+                    code="tag_too_long",
+                    params={"line": number, "length": len(tag), "max": TAG_MAX},
                 )
             )
         elif tag in tags:
@@ -132,23 +156,42 @@ class StorageEditForm(forms.Form):
             uuid=uuid,
         )
 
-    name = forms.CharField(label=FIELD_LABELS["name"], max_length=NAME_MAX)
+    # Each message states the rule (ZStack's limit), not Django's stock "Ensure this value…".
+    name = forms.CharField(
+        label=FIELD_LABELS["name"],
+        max_length=NAME_MAX,
+        error_messages={
+            "required": _("Enter a name."),
+            "max_length": _("The name must be at most %(limit_value)d characters (it has %(show_value)d)."),
+        },
+    )
     description = forms.CharField(
         label=FIELD_LABELS["description"],
         max_length=DESCRIPTION_MAX,
         required=False,
         widget=forms.Textarea(attrs={"rows": 3}),
+        error_messages={
+            "max_length": _("The description must be at most %(limit_value)d characters (it has %(show_value)d)."),
+        },
     )
     hostname = forms.CharField(
         label=FIELD_LABELS["hostname"],
         max_length=NAME_MAX,
         validators=[validate_host],
         widget=forms.TextInput(attrs={"autocapitalize": "off", "spellcheck": "false"}),
+        error_messages={
+            "required": _("Enter the host name or IP address ZStack reaches the storage at."),
+            "max_length": _("The hostname must be at most %(limit_value)d characters (it has %(show_value)d)."),
+        },
     )
     username = forms.CharField(
         label=FIELD_LABELS["username"],
         max_length=NAME_MAX,
         widget=forms.TextInput(attrs={"autocapitalize": "off", "spellcheck": "false", "autocomplete": "off"}),
+        error_messages={
+            "required": _("Enter the SSH user."),
+            "max_length": _("The SSH user must be at most %(limit_value)d characters (it has %(show_value)d)."),
+        },
     )
     # Write-only: blank keeps the current password, and it is never rendered back into the page.
     password = forms.CharField(
@@ -158,10 +201,23 @@ class StorageEditForm(forms.Form):
         strip=False,
         help_text=_("Leave blank to keep the current password."),
         widget=forms.PasswordInput(render_value=False, attrs={"autocomplete": "new-password"}),
+        error_messages={
+            "max_length": _("The SSH password must be at most %(limit_value)d characters (it has %(show_value)d)."),
+        },
     )
-    sshPort = forms.IntegerField(label=FIELD_LABELS["sshPort"], min_value=PORT_MIN, max_value=PORT_MAX)
-    systemTags = TagsField(label=FIELD_LABELS["systemTags"], required=False, help_text=_("One tag per line."))
-    userTags = TagsField(label=FIELD_LABELS["userTags"], required=False, help_text=_("One tag per line."))
+    sshPort = forms.IntegerField(
+        label=FIELD_LABELS["sshPort"],
+        min_value=PORT_MIN,
+        max_value=PORT_MAX,
+        error_messages={
+            "required": _("Enter the SSH port (usually 22)."),
+            "invalid": PORT_RULE,
+            "min_value": PORT_RULE,
+            "max_value": PORT_RULE,
+        },
+    )
+    systemTags = TagsField(label=FIELD_LABELS["systemTags"], required=False, help_text=TAGS_HELP)
+    userTags = TagsField(label=FIELD_LABELS["userTags"], required=False, help_text=TAGS_HELP)
     loaded = forms.CharField(
         widget=forms.HiddenInput,
         error_messages={

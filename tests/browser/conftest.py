@@ -139,7 +139,7 @@ def login(page: Page, base_url: str, role: Role, username: str | None = None) ->
     page.goto(f"{base_url}/accounts/login/")
     page.fill("input[name=username]", user.username)
     page.fill("input[name=password]", PASSWORD)
-    page.locator("form button[type=submit], form input[type=submit]").first.click()
+    page.locator("main form button[type=submit]").first.click()
     page.wait_for_load_state()
 
 

@@ -53,7 +53,7 @@ def test_a_browser_asking_for_chinese_gets_the_whole_interface_in_chinese(browse
     form = page.locator(f"#storage-edit-{storage['uuid']}")
     form.get_by_label("SSH 端口").fill("0")
     form.get_by_role("button", name="保存").click()
-    expect(form.locator(".field-error")).to_contain_text("确保该值大于或等于1")  # Django's validator messages
+    expect(form.locator(".field-error")).to_contain_text("SSH 端口必须在 1 到 65535 之间。")  # the rule, translated
     expect(page.locator("#live-region")).to_have_text("请更正以下错误。")
     form.get_by_label("SSH 端口").fill("2222")
     form.get_by_label("简介").fill("冷归档")

@@ -132,6 +132,8 @@ def test_screenshots_of_the_main_screens(browser_env, page_factory, name, viewpo
         screenshot(page, "readme-list", full_page=False)
     page.goto(f"{url}/storages/{uuid}/")
     shoot("detail")
+    if name == "phone":  # the README's phone picture (docs/screenshot-phone.png) is a copy of this one
+        screenshot(page, "readme-phone", full_page=False)
     page.locator(f"#storage-card-{uuid}").get_by_role("link", name="Edit").click()
     expect(page.locator(f"#storage-edit-{uuid}")).to_be_visible()
     shoot("edit")
