@@ -16,7 +16,7 @@ API = "/zstack/v1"
 
 @pytest.fixture
 def client(sim):
-    zstack = ZStackClient(sim.url, "admin", "password", timeout=2.0, job_deadline=5.0)
+    zstack = ZStackClient(sim.url, "admin", "password", timeout=2.0)
     yield zstack
     zstack.close()
 
