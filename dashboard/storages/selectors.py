@@ -50,21 +50,17 @@ class StorageRow:
     limits: Thresholds | None = None  # its effective capacity thresholds (badge, meter)
 
 
-@dataclass(frozen=True, slots=True)
-class StorageListPage:
-    rows: tuple[StorageRow, ...]
+class Paged:
+    """Page arithmetic for a page of ``total`` items, ``page_size`` a page, ``shown`` on this one."""
+
+    __slots__ = ()
     total: int
     page: int
     page_size: int
-    zones: tuple[Zone, ...]  # every zone, for the filter's choices
-    error: ZStackError | None = None
-    # The "above warning / critical" filter and the used % sort rank by our latest capacity snapshot
-    # (capacity.selectors.ranked_page): ``capacity_as_of`` is that snapshot's time, ``no_snapshot`` says there
-    # is none yet, ``ignored`` names the filters that could not be combined with it (state, status).
-    by_capacity: bool = False
-    capacity_as_of: datetime | None = None
-    no_snapshot: bool = False
-    ignored: tuple[str, ...] = ()
+
+    @property
+    def shown(self) -> int:
+        raise NotImplementedError
 
     @property
     def num_pages(self) -> int:
@@ -80,11 +76,32 @@ class StorageListPage:
 
     @property
     def first_index(self) -> int:
-        return (self.page - 1) * self.page_size + 1 if self.rows else 0
+        return (self.page - 1) * self.page_size + 1 if self.shown else 0
 
     @property
     def last_index(self) -> int:
-        return (self.page - 1) * self.page_size + len(self.rows)
+        return (self.page - 1) * self.page_size + self.shown
+
+
+@dataclass(frozen=True, slots=True)
+class StorageListPage(Paged):
+    rows: tuple[StorageRow, ...]
+    total: int
+    page: int
+    page_size: int
+    zones: tuple[Zone, ...]  # every zone, for the filter's choices
+    error: ZStackError | None = None
+    # The "above warning / critical" filter and the used % sort rank by our latest capacity snapshot
+    # (capacity.selectors.ranked_page): ``capacity_as_of`` is that snapshot's time, ``no_snapshot`` says there
+    # is none yet, ``ignored`` names the filters that could not be combined with it (state, status).
+    by_capacity: bool = False
+    capacity_as_of: datetime | None = None
+    no_snapshot: bool = False
+    ignored: tuple[str, ...] = ()
+
+    @property
+    def shown(self) -> int:
+        return len(self.rows)
 
     def page_window(self, around: int = 2) -> tuple[int | None, ...]:
         """The pager's page numbers: the first, the last and ``around`` either side of the current one;
@@ -314,7 +331,7 @@ IMAGE_PAGE_SIZE = 10
 
 
 @dataclass(frozen=True, slots=True)
-class ImagePage:
+class ImagePage(Paged):
     """One page of the images stored on a storage, with their count and the bytes they take (``stored``,
     None when ZStack could not be read: ``error``)."""
 
@@ -327,24 +344,8 @@ class ImagePage:
     error: ZStackError | None = None
 
     @property
-    def num_pages(self) -> int:
-        return max(1, math.ceil(self.total / self.page_size))
-
-    @property
-    def has_previous(self) -> bool:
-        return self.page > 1
-
-    @property
-    def has_next(self) -> bool:
-        return self.page < self.num_pages
-
-    @property
-    def first_index(self) -> int:
-        return (self.page - 1) * self.page_size + 1 if self.images else 0
-
-    @property
-    def last_index(self) -> int:
-        return (self.page - 1) * self.page_size + len(self.images)
+    def shown(self) -> int:
+        return len(self.images)
 
 
 def storage_images(
