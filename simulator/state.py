@@ -85,6 +85,9 @@ class State:
         with self.lock:
             self.zones: list[dict[str, Any]] = data.zones
             self.storages: list[dict[str, Any]] = data.storages
+            for storage in self.storages:
+                # A storage keeps the trend it was seeded with when someone renames it (simulator/growth.py).
+                storage["_seeded_name"] = storage.get("name")
             self.storage_by_uuid = {s["uuid"]: s for s in data.storages}
             self.images: list[dict[str, Any]] = images.build(
                 data.storages, seed_value if seed_value is not None else self.options.seed
@@ -112,7 +115,7 @@ class State:
                 return
             self._capacity_at = now
             for s in self.storages:
-                rate = growth.bytes_per_second(s["uuid"], s.get("name"), s["totalCapacity"])
+                rate = growth.bytes_per_second(s["uuid"], s.get("_seeded_name"), s["totalCapacity"])
                 if rate:
                     exact = s.get("_available_exact", float(s["availableCapacity"]))
                     if int(exact) != s["availableCapacity"]:  # patched out of band: continue from there

@@ -53,3 +53,12 @@ def test_the_wire_shows_growth():
         sim.state.advance_capacity(sim.state._capacity_at + 3600)
         after = {s["uuid"]: s["availableCapacity"] for s in sim.storages()}
     assert sum(before.values()) > sum(after.values())
+
+
+def test_a_renamed_storage_keeps_the_trend_it_was_seeded_with():
+    state = State(Options(capacity_growth=True))
+    fast = by_name(state)["bs-ci-cache"]
+    fast["name"] = "renamed-by-an-admin"  # as an UpdateImageStoreBackupStorage would
+    start, t0 = fast["availableCapacity"], state._capacity_at
+    state.advance_capacity(t0 + 86400)
+    assert abs(start - fast["availableCapacity"] - 0.03 * fast["totalCapacity"]) <= 1
