@@ -179,13 +179,14 @@ def test_the_list_filters_never_fail_and_an_invalid_filter_never_reaches_zstack(
         valid_only = {k: v for k, v in params.items() if k not in form.errors}
 
         zstack_simulator.clear_requests()
-        response = client.get("/storages/?" + urlencode(params))
-        asked = _upstream(zstack_simulator)
+        # follow: a URL with empty or default parameters is redirected to the clean one (presenters.clean_query)
+        response = client.get("/storages/?" + urlencode(params), follow=True)
+        asked = sorted(_upstream(zstack_simulator))  # the page's two reads run at once: in either order
         zstack_simulator.clear_requests()
-        client.get("/storages/?" + urlencode(valid_only))
+        client.get("/storages/?" + urlencode(valid_only), follow=True)
 
         assert response.status_code == 200, (response.status_code, params)
-        assert asked == _upstream(zstack_simulator), (params, form.errors)
+        assert asked == sorted(_upstream(zstack_simulator)), (params, form.errors)
 
     check()
 
