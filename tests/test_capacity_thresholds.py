@@ -95,7 +95,7 @@ def test_setting_thresholds_records_an_attempt_and_its_outcome_with_before_and_a
     row = ThresholdOverride.objects.get(storage_uuid="a" * 32)
     assert (row.warning_percent, row.critical_percent, row.updated_by_username) == (70, 85, "alice")
     attempt, outcome = _events("a" * 32)
-    assert (attempt.outcome, outcome.outcome, outcome.attempt_id) == ("attempted", "succeeded", attempt.pk)
+    assert (attempt.outcome, outcome.outcome, outcome.attempt_id) == ("attempted", "succeeded", attempt.sequence)
     assert outcome.storage_name == "one" and outcome.actor_username == "alice"
     expected = [
         {"field": "warningPercent", "before": None, "after": 70.0},
