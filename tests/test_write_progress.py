@@ -219,3 +219,30 @@ def test_a_twin_post_whose_first_never_plans_sends_nothing_and_says_so(login_as,
     assert response.status_code == 409
     assert "being sent by another request right now" in response.content.decode()
     assert writes(zstack_settings) == [] and outcomes(uuid) == []
+
+
+@pytest.mark.django_db
+def test_a_follower_that_lost_its_lease_stops_and_sends_nothing_again(login_as, zstack_settings, uuid, monkeypatch):
+    """A follower slower than its lease: another one took the submission over before this one could record
+    that it had sent the job. It must stop, not read the job as unsent and send it again and again."""
+    zstack_settings.set_faults(job_seconds=5)  # the job runs while the follower looks at it
+    monkeypatch.setattr(
+        follow, "follow", lambda pk, **kwargs: Submission.objects.get(pk=pk)
+    )  # the request sends nothing
+    monkeypatch.setattr(tasks, "hand_to_worker", lambda submission: None)
+    login_as(Role.ADMIN).post(f"/storages/{uuid}/reconnect/", action_data(uuid, "reconnect"), **HTMX)
+    monkeypatch.undo()
+    submission = Submission.objects.get()
+    Submission.objects.update(lease_owner="", lease_until=None)
+    send = follow._send
+
+    def send_then_lose_the_lease(*args, **kwargs):
+        sent = send(*args, **kwargs)
+        Submission.objects.update(lease_owner="another-follower")  # it claimed the row meanwhile
+        return sent
+
+    monkeypatch.setattr(follow, "_send", send_then_lose_the_lease)
+    zstack_settings.clear_requests()
+    follow.follow(submission.pk, seconds=2)
+    assert [r["path"].rsplit("/", 1)[-1] for r in writes(zstack_settings)] == ["actions"]  # sent once
+    assert Submission.objects.get().lease_owner == "another-follower"  # left to it, untouched

@@ -72,7 +72,11 @@ def follow(submission_id: int, *, seconds: float | None, secrets: dict[str, Any]
             if all(part.ended for part in parts):
                 return _finish(submission, parts)
             if any(changed) or time.monotonic() - renewed > LEASE.total_seconds() / 3:
-                _save(submission_id, owner, parts)
+                if not _save(submission_id, owner, parts):
+                    # Another follower holds the lease now (ours ran out): it carries on from the row. Going
+                    # on here would re-read jobs this follower sent but could not record, and send them again.
+                    logger.warning("submission %s: lease lost, leaving it to its new follower", submission_id)
+                    return Submission.objects.get(pk=submission_id)
                 interval, renewed = first_interval if any(changed) else interval, time.monotonic()
             if stop_at is not None and time.monotonic() >= stop_at:
                 return Submission.objects.get(pk=submission_id)
@@ -98,9 +102,12 @@ def _claim(submission_id: int, owner: str) -> bool:
     )
 
 
-def _save(submission_id: int, owner: str, parts: list[Part]) -> None:
-    Submission.objects.filter(pk=submission_id, lease_owner=owner).update(
-        parts=[part.to_json() for part in parts], lease_until=timezone.now() + LEASE
+def _save(submission_id: int, owner: str, parts: list[Part]) -> bool:
+    """Record the parts and renew the lease; False when the lease is no longer ours (nothing recorded)."""
+    return bool(
+        Submission.objects.filter(pk=submission_id, lease_owner=owner).update(
+            parts=[part.to_json() for part in parts], lease_until=timezone.now() + LEASE
+        )
     )
 
 

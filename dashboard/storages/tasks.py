@@ -25,8 +25,11 @@ def follow_submission(submission_id: int) -> str:
 
 def hand_to_worker(submission: Submission) -> None:
     """Mark the submission queued (a sweep will not queue it again while the mark is fresh) and enqueue."""
-    Submission.objects.filter(pk=submission.pk, status=Submission.Status.RUNNING).update(
-        lease_owner=following.QUEUED, lease_until=timezone.now() + following.LEASE
+    now = timezone.now()
+    # Only a submission nobody follows: marking a live follower's row queued would take its lease away.
+    free = Q(lease_until__isnull=True) | Q(lease_until__lt=now) | Q(lease_owner="") | Q(lease_owner=following.QUEUED)
+    Submission.objects.filter(free, pk=submission.pk, status=Submission.Status.RUNNING).update(
+        lease_owner=following.QUEUED, lease_until=now + following.LEASE
     )
     follow_submission.enqueue(submission.pk)
 
