@@ -50,6 +50,18 @@ def test_the_card_makes_four_reads_and_they_are_in_flight_at_the_same_time(login
     assert _all_in_flight_together(reads)
 
 
+def test_the_detail_page_reads_its_images_beside_the_card(login_as, zstack_settings, uuid):
+    client = login_as(Role.VIEWER)
+    client.get("/storages/")  # logged in to ZStack already
+    zstack_settings.set_faults(latency_ms=150)
+    zstack_settings.clear_requests()
+    assert client.get(f"/storages/{uuid}/").status_code == 200
+    reads = zstack_requests(zstack_settings, "GET")
+    storage = next(r for r in reads if r["path"] == f"/zstack/v1/backup-storage/image-store/{uuid}")
+    images = next(r for r in reads if r["path"] == "/zstack/v1/images")
+    assert _all_in_flight_together([storage, images])
+
+
 def test_the_list_makes_two_reads_at_the_same_time(login_as, zstack_settings):
     client = login_as(Role.VIEWER)
     client.get("/storages/")

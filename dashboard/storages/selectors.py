@@ -22,7 +22,7 @@ from dashboard.zstack.client import ZStackClient
 from dashboard.zstack.errors import ResourceNotFound, ZStackError
 from dashboard.zstack.inventory import BackupStorage, Image, QueryPage, ResourceTags, StoredBytes, Zone
 
-from .zstack_client import get_client, read_concurrently
+from .zstack_client import get_client, read_concurrently, read_in_background
 
 _FULL_UUID = re.compile(r"^[0-9a-fA-F]{32}$")
 # What people paste from a shortened UUID (the list shows the first 8 characters): hex only, long enough that
@@ -346,6 +346,12 @@ class ImagePage(Paged):
     @property
     def shown(self) -> int:
         return len(self.images)
+
+
+def storage_images_soon(*, uuid: str, **params: Any) -> Callable[[], ImagePage]:
+    """storage_images started now, beside the card's reads (the detail page costs its slowest read, not the
+    card's and then the images'); call the result for the page."""
+    return read_in_background(lambda: storage_images(uuid=uuid, **params))
 
 
 def storage_images(

@@ -99,13 +99,20 @@ def storage_list(request):
 @requires_permission(VIEW_STORAGE)
 @varies_on_htmx
 def storage_detail(request, uuid, progress=None, images_params=None):
-    context = _card_context(request, uuid, **(_result_context(progress) if progress and not progress.running else {}))
-    if wants_partial(request):
+    partial = wants_partial(request)
+    images = None if partial else selectors.storage_images_soon(uuid=uuid, **(images_params or {}))
+    try:
+        context = _card_context(
+            request, uuid, **(_result_context(progress) if progress and not progress.running else {})
+        )
+    finally:
+        loaded = images() if images is not None else None  # waited for even on a 404: no read outlives its request
+    if loaded is None:
         return render(request, CARD, context)
     if context["card"] is not None and request.user.has_perm(VIEW_AUDIT):
         context["history"] = audit_selectors.recent_for(uuid, limit=10)
     if context["card"] is not None:  # the card already says when ZStack cannot be read
-        context.update(_images_context(uuid, images_params or {}))
+        context.update(_images_context(loaded))
     status = context["load_error"].status if context["load_error"] else 200
     return render(request, "storages/detail.html", context, status=response_status(request, status))
 
@@ -126,11 +133,10 @@ def storage_images(request, uuid):
     params = StorageImagesForm(request.GET).params()
     if not wants_partial(request):
         return storage_detail(request, uuid, images_params=params)
-    return render(request, IMAGES, {"uuid": uuid, **_images_context(uuid, params)})
+    return render(request, IMAGES, {"uuid": uuid, **_images_context(selectors.storage_images(uuid=uuid, **params))})
 
 
-def _images_context(uuid, params: dict) -> dict:
-    images = selectors.storage_images(uuid=uuid, **params)
+def _images_context(images: selectors.ImagePage) -> dict:
     error = _load_error(images.error, _("The images on this storage could not be loaded"))
     return {"images": images, "images_error": error}
 

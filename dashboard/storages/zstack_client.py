@@ -73,6 +73,30 @@ def _read_pool() -> ThreadPoolExecutor:
         return _pool
 
 
+def read_in_background[T](call: Callable[[], T]) -> Callable[[], T]:
+    """Start ``call`` (ZStack reads only, no database) in a thread of its own now; the returned function
+    waits for it and returns its result or raises its error. A thread, not the read pool: ``call`` may use
+    read_concurrently itself, and a pool task waiting on tasks of the same pool could wait for ever."""
+    outcome: dict[str, Any] = {}
+
+    def run() -> None:
+        try:
+            outcome["value"] = call()
+        except BaseException as error:  # handed to the waiting request
+            outcome["error"] = error
+
+    thread = threading.Thread(target=run, name="zstack-background-read", daemon=True)
+    thread.start()
+
+    def wait() -> T:
+        thread.join()
+        if "error" in outcome:
+            raise outcome["error"]
+        return outcome["value"]
+
+    return wait
+
+
 def read_concurrently(*calls: Callable[[], Any]) -> list[Any]:
     """Run independent ZStack reads at once, so a page waits for its slowest read, not their sum. The
     threads share the process's one client (one session, one connection pool); the bounded pool keeps a
