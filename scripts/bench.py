@@ -58,12 +58,17 @@ def simulator_process(storages: int, latency_ms: int = 0):
         cwd=ROOT,
         stderr=subprocess.DEVNULL,
     )
+    yield from serving(process, port, stop_timeout=10)
+
+
+def serving(process: subprocess.Popen, port: int, *, stop_timeout: float):
+    """Yield the started process's address once it listens; stop it afterwards."""
     try:
         wait_for_port(port)
         yield f"http://127.0.0.1:{port}"
     finally:
         process.terminate()
-        process.wait(timeout=10)
+        process.wait(timeout=stop_timeout)
 
 
 def free_port() -> int:
@@ -138,12 +143,7 @@ def gunicorn(zstack_url: str, workers: int):
         env=env,
         stderr=subprocess.DEVNULL,
     )
-    try:
-        wait_for_port(port)
-        yield f"http://127.0.0.1:{port}"
-    finally:
-        process.terminate()
-        process.wait(timeout=30)
+    yield from serving(process, port, stop_timeout=30)
 
 
 def main() -> None:

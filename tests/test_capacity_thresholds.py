@@ -211,6 +211,8 @@ def test_an_invalid_form_is_shown_again_with_its_messages_and_recorded_as_invali
     assert not ThresholdOverride.objects.exists()
     (event,) = _events(uuid)
     assert event.outcome == "invalid" and "critical" in event.error_message
+    # a code and parameters, not the submitter's sentence: the log reads in each reader's language
+    assert event.error_code == "console.invalid" and event.error_message.startswith('{"errors":')
     htmx = client.post(f"/capacity/storages/{uuid}/thresholds/", {"warning": "0", "critical": "85"}, **HTMX)
     assert htmx.status_code == 200 and "The warning threshold must be more than 0%." in htmx.content.decode()
 

@@ -4,9 +4,10 @@
 from __future__ import annotations
 
 import logging
-from collections.abc import Iterable
+from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
 from datetime import datetime, timedelta
+from typing import Any
 
 from django.conf import settings
 from django.db import DatabaseError, transaction
@@ -14,6 +15,7 @@ from django.utils import timezone
 
 from dashboard.accounts.actor import Actor
 from dashboard.audit import log as audit
+from dashboard.audit import messages as audit_messages
 from dashboard.audit.log import Action, FieldChange, Outcome
 
 from . import source
@@ -188,16 +190,17 @@ def _change(actor: Actor, uuid: str, storage_name: str, warning: float | None, c
     return True
 
 
-def thresholds_invalid(*, actor: Actor, uuid: str, errors: dict[str, list[str]], storage_name: str = "") -> None:
-    """A threshold form rejected by validation: recorded (like an invalid storage edit), nothing changed."""
-    summary = "; ".join(f"{field}: {' '.join(str(m) for m in messages)}" for field, messages in errors.items())
+def thresholds_invalid(*, actor: Actor, uuid: str, errors: Mapping[str, Any], storage_name: str = "") -> None:
+    """A threshold form rejected by validation: recorded (like an invalid storage edit), nothing changed.
+    ``errors``: the form's errors, stored as codes and parameters so the log reads in each reader's language."""
     _record_outcome(
         actor=actor,
         action=Action.THRESHOLDS,
         storage_uuid=uuid,
         storage_name=storage_name,
         outcome=Outcome.INVALID,
-        error_message=summary[:2000],
+        error_code=audit_messages.INVALID,
+        error_message=audit_messages.invalid_params(errors),
     )
 
 
