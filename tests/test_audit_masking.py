@@ -4,6 +4,7 @@ a change needs them), and AUDIT_MASK_CONNECTION_VALUES hides them there, leaving
 import csv
 import io
 import json
+import re
 
 import pytest
 from django.urls import reverse
@@ -16,6 +17,13 @@ from tests.test_audit_views import add_event, client_for, streamed_text
 pytestmark = pytest.mark.django_db
 
 CONNECTION_VALUES = ("10.9.8.7", "10.9.8.8", "backup-ops", "2222", "owner::carol")
+
+
+def shows(text: str, value: str) -> bool:
+    """The value as a value, not as four digits inside a row's hash, job id or token (the log shows those)."""
+    return re.search(rf"(?<![0-9A-Za-z]){re.escape(value)}(?![0-9A-Za-z])", text) is not None
+
+
 CHANGES = (
     FieldChange("name", before="bs-old", after="bs-new"),
     FieldChange("hostname", before="10.9.8.7", after="10.9.8.8"),
@@ -57,7 +65,7 @@ def test_the_setting_masks_connection_values_in_the_log_and_both_exports(client,
     csv_text, json_text = exports(client)
 
     for value in CONNECTION_VALUES:
-        assert value not in html and value not in csv_text and value not in json_text
+        assert not (shows(html, value) or shows(csv_text, value) or shows(json_text, value)), value
     assert "bs-new" in html and "bs-new" in csv_text  # other fields stay readable
     assert html.count("changed (the value is masked on this site)") == 4
     [row] = csv.DictReader(io.StringIO(csv_text))
