@@ -39,9 +39,10 @@ format: setup
 test: setup browser-deps lint typecheck
 	$(PY) -m pytest --cov --cov-report=term:skip-covered --cov-fail-under=$(COVERAGE_FLOOR)
 
-# Everything but the real-browser and slow tests: the quick loop while developing (about 30 s).
+# Everything but the real-browser and slow tests: the quick loop while developing, one pytest process per core
+# (pytest-xdist). `make test` stays in one process: its browser and production-mode tests time real servers.
 test-fast: setup
-	$(PY) -m pytest -m "not browser and not slow"
+	$(PY) -m pytest -m "not browser and not slow" -n auto
 
 # Type checks (pyproject.toml [tool.mypy]): strict for the ZStack client and the write path.
 typecheck: setup

@@ -17,6 +17,11 @@ _TEST_BACKENDS = {
     "django.db.backends.postgresql": "tests.db_backends.postgresql",
 }
 DATABASES = {"default": {**DATABASES["default"], "ENGINE": _TEST_BACKENDS[DATABASES["default"]["ENGINE"]]}}
+if DATABASES["default"]["ENGINE"] == "tests.db_backends.sqlite3":
+    # In memory, as Django's own SQLite backend tests by default. Said outright because pytest-django recognises
+    # SQLite by the vendor's engine name only: under pytest-xdist (make test-fast) it would otherwise name each
+    # worker's database after the file path, which cannot be opened.
+    DATABASES["default"]["TEST"] = {"NAME": ":memory:"}
 
 PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]
 # Tests poll the simulator's jobs quickly; production keeps the defaults. The simulator ends a job at its second
