@@ -22,7 +22,7 @@ from dashboard.zstack.client import ZStackClient
 from dashboard.zstack.errors import ResourceNotFound, ZStackError
 from dashboard.zstack.inventory import BackupStorage, Image, QueryPage, ResourceTags, StoredBytes, Zone
 
-from .zstack_client import get_client, read_concurrently, read_in_background
+from .zstack_client import get_client, read_concurrently, read_soon
 
 _FULL_UUID = re.compile(r"^[0-9a-fA-F]{32}$")
 # What people paste from a shortened UUID (the list shows the first 8 characters): hex only, long enough that
@@ -285,6 +285,14 @@ def storage_detail(
     """The card's data; raises ResourceNotFound for an unknown uuid, ZStackError when unreachable.
     ``storage`` / ``tags``: what a write just got from ZStack (its job's inventory, the tags it re-read),
     to save those calls."""
+    return storage_detail_soon(uuid=uuid, with_details=with_details, storage=storage, tags=tags)()
+
+
+def storage_detail_soon(
+    *, uuid: str, with_details: bool, storage: BackupStorage | None = None, tags: ResourceTags | None = None
+) -> Callable[[], StorageCard]:
+    """storage_detail's reads started now; call the result for the card (or its error) once the request has
+    done its own queries."""
     client = get_client()
     # Every read at once (the page costs its slowest read): the storage, every zone (a cloud has few, and
     # asking for all of them does not wait for the storage's zone list) and, for details, both tag lists.
@@ -294,21 +302,26 @@ def storage_detail(
     if with_details and tags is None:
         reads["system"] = lambda: client.get_system_tags(uuid)
         reads["user"] = lambda: client.get_user_tags(uuid)
-    got = dict(zip(reads, read_concurrently(*reads.values()), strict=True))
-    storage = got.get("storage", storage)
-    if storage is None:  # unreachable: a read was asked for whenever none was given
-        raise ResourceNotFound(f"image store {uuid} not found", code="SYS.1003")
-    zones = got["zones"]
-    if not with_details:
-        tags = None
-    elif tags is None:
-        tags = ResourceTags(system=got["system"], user=got["user"])
-    return StorageCard(
-        storage=storage if with_details else redact(storage),
-        zones=tuple(ZoneRef(u, (zones[u].name or u) if u in zones else u) for u in storage.attached_zone_uuids),
-        tags=tags,
-        fetched_at=timezone.now(),
-    )
+    waiting = read_soon(*reads.values())
+
+    def card() -> StorageCard:
+        got = dict(zip(reads, waiting(), strict=True))
+        found = got.get("storage", storage)
+        if found is None:  # unreachable: a read was asked for whenever none was given
+            raise ResourceNotFound(f"image store {uuid} not found", code="SYS.1003")
+        zones = got["zones"]
+        if not with_details:
+            shown_tags = None
+        else:
+            shown_tags = tags if tags is not None else ResourceTags(system=got["system"], user=got["user"])
+        return StorageCard(
+            storage=found if with_details else redact(found),
+            zones=tuple(ZoneRef(u, (zones[u].name or u) if u in zones else u) for u in found.attached_zone_uuids),
+            tags=shown_tags,
+            fetched_at=timezone.now(),
+        )
+
+    return card
 
 
 def storage_for_edit(*, uuid: str) -> tuple[BackupStorage, ResourceTags]:
@@ -348,27 +361,34 @@ class ImagePage(Paged):
         return len(self.images)
 
 
-def storage_images_soon(*, uuid: str, **params: Any) -> Callable[[], ImagePage]:
-    """storage_images started now, beside the card's reads (the detail page costs its slowest read, not the
-    card's and then the images'); call the result for the page."""
-    return read_in_background(lambda: storage_images(uuid=uuid, **params))
-
-
 def storage_images(
     *, uuid: str, page: int = 1, sort: str = "-actualSize", page_size: int = IMAGE_PAGE_SIZE
 ) -> ImagePage:
     """What fills a storage (docs/zstack-protocol.md §4.8): one QueryImage page, counted, and the sum of
-    every image's actual size. When the page holds them all, the sum comes from it; otherwise one more
-    query pages through the sizes alone (ZStack cannot sum)."""
+    every image's actual size. ZStack cannot sum, so the second read pages through the sizes alone; the two
+    are read at once, even when the page turns out to hold every image (waiting for the page to know would
+    make every larger storage cost two reads one after the other)."""
+    return storage_images_soon(uuid=uuid, page=page, sort=sort, page_size=page_size)()
+
+
+def storage_images_soon(
+    *, uuid: str, page: int = 1, sort: str = "-actualSize", page_size: int = IMAGE_PAGE_SIZE
+) -> Callable[[], ImagePage]:
+    """storage_images' reads started now, beside the card's (the detail page costs its slowest read, not the
+    card's and then the images'); call the result for the page."""
     client = get_client()
-    try:
-        wire_sort = sort if sort.startswith("-") else f"+{sort}"  # "+" ascending, sent as %2B (protocol §6.1)
-        result = client.images_on_backup_storage(uuid, limit=page_size, start=(page - 1) * page_size, sort=wire_sort)
+    wire_sort = sort if sort.startswith("-") else f"+{sort}"  # "+" ascending, sent as %2B (protocol §6.1)
+    waiting = read_soon(
+        lambda: client.images_on_backup_storage(uuid, limit=page_size, start=(page - 1) * page_size, sort=wire_sort),
+        lambda: client.actual_size_on_backup_storage(uuid),
+    )
+
+    def images() -> ImagePage:
+        try:
+            result, stored = waiting()
+        except ZStackError as error:
+            return ImagePage(images=(), total=0, page=page, page_size=page_size, sort=sort, error=error)
         total = result.total if result.total is not None else len(result.items)
-        if page == 1 and total <= len(result.items):
-            stored = StoredBytes(total=sum(i.actual_size or 0 for i in result.items), images=total)
-        else:
-            stored = client.actual_size_on_backup_storage(uuid)
-    except ZStackError as error:
-        return ImagePage(images=(), total=0, page=page, page_size=page_size, sort=sort, error=error)
-    return ImagePage(images=result.items, total=total, page=page, page_size=page_size, sort=sort, stored=stored)
+        return ImagePage(images=result.items, total=total, page=page, page_size=page_size, sort=sort, stored=stored)
+
+    return images

@@ -21,6 +21,7 @@ from dashboard.accounts.roles import CHANGE_STORAGE, VIEW_AUDIT, VIEW_STORAGE, V
 from dashboard.audit import refusals
 from dashboard.audit import selectors as audit_selectors
 from dashboard.audit.log import Action
+from dashboard.capacity import thresholds
 from dashboard.partials import wants_partial
 from dashboard.zstack.errors import ResourceNotFound, ZStackError
 
@@ -350,24 +351,31 @@ def _result_context(progress: services.WriteProgress) -> dict:
 # --- helpers -------------------------------------------------------------------------------------
 
 
-def _card_context(request, uuid, *, storage=None, tags=None, **extra) -> dict:
-    """The card partial's context: ``uuid``, ``card`` (None when ZStack failed), ``load_error``,
-    ``running`` (writes in progress, from our database) and ``last_change`` for those who may read the
-    audit trail; unknown uuid -> 404."""
+def _card_or_error(card_soon) -> tuple[selectors.StorageCard | None, ShownError | None]:
     try:
-        card = selectors.storage_detail(
-            uuid=uuid, with_details=request.user.has_perm(VIEW_STORAGE_DETAILS), storage=storage, tags=tags
-        )
-        load_error = None
+        return card_soon(), None
     except ResourceNotFound:
         raise _no_such_storage() from None
     except ZStackError as error:
-        card, load_error = None, shown.load_failure(error, _("The storage could not be loaded from ZStack"))
-    # Who changed what is the audit trail's to tell: a viewer sees neither it nor its database query.
-    last_change = None
-    if card is not None and request.user.has_perm(VIEW_AUDIT):
-        last_change = audit_selectors.last_change_for(uuid)
-    running = [submissions.RunningWrite.of(s, request.user.pk) for s in submissions.running_for(uuid)]
+        return None, shown.load_failure(error, _("The storage could not be loaded from ZStack"))
+
+
+def _card_context(request, uuid, *, storage=None, tags=None, **extra) -> dict:
+    """The card partial's context: ``uuid``, ``card`` (None when ZStack failed), ``load_error``,
+    ``limits`` (its effective thresholds), ``running`` (writes in progress, from our database) and
+    ``last_change`` for those who may read the audit trail; unknown uuid -> 404."""
+    # ZStack is read in the background while this thread asks our own database: the card costs its slowest
+    # ZStack read, not that read plus the queries.
+    card_soon = selectors.storage_detail_soon(
+        uuid=uuid, with_details=request.user.has_perm(VIEW_STORAGE_DETAILS), storage=storage, tags=tags
+    )
+    try:
+        # Who changed what is the audit trail's to tell: a viewer sees neither it nor its database query.
+        last_change = audit_selectors.last_change_for(uuid) if request.user.has_perm(VIEW_AUDIT) else None
+        running = [submissions.RunningWrite.of(s, request.user.pk) for s in submissions.running_for(uuid)]
+        limits = thresholds.for_storage(uuid)
+    finally:
+        card, load_error = _card_or_error(card_soon)  # waited for even when a query failed: no read outlives it
     # The card refreshes itself sooner while the storage is connecting or someone else's write runs; the
     # submitter's own write has its cheap progress line, which brings the card with the result.
     poll_fast = bool(card and card.is_connecting) or any(write.nonce is None for write in running)
@@ -375,7 +383,8 @@ def _card_context(request, uuid, *, storage=None, tags=None, **extra) -> dict:
         "uuid": uuid,
         "card": card,
         "load_error": load_error,
-        "last_change": last_change,
+        "limits": limits,
+        "last_change": last_change if card is not None else None,
         "running": running,
         "poll_fast": poll_fast,
         **extra,

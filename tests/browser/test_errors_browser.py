@@ -46,7 +46,7 @@ def test_a_500_to_the_cards_refresh_is_shown_in_chinese(browser_env, page_factor
     def broken(**kwargs):
         raise RuntimeError("a bug in the card")
 
-    monkeypatch.setattr(selectors, "storage_detail", broken)  # the live server runs in this process
+    monkeypatch.setattr(selectors, "storage_detail_soon", broken)  # the live server runs in this process
     page.evaluate("htmx.trigger(document.querySelector('[data-poll]'), 'storage-refresh')")
 
     error = page.locator("#request-error")

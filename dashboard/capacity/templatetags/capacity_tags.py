@@ -29,14 +29,14 @@ def storage_thresholds(uuid=None, limits=None):
 
 
 @register.inclusion_tag("capacity/thresholds.html#thresholds-section", takes_context=True)
-def capacity_thresholds(context, uuid):
-    """The detail page's thresholds section: the effective pair for everyone, the change and reset buttons for
-    those who may change storages."""
+def capacity_thresholds(context, uuid, limits=None):
+    """The detail page's thresholds section: the effective pair (``limits`` when the page has them already)
+    for everyone, the change and reset buttons for those who may change storages."""
     request = context.get("request")
     user = getattr(request, "user", None)
     return {
         "uuid": uuid,
-        "effective": thresholds.for_storage(uuid),
+        "effective": storage_thresholds(uuid, limits),
         "defaults": thresholds.defaults(),
         "can_change": bool(user and user.has_perm(CHANGE_STORAGE)),
         "csrf_token": context.get("csrf_token"),
