@@ -90,8 +90,9 @@ def insert_checkpoint(first: int, last: int, last_hash: str, *, count: int | Non
     )
 
 
-def insert_event(sequence: int, prev_hash: str) -> None:
-    """An event inserted with raw SQL, with a correct hash of its own but no seal."""
+def insert_event(sequence: int, prev_hash: str, *, table: str = "audit_auditevent", timestamp=None) -> None:
+    """An event inserted with raw SQL, with a correct hash of its own but no seal (into ``table``: the events
+    table as the search_path finds it, unless a schema-qualified name is given)."""
     event = AuditEvent(
         sequence=sequence,
         prev_hash=prev_hash,
@@ -99,11 +100,11 @@ def insert_event(sequence: int, prev_hash: str) -> None:
         action="storage.update",
         storage_uuid="s1",
         outcome="succeeded",
-        timestamp=AuditEvent.objects.first().timestamp,
+        timestamp=timestamp or AuditEvent.objects.first().timestamp,
     )
     event.hash = chain.compute_hash(event)
     raw(
-        "INSERT INTO audit_auditevent (sequence, timestamp, actor_username, actor_role, ip, user_agent, action, "
+        f"INSERT INTO {table} (sequence, timestamp, actor_username, actor_role, ip, user_agent, action, "
         "storage_uuid, storage_name, outcome, changes, changed_fields, error_code, error_message, correlation_id, "
         "prev_hash, hash, key_id, seal) VALUES (%s, %s, 'mallory', '', '', '', 'storage.update', 's1', '', "
         "'succeeded', '[]', '', '', '', '', %s, %s, '', '')",

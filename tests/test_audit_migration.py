@@ -119,10 +119,11 @@ def test_a_chain_that_does_not_verify_is_not_sealed(legacy_schema):
 
 
 def test_the_newest_migrations_frozen_trigger_sql_is_what_triggers_py_installs():
-    # The migrations run a frozen copy of the trigger SQL (dashboard/audit/migrations/_sql_0004.py), so editing
+    # The migrations run a frozen copy of the trigger SQL (dashboard/audit/migrations/_sql_0005.py), so editing
     # triggers.py changes no migration: this fails until the change gets a migration with its own frozen copy.
-    frozen = importlib.import_module("dashboard.audit.migrations._sql_0004")
+    frozen = importlib.import_module("dashboard.audit.migrations._sql_0005")
     assert frozen.SQL == triggers._SQL
+    assert frozen.TABLE_SCHEMA == triggers._TABLE_SCHEMA
 
 
 def test_checkpoints_from_before_0003_are_signed_as_that_release_did_and_then_sealed_by_0004(transactional_db):

@@ -10,6 +10,7 @@ import uuid
 import pytest
 from django.core.management import CommandError, call_command
 from django.db import DatabaseError, connection, transaction
+from django.utils import timezone
 
 from dashboard.audit import chain
 from dashboard.audit.models import AuditEvent
@@ -87,6 +88,63 @@ def test_the_runtime_role_cannot_insert_an_event_out_of_sequence(runtime_role, w
     assert AuditEvent.objects.count() == 3
 
 
+@pytest.mark.parametrize("shadowed", ["events", "events-and-checkpoints"])
+def test_a_temporary_table_named_like_an_audit_table_does_not_fool_the_insert_guard(runtime_role, shadowed):
+    # pg_temp comes first on a search_path that doesn't name it: without their own search_path, the guards read
+    # the caller's temporary audit_auditevent (a made-up head) instead of the real one.
+    real = f"{current_schema()}.audit_auditevent"
+    raw("CREATE TEMP TABLE audit_auditevent (sequence integer, hash text, prev_hash text)")
+    if shadowed == "events":
+        raw("INSERT INTO audit_auditevent VALUES (41, 'made-up-head', '')")
+    else:
+        raw("CREATE TEMP TABLE audit_auditcheckpoint (sequence integer, hash text)")
+        raw("INSERT INTO audit_auditcheckpoint VALUES (41, 'made-up-head')")
+
+    with pytest.raises(DatabaseError, match="only the next sequence, linked to the current head"), transaction.atomic():
+        insert_event(42, "made-up-head", table=real, timestamp=timezone.now())
+    raw("DISCARD TEMP")  # the application's own queries would read the temporary tables too
+    assert list(AuditEvent.objects.order_by("sequence").values_list("sequence", flat=True)) == [1, 2, 3]
+    assert chain.verify().ok
+
+
+def test_every_audit_trigger_function_pins_its_search_path(runtime_role):
+    with connection.cursor() as cursor:
+        cursor.execute(
+            "SELECT p.proname, p.proconfig FROM pg_proc p JOIN pg_trigger t ON t.tgfoid = p.oid "
+            "WHERE t.tgrelid IN ('audit_auditevent'::regclass, 'audit_auditcheckpoint'::regclass) "
+            "AND NOT t.tgisinternal"
+        )
+        functions = dict(cursor.fetchall())
+
+    assert len(functions) == 4  # the reject, delete and two insert guards
+    pinned = f"search_path=pg_catalog, {current_schema()}, pg_temp"
+    assert all(config == [pinned] for config in functions.values()), functions
+
+
+def test_without_publics_temporary_privilege_the_runtime_role_cannot_create_temporary_tables(runtime_role):
+    raw("RESET ROLE")
+    database = connection.ops.quote_name(connection.settings_dict["NAME"])
+    raw(f"REVOKE TEMPORARY ON DATABASE {database} FROM PUBLIC")  # the README's one-time SQL; rolled back after
+    raw(f'SET ROLE "{runtime_role}"')
+
+    refused("CREATE TEMP TABLE audit_auditevent (sequence integer)")
+
+
+def test_grant_runtime_role_says_when_public_still_lets_the_role_create_temporary_tables(capsys):
+    role = f"audit_rt_{uuid.uuid4().hex[:12]}"
+    raw(f'CREATE ROLE "{role}" NOLOGIN')
+
+    call_command("grant_runtime_role", role)
+
+    assert "may still create temporary tables" in capsys.readouterr().out  # PUBLIC holds it on a new database
+
+
+def current_schema() -> str:
+    with connection.cursor() as cursor:
+        cursor.execute("SELECT current_schema()")
+        return cursor.fetchone()[0]
+
+
 def test_grant_runtime_role_refuses_a_superuser_or_the_tables_owner():
     owner = connection.settings_dict["USER"] or "postgres"
     with pytest.raises(CommandError, match="superuser|owns the audit tables"):
@@ -100,3 +158,4 @@ def test_grant_runtime_role_prints_the_statements_for_review(capsys):
     assert 'GRANT SELECT, INSERT ON "audit_auditevent" TO "console_app"' in sql
     assert 'GRANT SELECT ON "audit_auditcheckpoint" TO "console_app"' in sql
     assert "TRUNCATE" not in sql and "TRIGGER" not in sql
+    assert "REVOKE TEMPORARY ON DATABASE" in sql and 'FROM "console_app"' in sql

@@ -8,6 +8,13 @@ DELETE, TRUNCATE or TRIGGER privilege, and since it owns nothing it can't ALTER,
 Every other table it may read and write as the application needs; ``django_migrations`` it may only read.
 
 Grants name the tables that exist, so run ``grant_runtime_role`` again after every ``migrate``.
+
+Temporary tables: the runtime role needs none, so a TEMPORARY privilege granted to it directly is taken back. By
+default PUBLIC holds TEMPORARY on every database, and a REVOKE from one role takes nothing away while PUBLIC
+holds it; revoking it from PUBLIC is a database-wide choice, left to the DBA's one-time SQL (README,
+Production), and ``temporary_tables_allowed`` lets the command say when it is still granted. The triggers do
+not rely on it: a TEMP table named like an audit table once shadowed the real one inside the INSERT guard, and
+the guards now pin their search_path so that it can't (triggers.py, "Name resolution"; migration 0005).
 """
 
 from __future__ import annotations
@@ -30,8 +37,10 @@ def runtime_grants(connection, role: str) -> list[str]:
     everything = ", ".join(q(t) for t in tables)
     application = ", ".join(q(t) for t in tables if t not in (AUDIT_EVENTS, AUDIT_CHECKPOINTS, *READ_ONLY))
     read_only = ", ".join(q(t) for t in tables if t in READ_ONLY)
+    database = q(connection.settings_dict["NAME"])
     statements = [
-        f"GRANT CONNECT ON DATABASE {q(connection.settings_dict['NAME'])} TO {q(role)}",
+        f"GRANT CONNECT ON DATABASE {database} TO {q(role)}",
+        f"REVOKE TEMPORARY ON DATABASE {database} FROM {q(role)}",  # a direct grant; PUBLIC's: see above
         f"GRANT USAGE ON SCHEMA public TO {q(role)}",
         f"REVOKE ALL ON {everything} FROM {q(role)}",  # start from nothing: a re-run also takes back extras
         f"GRANT SELECT, INSERT, UPDATE, DELETE ON {application} TO {q(role)}",
@@ -40,8 +49,15 @@ def runtime_grants(connection, role: str) -> list[str]:
         f"GRANT USAGE, SELECT ON ALL SEQUENCES IN SCHEMA public TO {q(role)}",  # ids of new rows
     ]
     if read_only:
-        statements.insert(4, f"GRANT SELECT ON {read_only} TO {q(role)}")
+        statements.insert(5, f"GRANT SELECT ON {read_only} TO {q(role)}")
     return statements
+
+
+def temporary_tables_allowed(connection, role: str) -> bool:
+    """Whether ``role`` may still create temporary tables here (through PUBLIC, after the grants)."""
+    with connection.cursor() as cursor:
+        cursor.execute("SELECT has_database_privilege(%s, current_database(), 'TEMPORARY')", [role])
+        return bool(cursor.fetchone()[0])
 
 
 def check_runtime_role(connection, role: str) -> None:

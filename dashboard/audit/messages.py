@@ -36,6 +36,10 @@ INVALID = "console.invalid"  # params: errors [{field, code, message (msgid), pa
 DEADLINE_RUNNING = "console.deadline-running"
 DEADLINE_UNSENT = "console.deadline-unsent"
 NOT_SENT = "console.not-sent"
+# Not a code but a part's (or an outcome's) stored *text*, beside ZStack's own code: ZStack's words were withheld
+# because they may echo the SSH password the job was sent, and the process that followed the job no longer held
+# the password to remove it (dashboard/storages/follow.py, ``_kept_text``).
+ZSTACK_TEXT_WITHHELD = "console.zstack-text-withheld"
 
 SENTENCES = {
     PERMISSION_DENIED: _("Permission denied."),
@@ -47,6 +51,10 @@ SENTENCES = {
     DEADLINE_RUNNING: _("Still running at the console's deadline; ZStack may yet complete it."),
     DEADLINE_UNSENT: _("Not sent before the console's deadline."),
     NOT_SENT: _("The console stopped before it sent this change to ZStack. Nothing was changed."),
+    ZSTACK_TEXT_WITHHELD: _(
+        "ZStack's message is withheld: it may contain the SSH password that was sent, and the console could "
+        "no longer remove it."
+    ),
 }
 
 # What the console wrote before it stored codes: the same facts, so they read in the reader's language too.
@@ -150,6 +158,8 @@ def describe(code: str | None, text: str | None) -> Message | None:
     code, text = code or "", text or ""
     if code.startswith(PREFIX):
         return Message(_console(code, text), "console", code)
+    if text == ZSTACK_TEXT_WITHHELD:  # ZStack's code stays, shown with our sentence instead of its words
+        return Message(str(SENTENCES[ZSTACK_TEXT_WITHHELD]), "console", code)
     if text in _LEGACY:  # older rows: "sdk.1001" with the deadline sentence, or no code at all
         return Message(_console(_LEGACY[text], ""), "console", code or _LEGACY[text])
     if text and text in _default_messages().values():  # older rows: the client's sentence, not ZStack's words

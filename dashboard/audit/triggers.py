@@ -1,4 +1,4 @@
-"""Database triggers that make the audit tables append-only, per vendor (installed by migrations 0002-0004).
+"""Database triggers that make the audit tables append-only, per vendor (installed by migrations 0002-0005).
 
 - UPDATE is always rejected, on events and on checkpoints.
 - INSERT of an event is rejected unless it is the next one: its sequence follows the head (the newest event,
@@ -28,6 +28,13 @@ tests/settings.py) let it, with the two helpers here:
 
 A later migration that alters these tables on SQLite rebuilds them, which drops their triggers: call
 ``remove`` before it and ``install`` again at its end (as 0003 does).
+
+Name resolution (PostgreSQL, migration 0005): the guards name the audit tables without a schema, and a function
+without its own ``search_path`` resolves them through the caller's, where ``pg_temp`` comes first unless it is
+named. The runtime role could then CREATE TEMP TABLE audit_auditevent holding a made-up head, and the INSERT
+guard compared a new event with that instead of the real chain. So every function pins its ``search_path``:
+see ``_PINNED_SEARCH_PATH``. SQLite binds the names in a (non-TEMP) trigger's body to the trigger's own schema,
+so a TEMP table there shadows nothing.
 """
 
 from __future__ import annotations
@@ -96,10 +103,28 @@ _SQLITE_REMOVE = [
     "DROP TRIGGER IF EXISTS audit_checkpoint_guard_insert",
 ]
 
+# Every PostgreSQL function runs with this search_path, whoever fires it: pg_catalog first (no built-in can be
+# shadowed), then the schema the audit tables live in, and pg_temp named last (unnamed, it is searched *first*),
+# so that only the owner of that schema (who owns the tables anyway) could put a table in the guards' way.
+# Not a fixed ``public``: Django creates the tables in the first schema of the migrating role's search_path,
+# which is not public where that role has a schema of its own ("$user" comes first by default) or the DBA
+# chose another; there ``public`` would make the guards read no table, or another application's. ``install``
+# puts the quoted name of the table's schema in place of ``{schema}`` (``_TABLE_SCHEMA``).
+_PINNED_SEARCH_PATH = "SET search_path = pg_catalog, {schema}, pg_temp"
+# The schema of the table ``CREATE TRIGGER ... ON audit_auditevent`` attaches to: the first schema on the
+# search_path that holds it, never a temporary one.
+_TABLE_SCHEMA = """SELECT quote_ident(n.nspname) FROM pg_catalog.pg_class c
+    JOIN pg_catalog.pg_namespace n ON n.oid = c.relnamespace
+    WHERE c.relname = 'audit_auditevent' AND c.relkind IN ('r', 'p')
+      AND n.nspname = ANY (pg_catalog.current_schemas(false)) AND n.oid <> pg_catalog.pg_my_temp_schema()
+    ORDER BY pg_catalog.array_position(pg_catalog.current_schemas(false), n.nspname) LIMIT 1"""
+
 _POSTGRES_INSTALL = [
-    f"""CREATE OR REPLACE FUNCTION audit_reject_change() RETURNS trigger LANGUAGE plpgsql AS $$
+    f"""CREATE OR REPLACE FUNCTION audit_reject_change() RETURNS trigger LANGUAGE plpgsql
+        {_PINNED_SEARCH_PATH} AS $$
         BEGIN RAISE EXCEPTION '{REJECTION}: % rejected on %', TG_OP, TG_TABLE_NAME; END $$""",
-    f"""CREATE OR REPLACE FUNCTION audit_event_guard_delete() RETURNS trigger LANGUAGE plpgsql AS $$
+    f"""CREATE OR REPLACE FUNCTION audit_event_guard_delete() RETURNS trigger LANGUAGE plpgsql
+        {_PINNED_SEARCH_PATH} AS $$
         BEGIN
             IF EXISTS (SELECT 1 FROM audit_auditcheckpoint c WHERE c.sequence >= OLD.sequence) THEN
                 RETURN OLD;
@@ -107,14 +132,16 @@ _POSTGRES_INSTALL = [
             RAISE EXCEPTION '{REJECTION}: DELETE rejected on %', TG_TABLE_NAME;
         END $$""",
     # IF treats NULL as false: a missing value or event refuses.
-    f"""CREATE OR REPLACE FUNCTION audit_checkpoint_guard_insert() RETURNS trigger LANGUAGE plpgsql AS $$
+    f"""CREATE OR REPLACE FUNCTION audit_checkpoint_guard_insert() RETURNS trigger LANGUAGE plpgsql
+        {_PINNED_SEARCH_PATH} AS $$
         BEGIN
             IF {_CHECKPOINT_COVERS_OLDEST_EVENTS} THEN
                 RETURN NEW;
             END IF;
             RAISE EXCEPTION '{CHECKPOINT_REJECTION}';
         END $$""",
-    f"""CREATE OR REPLACE FUNCTION audit_event_guard_insert() RETURNS trigger LANGUAGE plpgsql AS $$
+    f"""CREATE OR REPLACE FUNCTION audit_event_guard_insert() RETURNS trigger LANGUAGE plpgsql
+        {_PINNED_SEARCH_PATH} AS $$
         BEGIN
             IF {_EVENT_FOLLOWS_HEAD} THEN
                 RETURN NEW;
@@ -181,7 +208,14 @@ def install(connection) -> None:
     """Create the triggers, replacing any there are (an earlier version's included)."""
     remove(connection)
     with connection.cursor() as cursor:
-        for sql in _statements(connection.vendor, 0):
+        statements = _statements(connection.vendor, 0)
+        if connection.vendor == "postgresql":
+            cursor.execute(_TABLE_SCHEMA)
+            row = cursor.fetchone()
+            if row is None:
+                raise RuntimeError("audit_auditevent is in no schema on the search_path: run migrate first")
+            statements = [sql.replace("{schema}", row[0]) for sql in statements]
+        for sql in statements:
             cursor.execute(sql)
 
 

@@ -184,7 +184,7 @@ def _poll(client: ZStackClient, part: Part, secrets: dict[str, Any] | None) -> b
     try:
         status = client.poll_job(_ticket(part), _secret_values(part, secrets))
     except JobLost as error:
-        return _ended(part, PartState.UNKNOWN, error.code, zstack_text(error))
+        return _ended(part, PartState.UNKNOWN, error.code, _kept_text(part, secrets, error))
     except ZStackError:
         return False  # the answer was lost, not the job: look again
     if not status.done:
@@ -200,7 +200,21 @@ def _poll(client: ZStackClient, part: Part, secrets: dict[str, Any] | None) -> b
         client.renew_session()
         part.job, part.state, part.poll, part.resubmitted = new_job_uuid(), PartState.PLANNED, None, True
         return True
-    return _ended(part, PartState.FAILED, getattr(failure, "code", ""), zstack_text(failure))
+    return _ended(part, PartState.FAILED, getattr(failure, "code", ""), _kept_text(part, secrets, failure))
+
+
+@sensitive_variables("secrets")
+def _kept_text(part: Part, secrets: dict[str, Any] | None, error: BaseException) -> str:
+    """What a part keeps of its job's error text. ``poll_job`` scrubs the secrets it is given; a part sent with
+    the SSH password but followed by a process that never had it (the worker, once a write outlasted the
+    request's CONSOLE_WRITE_WAIT) can't scrub an error that echoes it, and keeping the password anywhere to make
+    that possible is what we never do. So such a part keeps no ZStack text: its code and job uuid stay, and
+    the marker ZSTACK_TEXT_WITHHELD is worded when shown (audit.messages.describe) in the reader's language.
+    Parts without a secret, and a follower that holds it, keep ZStack's (scrubbed) words."""
+    text = zstack_text(error)
+    if text and part.secret and not secrets:
+        return audit_messages.ZSTACK_TEXT_WITHHELD
+    return text
 
 
 @sensitive_variables("secrets")

@@ -35,3 +35,10 @@ class Command(BaseCommand):
             for statement in statements:
                 cursor.execute(statement)
         self.stdout.write(self.style.SUCCESS(f"Granted the runtime privileges to {role}."))
+        if dbroles.temporary_tables_allowed(connection, role):
+            self.stdout.write(
+                f"Note: {role} may still create temporary tables, through PUBLIC's TEMPORARY privilege on this "
+                f"database. The audit triggers do not depend on it (they pin their search_path); to take it away, "
+                f"run once: REVOKE TEMPORARY ON DATABASE {connection.settings_dict['NAME']} FROM PUBLIC (README, "
+                f"Production)."
+            )
