@@ -163,6 +163,9 @@ TEMPLATES = [
 ]
 
 # SQLite by default; DATABASE_URL selects PostgreSQL (psycopg 3) when deployed at scale.
+if not os.environ.get("DATABASE_URL"):
+    # The default SQLite file lives in var/ (git-ignored): made here, so manage.py works in a fresh clone.
+    (BASE_DIR / "var").mkdir(exist_ok=True)
 DATABASES = {
     "default": dj_database_url.parse(
         os.environ.get("DATABASE_URL") or f"sqlite:///{BASE_DIR / 'var' / 'db.sqlite3'}",
