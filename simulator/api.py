@@ -141,7 +141,15 @@ class ZStackApi:
 
     def query_images(self, request: Request, uuid: str | None = None) -> Response:
         # QueryImage (§4.8): images on a storage are `backupStorageRefs.backupStorageUuid=<uuid>`.
-        return self._query(request, IMAGE, lambda: self.state.images, uuid)
+        return self._query(request, IMAGE, lambda: self._images_for(request), uuid)
+
+    def _images_for(self, request: Request) -> list[dict[str, Any]]:
+        """Where to look: a query for the images on a storage starts from that storage's images
+        (state.images_on), in their usual order; its condition is still applied to them like any other."""
+        for name, value in request.pairs():
+            if name == "q" and value.partition("=")[0] == "backupStorageRefs.backupStorageUuid":
+                return self.state.images_on.get(value.partition("=")[2].casefold(), [])
+        return self.state.images
 
     def query_backup_storages(self, request: Request, uuid: str | None = None) -> Response:
         # With a `type=ImageStoreBackupStorage` condition ZStack queries the child inventory class,

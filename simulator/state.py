@@ -92,6 +92,13 @@ class State:
             self.images: list[dict[str, Any]] = images.build(
                 data.storages, seed_value if seed_value is not None else self.options.seed
             )
+            # The images on each storage, in self.images' order: ZStack finds them through an indexed join,
+            # and scanning every image on each such query would make the simulator's CPU, not its --latency-ms,
+            # the slowest part of a page that reads two of them at once. Images never change after seeding.
+            self.images_on: dict[str, list[dict[str, Any]]] = {}
+            for image in self.images:
+                for ref in image["backupStorageRefs"]:
+                    self.images_on.setdefault(ref["backupStorageUuid"].casefold(), []).append(image)
             self.tags: list[dict[str, Any]] = data.tags
             self._tag_index: dict[tuple[str, str], list[str]] | None = None
             self.sessions: dict[str, Session] = {}

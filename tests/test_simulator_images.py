@@ -50,6 +50,16 @@ def test_images_on_a_storage_are_queried_by_its_backup_storage_ref(sim: Simulato
     assert [i["uuid"] for i in alias] == [i["uuid"] for i in body["inventories"]]
 
 
+def test_the_per_storage_index_finds_what_a_scan_of_every_image_finds(sim: SimulatorServer, zs: ZStack) -> None:
+    # on(uuid) starts from the simulator's per-storage index; the alias scans every image.
+    for storage in sim.storages():
+        for uuid in (storage["uuid"], storage["uuid"].upper()):  # string conditions ignore case
+            indexed = zs.query("/images", on(uuid), limit=1000).json["inventories"]
+            scanned = zs.query("/images", f"backupStorage.uuid={uuid}", limit=1000).json["inventories"]
+            assert [i["uuid"] for i in indexed] == [i["uuid"] for i in scanned]
+    assert zs.query("/images", on(sim.storages()[0]["uuid"] + " ")).json["inventories"] == []  # not trimmed
+
+
 def test_an_image_replicated_to_two_storages_is_found_on_both(sim: SimulatorServer, zs: ZStack) -> None:
     source, replica = storage_named(sim, "bs-prod-bj-01")["uuid"], storage_named(sim, "imagestore-dr-01")["uuid"]
     shared = {i["uuid"] for i in zs.query("/images", on(source), limit=100).json["inventories"]} & {
