@@ -21,6 +21,7 @@ from dashboard.accounts.roles import CHANGE_STORAGE, VIEW_AUDIT, VIEW_STORAGE, V
 from dashboard.audit import refusals
 from dashboard.audit import selectors as audit_selectors
 from dashboard.audit.log import Action
+from dashboard.capacity import selectors as capacity_selectors
 from dashboard.capacity import thresholds
 from dashboard.partials import wants_partial
 from dashboard.zstack.errors import ResourceNotFound, ZStackError
@@ -104,15 +105,18 @@ def storage_detail(request, uuid, progress=None, images_params=None):
     images = None if partial else selectors.storage_images_soon(uuid=uuid, **(images_params or {}))
     try:
         context = _card_context(
-            request, uuid, **(_result_context(progress) if progress and not progress.running else {})
+            request,
+            uuid,
+            also_query=None if partial else lambda: _detail_queries(request, uuid),
+            **(_result_context(progress) if progress and not progress.running else {}),
         )
     finally:
         loaded = images() if images is not None else None  # waited for even on a 404: no read outlives its request
     if loaded is None:
         return render(request, CARD, context)
-    if context["card"] is not None and request.user.has_perm(VIEW_AUDIT):
-        context["history"] = audit_selectors.recent_for(uuid, limit=10)
-    if context["card"] is not None:  # the card already says when ZStack cannot be read
+    if context["card"] is None:  # the card already says when ZStack cannot be read
+        context["history"] = None
+    else:
         context.update(_images_context(loaded))
     status = context["load_error"].status if context["load_error"] else 200
     return render(request, "storages/detail.html", context, status=response_status(request, status))
@@ -360,10 +364,18 @@ def _card_or_error(card_soon) -> tuple[selectors.StorageCard | None, ShownError 
         return None, shown.load_failure(error, _("The storage could not be loaded from ZStack"))
 
 
-def _card_context(request, uuid, *, storage=None, tags=None, **extra) -> dict:
+def _detail_queries(request, uuid) -> dict:
+    """What the detail page adds from our own database: recent changes (for those who may read the audit
+    trail) and the capacity history (``trend``)."""
+    history = audit_selectors.recent_for(uuid, limit=10) if request.user.has_perm(VIEW_AUDIT) else None
+    return {"history": history, "trend": capacity_selectors.history(uuid)}
+
+
+def _card_context(request, uuid, *, storage=None, tags=None, also_query=None, **extra) -> dict:
     """The card partial's context: ``uuid``, ``card`` (None when ZStack failed), ``load_error``,
     ``limits`` (its effective thresholds), ``running`` (writes in progress, from our database) and
-    ``last_change`` for those who may read the audit trail; unknown uuid -> 404."""
+    ``last_change`` for those who may read the audit trail; unknown uuid -> 404. ``also_query``: more
+    of the page's own queries, made while ZStack is read; its dict joins the context."""
     # ZStack is read in the background while this thread asks our own database: the card costs its slowest
     # ZStack read, not that read plus the queries.
     card_soon = selectors.storage_detail_soon(
@@ -374,6 +386,7 @@ def _card_context(request, uuid, *, storage=None, tags=None, **extra) -> dict:
         last_change = audit_selectors.last_change_for(uuid) if request.user.has_perm(VIEW_AUDIT) else None
         running = [submissions.RunningWrite.of(s, request.user.pk) for s in submissions.running_for(uuid)]
         limits = thresholds.for_storage(uuid)
+        queried = also_query() if also_query is not None else {}
     finally:
         card, load_error = _card_or_error(card_soon)  # waited for even when a query failed: no read outlives it
     # The card refreshes itself sooner while the storage is connecting or someone else's write runs; the
@@ -387,5 +400,6 @@ def _card_context(request, uuid, *, storage=None, tags=None, **extra) -> dict:
         "last_change": last_change if card is not None else None,
         "running": running,
         "poll_fast": poll_fast,
+        **queried,
         **extra,
     }

@@ -44,8 +44,9 @@ def capacity_thresholds(context, uuid, limits=None):
 
 
 @register.inclusion_tag("capacity/_history.html")
-def capacity_history(uuid):
-    found = selectors.history(uuid)
+def capacity_history(uuid, found=None):
+    """``found``: the storage's selectors.history when the page has it already (else read here)."""
+    found = found if isinstance(found, selectors.History) else selectors.history(uuid)
     last = found.points[-1] if found.points else None
     return {
         "uuid": uuid,
