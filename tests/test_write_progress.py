@@ -7,11 +7,13 @@ from __future__ import annotations
 import re
 import threading
 import time
+from datetime import timedelta
 
 import pytest
 from django.core.management import call_command
 from django.db import connection
 from django.test import Client
+from django.utils import timezone
 
 from dashboard.accounts.roles import Role
 from dashboard.audit.messages import describe
@@ -262,6 +264,41 @@ def test_the_worker_resumes_a_write_whose_follower_stopped(zstack_settings, uuid
     submission = Submission.objects.get()
     assert submission.status == "done" and submission.outcome == "succeeded"
     assert outcomes(uuid) == ["attempted", "succeeded"]
+
+
+@pytest.mark.django_db
+def test_a_write_waiting_in_the_queue_is_queued_once_however_long_it_waits(login_as, zstack_settings, uuid, settings):
+    """Every worker busy: the queued mark runs out, but the sweep sees the task still waiting and adds no
+    duplicate; a task that was lost (or taken by a worker that died) gets the write queued again."""
+    from django_tasks_db.models import DBTaskResult
+
+    settings.CONSOLE_WRITE_WAIT = 0.05
+    zstack_settings.set_faults(jobs_never_finish=True)
+    login_as(Role.ADMIN).post(f"/storages/{uuid}/reconnect/", action_data(uuid, "reconnect"), **HTMX)
+    assert DBTaskResult.objects.count() == 1
+    Submission.objects.update(lease_until=timezone.now() - timedelta(seconds=1))  # the queued mark ran out
+    assert tasks.resume_stalled() == 0 and DBTaskResult.objects.count() == 1
+    DBTaskResult.objects.update(status="RUNNING")  # a worker took it, then died
+    assert tasks.resume_stalled() == 1 and DBTaskResult.objects.filter(status="READY").count() == 1
+
+
+@pytest.mark.django_db
+def test_the_sweep_prunes_task_rows_of_tasks_that_ended_long_ago(zstack_settings, uuid):
+    from django_tasks_db.models import DBTaskResult
+
+    from dashboard.storages.management.commands.run_worker import Command
+
+    ids = [tasks.follow_submission.enqueue(n).id for n in range(4)]
+    now = timezone.now()
+    for task_id, status, ended in zip(
+        ids,
+        ["SUCCESSFUL", "FAILED", "SUCCESSFUL", "READY"],
+        [now - timedelta(days=2), now - timedelta(days=2), now - timedelta(minutes=5), None],
+        strict=True,
+    ):
+        DBTaskResult.objects.filter(id=task_id).update(status=status, finished_at=ended)
+    Command().sweep()
+    assert sorted(str(i) for i in DBTaskResult.objects.values_list("id", flat=True)) == sorted(ids[2:])
 
 
 @pytest.mark.django_db
