@@ -15,6 +15,10 @@ from simulator.server import SimulatorServer
 from tests.production_helpers import ADMIN, HTMX, Browser, Console, audit_rows, new_database, production_env
 
 JOB_SECONDS = 45
+WRITE_WAIT = 4  # CONSOLE_WRITE_WAIT, its default: what a write request waits for its jobs
+# An answer within the wait and a few seconds more (the reads around it, a loaded machine): the request did
+# not wait for the 45 s job. Not a tight bound on purpose: timed assertions must not flake.
+ANSWERED_WITHIN = WRITE_WAIT + 8
 pytestmark = pytest.mark.slow
 
 
@@ -23,7 +27,10 @@ def console(tmp_path) -> Iterator[tuple[Console, SimulatorServer]]:
     simulator = SimulatorServer(host="127.0.0.1", port=0, job_seconds=JOB_SECONDS, log_requests=False).start()
     try:
         with new_database(tmp_path) as database_url:
-            app = Console(production_env(database_url=database_url, zstack_url=simulator.url), tmp_path)
+            env = production_env(
+                database_url=database_url, zstack_url=simulator.url, CONSOLE_WRITE_WAIT=str(WRITE_WAIT)
+            )
+            app = Console(env, tmp_path)
             app.prepare()
             try:
                 app.start_web()
@@ -33,6 +40,15 @@ def console(tmp_path) -> Iterator[tuple[Console, SimulatorServer]]:
                 app.stop_all()
     finally:
         simulator.stop()
+
+
+def timed(browser: Browser, method: str, path: str, **kwargs):
+    """The browser's request, asserting it was answered within the write's wait (plus a few seconds)."""
+    started = time.monotonic()
+    response = browser.request(method, path, **kwargs)
+    took = time.monotonic() - started
+    assert took < ANSWERED_WITHIN, f"{method} {path} took {took:.1f} s, waiting for a {JOB_SECONDS} s job"
+    return response
 
 
 def test_long_jobs_answer_at_once_survive_a_killed_worker_and_are_recorded_once(console):
@@ -52,15 +68,16 @@ def test_long_jobs_answer_at_once_survive_a_killed_worker_and_are_recorded_once(
         "password": "",
         "sshPort": "22",
         "systemTags": "priority::high",
-        "userTags": "env::prod\nowner::storage-team",
+        "userTags": "env::prod\ntier::gold\nteam::sre",  # two tags added, owner::storage-team removed: a job each
     }
     form.pop("csrfmiddlewaretoken", None)
     csrf = {"X-CSRFToken": admin.hidden_inputs(form_page)["csrfmiddlewaretoken"]}
-    edit = admin.request("POST", f"/storages/{uuid}/edit/", data=form, headers={**htmx, **csrf})
+    edit = timed(admin, "POST", f"/storages/{uuid}/edit/", data=form, headers={**htmx, **csrf})
     assert edit.status_code == 200 and "Saving changes…" in edit.text
 
     card = admin.request("GET", f"/storages/{uuid}/card/").text
-    reconnect = admin.request(
+    reconnect = timed(
+        admin,
         "POST",
         f"/storages/{uuid}/reconnect/",
         headers={**htmx, **csrf},
@@ -69,7 +86,7 @@ def test_long_jobs_answer_at_once_survive_a_killed_worker_and_are_recorded_once(
     assert reconnect.status_code == 200 and "Reconnecting…" in reconnect.text
 
     # The same edit form posted again (a double click that came late): nothing more reaches ZStack.
-    replay = admin.request("POST", f"/storages/{uuid}/edit/", data=form, headers={**htmx, **csrf})
+    replay = timed(admin, "POST", f"/storages/{uuid}/edit/", data=form, headers={**htmx, **csrf})
     assert replay.status_code == 200 and "already submitted" in replay.text
 
     rows = audit_rows(app.url)
@@ -87,6 +104,10 @@ def test_long_jobs_answer_at_once_survive_a_killed_worker_and_are_recorded_once(
     assert outcomes == [("storage.reconnect", "succeeded"), ("storage.update", "succeeded")]
     puts = [r for r in simulator.requests() if r["method"] == "PUT" and r["path"].endswith("/actions")]
     assert len(puts) == 2  # one update, one reconnect: the replay and the restarted worker sent nothing again
+    tag_writes = [r for r in simulator.requests() if r["method"] in ("POST", "DELETE") and "tags" in r["path"]]
+    assert len(tag_writes) == 3  # two tags created, one deleted, each once
+    tags = {t["tag"] for t in simulator.tags() if t["resourceUuid"] == uuid and t["type"] == "User"}
+    assert tags == {"env::prod", "tier::gold", "team::sre"}
     stored = next(s for s in simulator.storages() if s["uuid"] == uuid)
     assert stored["name"] == "bs-renamed-slowly" and stored["description"] == "kept while it runs"
     assert not [s for s in admin.statuses if s[2] >= 500]

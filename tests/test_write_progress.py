@@ -6,11 +6,14 @@ from __future__ import annotations
 
 import re
 import threading
+import time
+from datetime import timedelta
 
 import pytest
 from django.core.management import call_command
 from django.db import connection
 from django.test import Client
+from django.utils import timezone
 
 from dashboard.accounts.roles import Role
 from dashboard.audit.messages import describe
@@ -18,7 +21,7 @@ from dashboard.audit.models import AuditEvent
 from dashboard.storages import follow, tasks
 from dashboard.storages.models import Submission
 from tests.sim_helpers import run_in_threads
-from tests.storage_helpers import HTMX, action_data, form_data, make_user, zstack_requests
+from tests.storage_helpers import HTMX, action_data, form_data, header, make_user, zstack_requests
 
 
 def outcomes(uuid: str) -> list[str]:
@@ -54,8 +57,12 @@ def test_a_replayed_action_sends_nothing(login_as, zstack_settings, uuid):
     client = login_as(Role.ADMIN)
     data = action_data(uuid, "reconnect")
     zstack_settings.clear_requests()
-    for _ in range(3):
-        assert client.post(f"/storages/{uuid}/reconnect/", data, **HTMX).status_code == 200
+    answers = [client.post(f"/storages/{uuid}/reconnect/", data, **HTMX) for _ in range(3)]
+    assert [answer.status_code for answer in answers] == [200, 200, 200]
+    first, *replays = [answer.content.decode() for answer in answers]
+    assert "Reconnected." in first and "already submitted" not in first
+    for again in replays:  # the first one's result, said to be a replay
+        assert "This was already submitted; nothing was sent again." in again and "Reconnected." in again
     assert len(writes(zstack_settings)) == 1
     assert outcomes(uuid) == ["attempted", "succeeded"]
 
@@ -132,6 +139,65 @@ def test_a_long_job_answers_with_the_card_in_progress_and_the_worker_records_the
 
 
 @pytest.mark.django_db
+@pytest.mark.slow  # a slowed simulator
+def test_an_edit_of_many_tags_waits_only_its_budget_and_the_worker_sends_the_rest_once(
+    login_as, zstack_settings, uuid, settings, monkeypatch
+):
+    """One job per tag: the request sends what its wait allows and leaves the rest to the worker, which
+    sends each remaining job exactly once; the card then shows every tag ZStack stored."""
+    latency, budget = 0.4, 0.5
+    settings.CONSOLE_WRITE_WAIT = budget
+    added = [f"batch::{n}" for n in range(10)]
+    data = form_data(uuid, description="many tags", userTags="\n".join(["env::prod", "owner::storage-team", *added]))
+    following, spent = follow.follow, []
+
+    def timed_follow(*args, **kwargs):
+        started = time.monotonic()
+        try:
+            return following(*args, **kwargs)
+        finally:
+            spent.append(time.monotonic() - started)
+
+    monkeypatch.setattr(follow, "follow", timed_follow)
+    client = login_as(Role.ADMIN)
+    zstack_settings.set_faults(latency_ms=int(latency * 1000))
+    zstack_settings.clear_requests()
+    html = client.post(f"/storages/{uuid}/edit/", data, **HTMX).content.decode()
+    sent_in_request = len(writes(zstack_settings))
+    zstack_settings.set_faults(latency_ms=0)
+    monkeypatch.undo()
+
+    # Sending all 11 jobs takes 4.4 s here: the request's follow stopped at its budget plus the call in flight.
+    assert "Saving changes…" in html
+    assert spent[0] < budget + latency + 1.0 and 1 <= sent_in_request < 11
+    submission = Submission.objects.get()
+    assert submission.running and outcomes(uuid) == ["attempted"]
+
+    follow.follow(submission.pk, seconds=None)  # the worker's task
+    submission.refresh_from_db()
+    assert submission.outcome == "succeeded" and outcomes(uuid) == ["attempted", "succeeded"]
+    sent = [header(r, "X-Job-UUID") for r in writes(zstack_settings)]
+    assert len(sent) == 11 and sorted(sent) == sorted(part["job"] for part in submission.parts)  # each once
+    done = client.get(progress_url(html), **HTMX).content.decode()
+    assert "Saved." in done and all(tag in done for tag in added)  # the card re-read what ZStack stored
+
+
+@pytest.mark.django_db
+def test_a_new_ssh_password_is_sent_by_the_request_even_when_its_wait_is_spent(
+    login_as, zstack_settings, uuid, settings
+):
+    """Only the request holds the password: its update is sent whatever the budget; the tags may wait."""
+    settings.CONSOLE_WRITE_WAIT = 0.000001
+    data = form_data(uuid, password="Budget-Pw-7", userTags="env::prod\nowner::storage-team\nlate::tag")
+    zstack_settings.clear_requests()
+    login_as(Role.ADMIN).post(f"/storages/{uuid}/edit/", data, **HTMX)
+    assert [r["method"] for r in writes(zstack_settings)] == ["PUT"]  # the update; the tag is the worker's
+    submission = follow.follow(Submission.objects.get().pk, seconds=None)
+    assert submission.outcome == "succeeded"
+    assert next(s for s in zstack_settings.storages() if s["uuid"] == uuid)["_password"] == "Budget-Pw-7"
+
+
+@pytest.mark.django_db
 def test_without_javascript_a_long_write_redirects_to_a_page_that_says_it_runs_and_later_shows_the_result(
     login_as, zstack_settings, uuid, settings
 ):
@@ -198,6 +264,43 @@ def test_the_worker_resumes_a_write_whose_follower_stopped(zstack_settings, uuid
     submission = Submission.objects.get()
     assert submission.status == "done" and submission.outcome == "succeeded"
     assert outcomes(uuid) == ["attempted", "succeeded"]
+
+
+@pytest.mark.django_db
+def test_a_write_waiting_in_the_queue_is_queued_once_however_long_it_waits(login_as, zstack_settings, uuid, settings):
+    """Every worker busy: the queued mark runs out, but the sweep sees the task still waiting and adds no
+    duplicate; a task that was lost (or taken by a worker that died) gets the write queued again."""
+    from django_tasks_db.models import DBTaskResult
+
+    settings.CONSOLE_WRITE_WAIT = 0.05
+    zstack_settings.set_faults(jobs_never_finish=True)
+    login_as(Role.ADMIN).post(f"/storages/{uuid}/reconnect/", action_data(uuid, "reconnect"), **HTMX)
+    assert DBTaskResult.objects.count() == 1
+    Submission.objects.update(lease_until=timezone.now() - timedelta(seconds=1))  # the queued mark ran out
+    assert tasks.resume_stalled() == 0 and DBTaskResult.objects.count() == 1
+    DBTaskResult.objects.update(status="RUNNING")  # a worker took it, then died
+    assert tasks.resume_stalled() == 1 and DBTaskResult.objects.filter(status="READY").count() == 1
+
+
+@pytest.mark.django_db
+def test_the_sweep_prunes_task_rows_of_tasks_that_ended_long_ago(zstack_settings, uuid, monkeypatch):
+    from django_tasks_db.models import DBTaskResult
+
+    from dashboard.storages.management.commands import run_worker
+
+    monkeypatch.setattr(run_worker, "close_old_connections", lambda: None)  # the test's transaction stays open
+
+    ids = [tasks.follow_submission.enqueue(n).id for n in range(4)]
+    now = timezone.now()
+    for task_id, status, ended in zip(
+        ids,
+        ["SUCCESSFUL", "FAILED", "SUCCESSFUL", "READY"],
+        [now - timedelta(days=2), now - timedelta(days=2), now - timedelta(minutes=5), None],
+        strict=True,
+    ):
+        DBTaskResult.objects.filter(id=task_id).update(status=status, finished_at=ended)
+    run_worker.Command().sweep()
+    assert sorted(str(i) for i in DBTaskResult.objects.values_list("id", flat=True)) == sorted(ids[2:])
 
 
 @pytest.mark.django_db

@@ -66,7 +66,7 @@ def follow(submission_id: int, *, seconds: float | None, secrets: dict[str, Any]
             if not submission.running:
                 return submission
             parts = parts_of(submission)
-            changed = [_advance(client, submission.storage_uuid, part, secrets) for part in parts]
+            changed = _advance_in_time(client, submission.storage_uuid, parts, secrets, stop_at)
             if submission.deadline and timezone.now() >= submission.deadline:
                 changed.append(_give_up(parts))
             if all(part.ended for part in parts):
@@ -112,6 +112,27 @@ def _save(submission_id: int, owner: str, parts: list[Part]) -> bool:
 
 
 # --- one job one step further ----------------------------------------------------------------------
+
+
+@sensitive_variables("secrets")
+def _advance_in_time(
+    client: ZStackClient, uuid: str, parts: list[Part], secrets: dict[str, Any] | None, stop_at: float | None
+) -> list[bool]:
+    """Each part one step further, in order, while this follow's time lasts (``stop_at``, None: no end).
+
+    The web request's wait stays within CONSOLE_WRITE_WAIT plus the one call in flight, however many tags
+    an edit adds or removes (one job each): a part not reached is left as recorded, planned or submitted, and
+    the next follower (the worker) sends or polls it. Nothing is sent twice: a part's send is recorded
+    (``_save``) before the lease that lets anyone else send it is given up. A planned part that carries the
+    secret is sent whatever the time, since only this request can send it; it is the first part planned
+    (services._update_parts), so it goes out at the start of the wait, not after it."""
+    changed = []
+    for part in parts:
+        only_here = part.secret and bool(secrets) and part.state == PartState.PLANNED
+        if stop_at is not None and time.monotonic() >= stop_at and not only_here:
+            continue
+        changed.append(_advance(client, uuid, part, secrets))
+    return changed
 
 
 @sensitive_variables("secrets")

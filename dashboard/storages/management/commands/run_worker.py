@@ -48,8 +48,14 @@ class Command(BaseCommand):
         try:
             resumed = tasks.resume_stalled()
             pruned = submissions.prune_finished() + tasks.abandoned_reservations()
-            if resumed or pruned:
-                logger.info("sweep: %d write(s) resumed, %d old submission row(s) pruned", resumed, pruned)
+            pruned_tasks = tasks.prune_finished_tasks()
+            if resumed or pruned or pruned_tasks:
+                logger.info(
+                    "sweep: %d write(s) resumed, %d old submission row(s) and %d finished task row(s) pruned",
+                    resumed,
+                    pruned,
+                    pruned_tasks,
+                )
         except Exception:  # the sweep must outlive a database hiccup; the next one tries again
             logger.exception("sweep failed")
         finally:
