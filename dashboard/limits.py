@@ -5,8 +5,8 @@ table ("Background worker and time limits") states the result.
 
 The longest request is a write (an edit of the storage; an action reads less). In order:
 
-1. **Planning:** it reads the storage, then its system tags, then its user tags (``PLANNING_READS``, one after
-   another). A read is a GET, which the client tries again when ZStack does not answer
+1. **Planning:** it reads the storage, its system tags and its user tags at once (``PLANNING_READS``: one
+   read's time; ``selectors.storage_for_edit``). A read is a GET, which the client tries again when ZStack does not answer
    (``dashboard/zstack/connection.py``, ``read_retries``): ``READ_ATTEMPTS`` × ``ZSTACK_TIMEOUT`` at worst.
    A session found expired costs one login on top (``LOGINS``; a write call, never tried twice).
 2. **Following:** it sends its jobs and polls them for at most ``WRITE_WAIT``; the call in flight when the
@@ -41,14 +41,14 @@ WRITE_WAIT = _seconds("CONSOLE_WRITE_WAIT", 4)  # a write request's wait for its
 JOB_DEADLINE = _seconds("ZSTACK_JOB_DEADLINE", 1800)  # one write's jobs, followed by the worker
 
 READ_ATTEMPTS = 3  # a GET and its two retries (Connection.read_retries; tests/test_limits.py keeps them equal)
-PLANNING_READS = 3  # the storage, its system tags, its user tags
+PLANNING_READS = 1  # the storage, its system tags and its user tags, read at once
 LOGINS = 1  # a session found expired
 READS_AFTER_THE_WAIT = 2  # the poll in flight when the wait is spent, and the card's re-read (its reads at once)
 MARGIN = 15  # rendering, the database, a slow client
 
 
 def worst_write_request(zstack_timeout: float = ZSTACK_TIMEOUT, write_wait: float = WRITE_WAIT) -> float:
-    """Seconds a write request may take at worst (with the defaults, 5 reads × 3 tries × 10 s + 10 + 4 = 164)."""
+    """Seconds a write request may take at worst (with the defaults, 3 reads × 3 tries × 10 s + 10 + 4 = 104)."""
     read = READ_ATTEMPTS * zstack_timeout
     return (PLANNING_READS + READS_AFTER_THE_WAIT) * read + LOGINS * zstack_timeout + write_wait
 

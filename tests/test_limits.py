@@ -29,7 +29,7 @@ def test_a_longer_zstack_timeout_needs_a_longer_web_timeout(settings):
 
 def test_the_worst_write_request_counts_each_read_with_its_retries():
     assert limits.READ_ATTEMPTS == 1 + Connection.read_retries
-    assert limits.worst_write_request(10, 4) == 5 * 3 * 10 + 10 + 4
+    assert limits.worst_write_request(10, 4) == 3 * 3 * 10 + 10 + 4  # planning reads at once, poll, card
 
 
 def test_gunicorn_lets_a_restart_wait_for_the_worst_write_request():

@@ -34,7 +34,7 @@ from dashboard.zstack.client import new_job_uuid
 from dashboard.zstack.errors import ResourceNotFound, ZStackError
 from dashboard.zstack.inventory import BackupStorage, ResourceTags
 
-from . import follow, submissions, tasks
+from . import follow, selectors, submissions, tasks
 from .changes import PLAIN_FIELDS, TAG_FIELDS, Conflict, editable_values, edited_fields, find_conflicts, storage_diff
 from .models import Submission
 from .submissions import Part, PartState
@@ -139,8 +139,7 @@ def storage_update(
         return WriteProgress(submission, replayed=True)
     password = changes.get("password") or None
     with _released_unless_planned(submission):
-        client = get_client()
-        current, tags = client.get_image_store(uuid), client.get_tags(uuid)
+        current, tags = selectors.storage_for_edit(uuid=uuid)  # the storage and its tags, read at once
         now = editable_values(current, tags)
         edited = edited_fields(now if loaded is None else loaded, changes)
         diff = storage_diff(current, tags, {**edited, "password": password})
