@@ -7,8 +7,12 @@ import re
 from urllib.parse import parse_qsl
 
 import pytest
+from django.utils import translation
 
 from dashboard.accounts.roles import Role
+from dashboard.formats.moments import moment
+from dashboard.storages import presenters, selectors
+from dashboard.storages.templatetags.storage_tags import binary_size, exact_bytes, tone, zstack_label
 from tests.storage_helpers import HTMX, storage_named, zstack_requests
 
 pytestmark = pytest.mark.django_db
@@ -138,3 +142,18 @@ def test_the_images_section_of_an_unknown_storage_is_404(login_as, zstack_settin
 
 def test_images_need_a_role(login_as, uuid):
     assert login_as(None).get(f"/storages/{uuid}/images/", **HTMX).status_code == 403
+
+
+@pytest.mark.parametrize("language", ["en", "zh-hans"])
+def test_an_image_row_shows_what_the_template_filters_would(zstack_settings, uuid, language):
+    images = selectors.storage_images(uuid=uuid).images
+    with translation.override(language):
+        for image, row in zip(images, presenters.image_rows(images), strict=True):
+            assert (row.size_text, row.size_title) == (binary_size(image.size), exact_bytes(image.size))
+            assert (row.actual_text, row.actual_title) == (
+                binary_size(image.actual_size),
+                exact_bytes(image.actual_size),
+            )
+            assert (row.status_label, row.status_tone) == (zstack_label(image.status), tone(image.status))
+            created = f'<time datetime="{row.created_iso}">{row.created_text}</time>' if row.created_iso else ""
+            assert created == (moment(image.create_date) if image.create_date else "")

@@ -143,7 +143,7 @@ def storage_images(request, uuid):
 
 def _images_context(images: selectors.ImagePage) -> dict:
     error = _load_error(images.error, _("The images on this storage could not be loaded"))
-    return {"images": images, "images_error": error}
+    return {"images": images, "image_rows": presenters.image_rows(images.images), "images_error": error}
 
 
 # --- edit ----------------------------------------------------------------------------------------
