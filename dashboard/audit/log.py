@@ -27,6 +27,7 @@ import logging
 from collections.abc import Sequence
 from dataclasses import dataclass
 from enum import StrEnum
+from typing import Any
 
 from django.db import DatabaseError
 from django.utils import timezone
@@ -150,6 +151,17 @@ def record(
             "audit event could not be stored (%s %s %s): %s", action, storage_uuid, outcome, type(exc).__name__
         )
         raise AuditUnavailable(f"The audit trail could not store the {action} event.") from exc
+
+
+def record_safely(**kwargs: Any) -> AuditEvent | None:
+    """``record`` for a row whose change is already made (or refused, or never sent): a failing audit store is
+    logged, not turned into an error page. The attempt row, recorded before anything is sent, is what
+    guarantees a change is never unaudited; None when the row could not be stored."""
+    try:
+        return record(**kwargs)
+    except AuditUnavailable:
+        logger.exception("Could not record the audit outcome %s", kwargs.get("outcome"))
+        return None
 
 
 def change_to_json(change: FieldChange) -> dict:

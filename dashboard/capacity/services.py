@@ -184,16 +184,16 @@ def _change(actor: Actor, uuid: str, storage_name: str, warning: float | None, c
                     },
                 )
     except DatabaseError as error:
-        _record_outcome(**row, outcome=Outcome.FAILED, attempt=attempt, error_message=type(error).__name__)
+        audit.record_safely(**row, outcome=Outcome.FAILED, attempt=attempt, error_message=type(error).__name__)
         raise ThresholdsError("The thresholds could not be saved.") from error
-    _record_outcome(**row, outcome=Outcome.SUCCEEDED, attempt=attempt)
+    audit.record_safely(**row, outcome=Outcome.SUCCEEDED, attempt=attempt)
     return True
 
 
 def thresholds_invalid(*, actor: Actor, uuid: str, errors: Mapping[str, Any], storage_name: str = "") -> None:
     """A threshold form rejected by validation: recorded (like an invalid storage edit), nothing changed.
     ``errors``: the form's errors, stored as codes and parameters so the log reads in each reader's language."""
-    _record_outcome(
+    audit.record_safely(
         actor=actor,
         action=Action.THRESHOLDS,
         storage_uuid=uuid,
@@ -202,12 +202,3 @@ def thresholds_invalid(*, actor: Actor, uuid: str, errors: Mapping[str, Any], st
         error_code=audit_messages.INVALID,
         error_message=audit_messages.invalid_params(errors),
     )
-
-
-def _record_outcome(**kwargs) -> None:
-    """The change is made (or refused) either way: a failing audit store is logged, not turned into an error
-    page. (The attempt row, recorded first, is what guarantees the change is never unaudited.)"""
-    try:
-        audit.record(**kwargs)
-    except audit.AuditUnavailable:
-        logger.exception("Could not record the audit outcome %s", kwargs.get("outcome"))

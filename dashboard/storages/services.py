@@ -145,7 +145,7 @@ def storage_update(
         diff = storage_diff(current, tags, {**edited, "password": password})
         conflicts = () if loaded is None else find_conflicts(loaded=loaded, now=now, edited=edited)
         if conflicts:
-            _record_safely(
+            audit.record_safely(
                 actor=actor,
                 action=Action.UPDATE,
                 storage_uuid=uuid,
@@ -207,7 +207,7 @@ def storage_update_invalid(*, actor: Actor, uuid: str, errors: Mapping[str, Any]
     ValidationErrors), stored as codes and parameters so the log reads in each reader's language
     (audit.messages; messages about the password are kept, its value never is: the form does not carry it
     here); ``storage_name``: the name the form was loaded with (no upstream read for a rejected edit)."""
-    _record_safely(
+    audit.record_safely(
         actor=actor,
         action=Action.UPDATE,
         storage_uuid=uuid,
@@ -348,12 +348,3 @@ def _run(
         tasks.hand_to_worker(submission)
         submission.refresh_from_db()
     return WriteProgress(submission, storage=current, tags=tags)
-
-
-def _record_safely(**kwargs: Any) -> None:
-    """Rows for writes that never reach ZStack: a failing audit store must not turn the page into an
-    error (nothing was changed)."""
-    try:
-        audit.record(**kwargs)
-    except audit.AuditUnavailable:
-        logger.exception("Could not record the audit outcome %s", kwargs.get("outcome"))
