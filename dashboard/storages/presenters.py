@@ -9,18 +9,16 @@ from dataclasses import dataclass
 from urllib.parse import urlencode
 
 from django.urls import reverse
-from django.utils.formats import get_format
 from django.utils.translation import gettext as _
-from django.utils.translation import ngettext
 
 from dashboard.capacity import thresholds
 from dashboard.capacity.thresholds import Thresholds
-from dashboard.formats import moments
+from dashboard.formats import moments, sizes
 from dashboard.zstack.inventory import Image
 
 from .forms import DEFAULT_PAGE_SIZE, DEFAULT_SORT
 from .selectors import StorageListPage, StorageRow
-from .templatetags.storage_tags import BYTE_UNITS, TONES, ZSTACK_LABELS
+from .templatetags.storage_tags import TONES, ZSTACK_LABELS
 
 _PLACEHOLDER = "0" * 32
 SHORT_UUID = 8  # characters of a UUID the list shows; the search takes them back (selectors.UUID_PREFIX_MIN)
@@ -54,42 +52,18 @@ class RowView:
 
 
 class _Formats:
-    """The reader's number and date formats and labels, looked up once per page rather than once per value
-    (Django's number_format, date_format and gettext each cost a few microseconds a call, three dozen calls a
-    row). The results equal the storage_tags filters' (tests/test_list_presenter.py checks both languages)."""
+    """The reader's sizes, labels and sentences, looked up once per page rather than once per value (Django's
+    number_format, date_format and gettext each cost a few microseconds a call, three dozen calls a row)."""
 
     def __init__(self) -> None:
-        self.decimal = str(get_format("DECIMAL_SEPARATOR"))
-        self.thousand = str(get_format("THOUSAND_SEPARATOR", use_l10n=True))
-        self.units = [str(unit) for unit in BYTE_UNITS]
+        self.sizes = sizes.for_reader()
+        self.size, self.exact = self.sizes.size, self.sizes.exact
+        self.decimal = self.sizes.decimal
         self.labels = {value: str(label) for value, label in ZSTACK_LABELS.items()}
         self.unknown = str(_("Unknown"))
-        # The console's two languages have at most the forms "one" and "other" (English; Chinese has one).
-        self.byte_one = ngettext("%(count)s byte", "%(count)s bytes", 1)
-        self.byte_other = ngettext("%(count)s byte", "%(count)s bytes", 2)
         self.capacity_text = _("%(used)s of %(total)s (%(percent)s%%)")
         self.capacity_title = _("%(used)s of %(total)s")
         self.default_limits = thresholds.defaults()
-
-    def size(self, value: int | None) -> str:
-        """storage_tags.binary_size: 1610612736 -> "1.5 GiB"."""
-        if value is None:
-            return "—"
-        size, unit = float(value), 0
-        while abs(size) >= 1024 and unit < len(self.units) - 1:
-            size /= 1024
-            unit += 1
-        # Cut, not rounded, as Django's number_format cuts a float's decimals (str() then a slice).
-        whole, _, decimals = str(size).partition(".")  # below 1024 here: never in exponent notation
-        number = whole if unit == 0 else f"{whole}{self.decimal}{decimals[:1]}"
-        return f"{number} {self.units[unit]}"
-
-    def exact(self, value: int | None) -> str:
-        """storage_tags.exact_bytes: "1,073,741,824 bytes"."""
-        if value is None:
-            return ""
-        grouped = f"{value:,}".replace(",", self.thousand)
-        return (self.byte_one if value == 1 else self.byte_other) % {"count": grouped}
 
     def label(self, value: str | None) -> str:
         return self.labels.get(value, value) if value else self.unknown

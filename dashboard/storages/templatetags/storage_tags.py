@@ -3,24 +3,12 @@
 from __future__ import annotations
 
 from django import template
-from django.contrib.humanize.templatetags.humanize import intcomma
-from django.utils.formats import number_format
 from django.utils.translation import gettext_lazy as _
-from django.utils.translation import ngettext, pgettext_lazy
 
 from dashboard.audit.labels import FIELD_LABELS  # the one wording of the API fields' labels
+from dashboard.formats import sizes
 
 register = template.Library()
-
-BYTE_UNITS = (
-    pgettext_lazy("byte unit", "B"),
-    pgettext_lazy("byte unit", "KiB"),
-    pgettext_lazy("byte unit", "MiB"),
-    pgettext_lazy("byte unit", "GiB"),
-    pgettext_lazy("byte unit", "TiB"),
-    pgettext_lazy("byte unit", "PiB"),
-    pgettext_lazy("byte unit", "EiB"),
-)
 
 ZSTACK_LABELS = {
     "Enabled": _("Enabled"),
@@ -52,16 +40,10 @@ TONES = {
 
 @register.filter
 def binary_size(value) -> str:
-    """1610612736 -> "1.5 GiB" (localised number, binary units)."""
+    """1610612736 -> "1.5 GiB" (localised number, binary units; dashboard/formats/sizes.py)."""
     if value is None or value == "":
         return "—"
-    size = float(value)
-    unit = 0
-    while abs(size) >= 1024 and unit < len(BYTE_UNITS) - 1:
-        size /= 1024
-        unit += 1
-    decimals = 0 if unit == 0 else 1
-    return f"{number_format(size, decimal_pos=decimals, use_l10n=True)} {BYTE_UNITS[unit]}"
+    return sizes.for_reader().size(float(value))
 
 
 @register.filter
@@ -69,8 +51,7 @@ def exact_bytes(value) -> str:
     """1073741824 -> "1,073,741,824 bytes", for a title attribute."""
     if value is None or value == "":
         return ""
-    count = int(value)
-    return ngettext("%(count)s byte", "%(count)s bytes", count) % {"count": intcomma(count)}
+    return sizes.for_reader().exact(int(value))
 
 
 @register.filter
