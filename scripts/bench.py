@@ -42,6 +42,20 @@ def timed(fn, rounds: int) -> list[float]:
     return samples
 
 
+def timed_together(first, second, rounds: int) -> tuple[list[float], list[float]]:
+    """Both timed in turns (first, second, first, ...): a burst of other work on this shared machine slows
+    both alike instead of one of them, so their ratio holds steadier than two runs one after the other."""
+    first(), second()  # warm-up
+    a: list[float] = []
+    b: list[float] = []
+    for _ in range(rounds):
+        for fn, samples in ((first, a), (second, b)):
+            started = time.perf_counter()
+            fn()
+            samples.append((time.perf_counter() - started) * 1000)
+    return a, b
+
+
 def summary(samples: list[float]) -> str:
     samples = sorted(samples)
     p95 = samples[max(0, int(len(samples) * 0.95) - 1)]
@@ -149,7 +163,7 @@ def gunicorn(zstack_url: str, workers: int):
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--storages", type=int, default=10_000)
-    parser.add_argument("--rounds", type=int, default=30)
+    parser.add_argument("--rounds", type=int, default=60)
     parser.add_argument("--latency-ms", type=int, default=50)
     parser.add_argument("--clients", type=int, default=20)
     parser.add_argument("--seconds", type=float, default=10)
@@ -234,7 +248,7 @@ def main() -> None:
             ("card fragment", upstream_card, page(f"/storages/{uuid}/card/", HX_Request="true")),
             ("detail page", upstream_detail, page(f"/storages/{uuid}/")),
         ):
-            up, full = timed(upstream, args.rounds), timed(whole, args.rounds)
+            up, full = timed_together(upstream, whole, args.rounds)
             figures[label] = statistics.median(full)
             print(
                 f"{label}\n  upstream calls only: {summary(up)}\n  whole page:          {summary(full)}\n"
@@ -276,7 +290,7 @@ def main() -> None:
         }
         rounds = max(5, args.rounds // 3)
         for label, (one_call, whole) in slowest.items():
-            single, full = timed(one_call, rounds), timed(whole, rounds)
+            single, full = timed_together(one_call, whole, rounds)
             print(
                 f"{label}\n  slowest single call: {summary(single)}\n  whole page:          {summary(full)}\n"
                 f"  page / slowest call: {statistics.median(full) / statistics.median(single):.2f}x"
