@@ -24,7 +24,7 @@ from __future__ import annotations
 
 import dataclasses
 import logging
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from enum import StrEnum
 from typing import Any
@@ -162,6 +162,25 @@ def record_safely(**kwargs: Any) -> AuditEvent | None:
     except AuditUnavailable:
         logger.exception("Could not record the audit outcome %s", kwargs.get("outcome"))
         return None
+
+
+def record_invalid(
+    *, actor: Actor, action: Action, storage_uuid: str, errors: Mapping[str, Any], storage_name: str = ""
+) -> None:
+    """A form rejected by validation: recorded, nothing changed or sent. ``errors``: the form's errors (field ->
+    ValidationErrors), stored as codes and parameters (messages.invalid_params) so the log reads in each
+    reader's language; never a submitted value."""
+    from . import messages  # messages imports this module (SECRET_FIELDS)
+
+    record_safely(
+        actor=actor,
+        action=action,
+        storage_uuid=storage_uuid,
+        storage_name=storage_name,
+        outcome=Outcome.INVALID,
+        error_code=messages.INVALID,
+        error_message=messages.invalid_params(errors),
+    )
 
 
 def change_to_json(change: FieldChange) -> dict:

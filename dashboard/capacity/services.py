@@ -15,7 +15,6 @@ from django.utils import timezone
 
 from dashboard.accounts.actor import Actor
 from dashboard.audit import log as audit
-from dashboard.audit import messages as audit_messages
 from dashboard.audit.log import Action, FieldChange, Outcome
 
 from . import source
@@ -193,12 +192,6 @@ def _change(actor: Actor, uuid: str, storage_name: str, warning: float | None, c
 def thresholds_invalid(*, actor: Actor, uuid: str, errors: Mapping[str, Any], storage_name: str = "") -> None:
     """A threshold form rejected by validation: recorded (like an invalid storage edit), nothing changed.
     ``errors``: the form's errors, stored as codes and parameters so the log reads in each reader's language."""
-    audit.record_safely(
-        actor=actor,
-        action=Action.THRESHOLDS,
-        storage_uuid=uuid,
-        storage_name=storage_name,
-        outcome=Outcome.INVALID,
-        error_code=audit_messages.INVALID,
-        error_message=audit_messages.invalid_params(errors),
+    audit.record_invalid(
+        actor=actor, action=Action.THRESHOLDS, storage_uuid=uuid, errors=errors, storage_name=storage_name
     )

@@ -279,20 +279,12 @@ def _by_capacity(
     )
 
 
-def storage_detail(
-    *, uuid: str, with_details: bool, storage: BackupStorage | None = None, tags: ResourceTags | None = None
-) -> StorageCard:
-    """The card's data; raises ResourceNotFound for an unknown uuid, ZStackError when unreachable.
-    ``storage`` / ``tags``: what a write just got from ZStack (its job's inventory, the tags it re-read),
-    to save those calls."""
-    return storage_detail_soon(uuid=uuid, with_details=with_details, storage=storage, tags=tags)()
-
-
 def storage_detail_soon(
     *, uuid: str, with_details: bool, storage: BackupStorage | None = None, tags: ResourceTags | None = None
 ) -> Callable[[], StorageCard]:
-    """storage_detail's reads started now; call the result for the card (or its error) once the request has
-    done its own queries."""
+    """The card's data: its reads start now; call the result, once the request has done its own queries, for
+    the card, or ResourceNotFound for an unknown uuid, ZStackError when ZStack can't be read. ``storage`` /
+    ``tags``: what a write just got from ZStack (its job's inventory, the tags it re-read), to save those calls."""
     client = get_client()
     # Every read at once (the page costs its slowest read): the storage, every zone (a cloud has few, and
     # asking for all of them does not wait for the storage's zone list) and, for details, both tag lists.
@@ -325,7 +317,7 @@ def storage_detail_soon(
 
 
 def storage_for_edit(*, uuid: str) -> tuple[BackupStorage, ResourceTags]:
-    """What the edit form shows: the storage and its tags (no zones), read at once. Raises like storage_detail."""
+    """What the edit form shows: the storage and its tags (no zones), read at once. Raises like storage_detail_soon's card."""
     client = get_client()
     storage, system, user = read_concurrently(
         lambda: client.get_image_store(uuid),
@@ -336,7 +328,7 @@ def storage_for_edit(*, uuid: str) -> tuple[BackupStorage, ResourceTags]:
 
 
 def storage_get(*, uuid: str) -> BackupStorage:
-    """The storage alone (the disable confirmation names it), redacted. Raises like storage_detail."""
+    """The storage alone (the disable confirmation names it), redacted. Raises like storage_detail_soon's card."""
     return redact(get_client().get_image_store(uuid))
 
 

@@ -207,16 +207,7 @@ def storage_update_invalid(*, actor: Actor, uuid: str, errors: Mapping[str, Any]
     ValidationErrors), stored as codes and parameters so the log reads in each reader's language
     (audit.messages; messages about the password are kept, its value never is: the form does not carry it
     here); ``storage_name``: the name the form was loaded with (no upstream read for a rejected edit)."""
-    audit.record_safely(
-        actor=actor,
-        action=Action.UPDATE,
-        storage_uuid=uuid,
-        storage_name=storage_name,
-        outcome=Outcome.INVALID,
-        changes=[],
-        error_code=audit_messages.INVALID,
-        error_message=audit_messages.invalid_params(errors),
-    )
+    audit.record_invalid(actor=actor, action=Action.UPDATE, storage_uuid=uuid, errors=errors, storage_name=storage_name)
 
 
 # --- planning -----------------------------------------------------------------------------------
