@@ -212,3 +212,58 @@ def test_a_successful_save_leads_with_its_notice_and_keeps_the_job_id_in_a_discl
     notice = re.search(r'<div class="alert alert--success">(.*?)</div>', html, re.S)[1]
     assert notice.startswith("<p>Saved.</p>")
     assert re.search(r"<details[^>]*><summary>Details</summary><p>Correlation id: <code>[0-9a-f]{32}</code>", notice)
+
+
+@pytest.mark.parametrize("language", ["en", "zh-hans"])
+def test_the_card_shows_what_the_template_filters_would(zstack_settings, language):
+    """presenters.card_view computes the card's values once; each must read as the filters, tags and
+    translated sentences that computed them in the template (sizes, labels, times, the capacity badge and
+    meter), for every storage of the simulator, against the defaults and against thresholds of its own."""
+    from django.template import Context, Template
+    from django.utils import translation
+    from django.utils.translation import gettext
+
+    from dashboard.capacity import thresholds
+    from dashboard.formats.moments import moment
+    from dashboard.storages import presenters, selectors
+    from dashboard.storages.templatetags.storage_tags import ZSTACK_LABELS, binary_size, exact_bytes, tone
+
+    badge_sentence = Template(
+        '{% load i18n %}{% if level == "critical" %}{% blocktranslate with percent=critical|floatformat:"-1" trimmed %}'
+        "Critical: {{ percent }}% or more used{% endblocktranslate %}{% else %}{% blocktranslate with "
+        'percent=warning|floatformat:"-1" trimmed %}Warning: {{ percent }}% or more used{% endblocktranslate %}{% endif %}'
+    )
+    storages = selectors.storage_list(page_size=100).rows
+    own = thresholds.Thresholds(warning=5, critical=12.5, overridden=True)
+    with translation.override(language):
+        for row in storages:
+            s = row.storage
+            for limits in (thresholds.defaults(), own):
+                shown = presenters.card_view(_card_of(row), limits)
+                for field in ("state", "status"):
+                    value = getattr(s, field)
+                    label = str(ZSTACK_LABELS.get(value, value)) if value else gettext("Unknown")
+                    assert (getattr(shown, f"{field}_label"), getattr(shown, f"{field}_tone")) == (label, tone(value))
+                for field in ("total", "used", "available"):
+                    value = getattr(s, f"{field}_capacity")
+                    assert getattr(shown, f"{field}_text") == binary_size(value)
+                    assert getattr(shown, f"{field}_title") == exact_bytes(value)
+                level = limits.level(s.used_percent)
+                if level in (None, thresholds.Level.OK):
+                    assert shown.badge is None
+                else:
+                    context = Context({"level": level, "warning": limits.warning, "critical": limits.critical})
+                    assert shown.badge == thresholds.Badge(level, badge_sentence.render(context))
+                assert (shown.meter_low, shown.meter_high) == (f"{limits.warning:.1f}", f"{limits.critical:.1f}")
+                assert shown.zones == ", ".join(zone.name for zone in row.zones)
+                for when, iso, text in ((s.create_date, shown.created_iso, shown.created_text),
+                                        (s.last_op_date, shown.changed_iso, shown.changed_text)):  # fmt: skip
+                    assert (f'<time datetime="{iso}">{text}</time>' if iso else "") == (moment(when) if when else "")
+        badges = [presenters.card_view(_card_of(row), own).badge for row in storages]
+    assert {b.level for b in badges if b} == {thresholds.Level.WARNING, thresholds.Level.CRITICAL}
+
+
+def _card_of(row):
+    from dashboard.storages import selectors
+
+    return selectors.StorageCard(storage=row.storage, zones=row.zones, tags=None, fetched_at=row.storage.last_op_date)

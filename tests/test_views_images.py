@@ -12,7 +12,7 @@ from django.utils import translation
 from dashboard.accounts.roles import Role
 from dashboard.formats.moments import moment
 from dashboard.storages import presenters, selectors
-from dashboard.storages.templatetags.storage_tags import binary_size, exact_bytes, tone, zstack_label
+from dashboard.storages.templatetags.storage_tags import ZSTACK_LABELS, binary_size, exact_bytes, tone
 from tests.storage_helpers import HTMX, storage_named, zstack_requests
 
 pytestmark = pytest.mark.django_db
@@ -154,6 +154,9 @@ def test_an_image_row_shows_what_the_template_filters_would(zstack_settings, uui
                 binary_size(image.actual_size),
                 exact_bytes(image.actual_size),
             )
-            assert (row.status_label, row.status_tone) == (zstack_label(image.status), tone(image.status))
+            assert (row.status_label, row.status_tone) == (
+                str(ZSTACK_LABELS.get(image.status, image.status)),
+                tone(image.status),
+            )
             created = f'<time datetime="{row.created_iso}">{row.created_text}</time>' if row.created_iso else ""
             assert created == (moment(image.create_date) if image.create_date else "")

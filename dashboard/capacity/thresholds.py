@@ -14,6 +14,8 @@ from dataclasses import dataclass
 from datetime import datetime
 
 from django.conf import settings
+from django.template.defaultfilters import floatformat
+from django.utils.translation import gettext as _
 
 from .models import ThresholdOverride
 
@@ -52,6 +54,26 @@ class Thresholds:
         if percent >= self.warning:
             return Level.WARNING
         return Level.OK
+
+
+@dataclass(frozen=True, slots=True)
+class Badge:
+    """What a storage at or above a threshold shows beside its capacity: the level and its words."""
+
+    level: Level
+    text: str
+
+
+def badge(percent: float | None, effective: Thresholds) -> Badge | None:
+    """The badge for ``percent`` against ``effective``; None below the warning threshold or when unknown."""
+    found = effective.level(percent)
+    if found == Level.CRITICAL:
+        return Badge(
+            found, _("Critical: %(percent)s%% or more used") % {"percent": floatformat(effective.critical, -1)}
+        )
+    if found == Level.WARNING:
+        return Badge(found, _("Warning: %(percent)s%% or more used") % {"percent": floatformat(effective.warning, -1)})
+    return None
 
 
 def defaults() -> Thresholds:

@@ -12,12 +12,12 @@ from django.urls import reverse
 from django.utils.translation import gettext as _
 
 from dashboard.capacity import thresholds
-from dashboard.capacity.thresholds import Thresholds
+from dashboard.capacity.thresholds import Badge, Thresholds
 from dashboard.formats import moments, sizes
 from dashboard.zstack.inventory import Image
 
 from .forms import DEFAULT_PAGE_SIZE, DEFAULT_SORT
-from .selectors import StorageListPage, StorageRow
+from .selectors import StorageCard, StorageListPage, StorageRow
 from .templatetags.storage_tags import TONES, ZSTACK_LABELS
 
 _PLACEHOLDER = "0" * 32
@@ -32,10 +32,10 @@ class RowView:
     short_uuid: str
     name: str  # the UUID when the storage has no name
     url: str
-    used_percent: float | None  # for the capacity badge
+    used_percent: float | None
     meter_value: str  # None-safe, a dot decimal for the <meter> attribute
-    limits: Thresholds  # its effective capacity thresholds: the meter's low/high and the badge
-    meter_low: str
+    badge: Badge | None  # at or above its own warning or critical threshold
+    meter_low: str  # its effective thresholds, as the meter's low and high
     meter_high: str
     capacity_text: str  # "" when the total is unknown
     capacity_title: str
@@ -92,7 +92,7 @@ def row_view(row: StorageRow, detail_url: str, f: _Formats) -> RowView:
         url=detail_url.replace(_PLACEHOLDER, s.uuid),
         used_percent=s.used_percent,
         meter_value="0" if s.used_percent is None else f"{s.used_percent:.1f}",
-        limits=limits,
+        badge=thresholds.badge(s.used_percent, limits),
         meter_low=f"{limits.warning:.1f}",
         meter_high=f"{limits.critical:.1f}",
         capacity_text=capacity_text,
@@ -152,6 +152,65 @@ def image_rows(images: tuple[Image, ...]) -> list[ImageRowView]:
         )
         for image in images
     ]
+
+
+@dataclass(frozen=True, slots=True)
+class CardView:
+    """What the storage card shows beyond the inventory's own text fields, computed once: the card is the
+    fragment every open detail page polls, so its values skip the filters, includes and tags a template
+    would run for each of them (about half of the card's rendering)."""
+
+    state_label: str
+    state_tone: str
+    status_label: str
+    status_tone: str
+    badge: Badge | None  # at or above its own warning or critical threshold
+    has_total: bool  # False: ZStack reports no total, the meter says "Unknown"
+    meter_value: str  # dot decimals for the <meter> attributes
+    meter_low: str
+    meter_high: str
+    used_percent: str  # "—" when unknown
+    total_text: str
+    total_title: str
+    used_text: str
+    used_title: str
+    available_text: str
+    available_title: str
+    zones: str  # "" when attached to none
+    created_iso: str  # "" when ZStack did not say
+    created_text: str
+    changed_iso: str  # "" when ZStack did not say
+    changed_text: str
+    fetched_iso: str
+
+
+def card_view(card: StorageCard, limits: Thresholds) -> CardView:
+    s, f = card.storage, _Formats()
+    created, changed = s.create_date, s.last_op_date
+    return CardView(
+        state_label=f.label(s.state),
+        state_tone=TONES.get(s.state or "", "muted"),
+        status_label=f.label(s.status),
+        status_tone=TONES.get(s.status or "", "muted"),
+        badge=thresholds.badge(s.used_percent, limits),
+        has_total=bool(s.total_capacity),
+        meter_value="0" if s.used_percent is None else f"{s.used_percent:.1f}",
+        meter_low=f"{limits.warning:.1f}",
+        meter_high=f"{limits.critical:.1f}",
+        used_percent="—" if s.used_percent is None else f"{f.percent(s.used_percent)}%",
+        total_text=f.size(s.total_capacity),
+        total_title=f.exact(s.total_capacity),
+        used_text=f.size(s.used_capacity),
+        used_title=f.exact(s.used_capacity),
+        available_text=f.size(s.available_capacity),
+        available_title=f.exact(s.available_capacity),
+        zones=", ".join(zone.name for zone in card.zones),
+        created_iso=moments.iso_utc(created) if created else "",
+        created_text=moments.absolute(created) if created else "",
+        changed_iso=moments.iso_utc(changed) if changed else "",
+        changed_text=moments.absolute(changed) if changed else "",
+        fetched_iso=moments.iso_utc(card.fetched_at),
+    )
 
 
 # --- clean URLs ----------------------------------------------------------------------------------

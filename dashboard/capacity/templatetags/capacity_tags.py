@@ -1,6 +1,7 @@
-"""Capacity badges, thresholds and the history chart, for the storage list and detail pages (and /capacity/):
-``{% load capacity_tags %}{% capacity_badge storage.used_percent limits %}``, ``{% storage_thresholds uuid as
-limits %}``, ``{% capacity_thresholds uuid %}`` and ``{% capacity_history uuid %}``."""
+"""Capacity badges, thresholds and the history chart, for the detail page and /capacity/:
+``{% load capacity_tags %}{% capacity_badge percent limits %}``, ``{% capacity_thresholds uuid limits %}`` and
+``{% capacity_history uuid trend %}``. The storage list and the card take their badge ready-made from their
+presenters (thresholds.badge)."""
 
 from __future__ import annotations
 
@@ -15,13 +16,13 @@ register = template.Library()
 @register.inclusion_tag("capacity/_badge.html")
 def capacity_badge(percent, limits=None):
     """A badge with words (never colour alone) when the storage is at or above its warning or critical
-    threshold. ``limits``: its effective thresholds.Thresholds (the list's rows carry them); None: the defaults."""
+    threshold. ``limits``: its effective thresholds.Thresholds; None: the defaults. The list's rows carry the
+    same badge ready-made (thresholds.badge), without a template per row."""
     effective = limits if isinstance(limits, thresholds.Thresholds) else thresholds.defaults()
-    return {"level": effective.level(percent), "warning": effective.warning, "critical": effective.critical}
+    return {"badge": thresholds.badge(percent, effective)}
 
 
-@register.simple_tag
-def storage_thresholds(uuid=None, limits=None):
+def _effective(uuid=None, limits=None) -> thresholds.Thresholds:
     """``limits`` when given, else the storage's effective thresholds (one query), else the defaults."""
     if isinstance(limits, thresholds.Thresholds):
         return limits
@@ -36,7 +37,7 @@ def capacity_thresholds(context, uuid, limits=None):
     user = getattr(request, "user", None)
     return {
         "uuid": uuid,
-        "effective": storage_thresholds(uuid, limits),
+        "effective": _effective(uuid, limits),
         "defaults": thresholds.defaults(),
         "can_change": bool(user and user.has_perm(CHANGE_STORAGE)),
         "csrf_token": context.get("csrf_token"),

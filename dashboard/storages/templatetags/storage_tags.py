@@ -55,14 +55,6 @@ def exact_bytes(value) -> str:
 
 
 @register.filter
-def zstack_label(value) -> str:
-    """A ZStack state or status in the reader's language; unknown values as ZStack sent them."""
-    if not value:
-        return str(_("Unknown"))
-    return str(ZSTACK_LABELS.get(value, value))
-
-
-@register.filter
 def tone(value) -> str:
     return TONES.get(value or "", "muted")
 
@@ -79,14 +71,6 @@ def tag_lines(value) -> str:
     if isinstance(value, (list, tuple)):
         return "\n".join(str(v) for v in value)
     return str(value)
-
-
-@register.filter
-def plain_number(value) -> str:
-    """For HTML attributes that need a dot decimal whatever the language (meter values)."""
-    if value is None:
-        return "0"
-    return f"{float(value):.1f}"
 
 
 @register.simple_tag
