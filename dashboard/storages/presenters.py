@@ -157,8 +157,8 @@ def image_rows(images: tuple[Image, ...]) -> list[ImageRowView]:
 @dataclass(frozen=True, slots=True)
 class CardView:
     """What the storage card shows beyond the inventory's own text fields, computed once: the card is the
-    fragment every open detail page polls, so its values skip the filters, includes and tags a template
-    would run for each of them (about half of the card's rendering)."""
+    fragment every open detail page polls, so its values skip the two dozen filters, three includes and two
+    inclusion tags the template ran for them."""
 
     state_label: str
     state_tone: str

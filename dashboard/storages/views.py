@@ -372,10 +372,11 @@ def _detail_queries(request, uuid) -> dict:
 
 
 def _card_context(request, uuid, *, storage=None, tags=None, also_query=None, **extra) -> dict:
-    """The card partial's context: ``uuid``, ``card`` (None when ZStack failed) and ``display`` (what it shows,
-    presenters.CardView), ``load_error``, ``limits`` (its effective thresholds), ``running`` (writes in progress, from our database) and
-    ``last_change`` for those who may read the audit trail; unknown uuid -> 404. ``also_query``: more
-    of the page's own queries, made while ZStack is read; its dict joins the context."""
+    """The card partial's context: ``uuid``, ``card`` (None when ZStack failed) and ``display`` (what it
+    shows, presenters.CardView), ``load_error``, ``limits`` (its effective thresholds), ``running`` (writes
+    in progress, from our database) and ``last_change`` for those who may read the audit trail; unknown
+    uuid -> 404. ``also_query``: more of the page's own queries, made while ZStack is read; its dict joins
+    the context."""
     # ZStack is read in the background while this thread asks our own database: the card costs its slowest
     # ZStack read, not that read plus the queries.
     card_soon = selectors.storage_detail_soon(
