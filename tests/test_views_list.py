@@ -186,3 +186,43 @@ def test_viewer_list_never_contains_hostnames_usernames_or_ports(login_as, zstac
 
 def test_post_to_the_list_is_not_allowed(login_as, zstack_settings):
     assert login_as(Role.ADMIN).post("/storages/").status_code == 405
+
+
+@pytest.mark.parametrize(
+    "query",
+    [
+        {},
+        {"state": "Enabled", "status": "Connected", "capacity": "warning", "sort": "-name", "page_size": "100"},
+        {"sort": "-usedCapacity", "page_size": "7", "state": "Nope"},  # invalid: the list uses its defaults
+    ],
+)
+@pytest.mark.parametrize("language", ["en", "zh-hans"])
+def test_the_filter_selects_offer_and_select_what_djangos_widgets_would(zstack_settings, query, language):
+    """The list prints presenters.filter_selects instead of rendering Django's Select widgets (a template per
+    option): the same names, ids, labels, options and selected option as the widgets, in both languages."""
+    import re
+
+    from django.http import QueryDict
+    from django.utils import translation
+
+    from dashboard.storages import presenters, selectors
+    from dashboard.storages.forms import StorageFilterForm
+
+    zone = selectors.storage_list().zones[0]
+    data = QueryDict(mutable=True)
+    data.update({**query, "zone": zone.uuid})
+    with translation.override(language):
+        form = StorageFilterForm(data)
+        form.filters()
+        shown = {select.name: select for select in presenters.filter_selects(form, selectors.storage_list().zones)}
+        assert list(shown) == ["state", "status", "zone", "capacity", "sort", "page_size"]
+        for name in ("state", "status", "capacity", "sort", "page_size"):
+            widget = str(form[name])
+            options = re.findall(r'<option value="([^"]*)"( selected)?>([^<]*)</option>', widget)
+            assert [(o.value, o.label, o.selected) for o in shown[name].options] == [
+                (value, label, bool(selected)) for value, selected, label in options
+            ]
+            assert (shown[name].id, shown[name].label) == (f"id_{name}", str(form[name].label))
+        zones = shown["zone"].options
+        assert zones[0].value == "" and [o.value for o in zones[1:]] == [z.uuid for z in selectors.storage_list().zones]
+        assert [o.value for o in zones if o.selected] == [zone.uuid]

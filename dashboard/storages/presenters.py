@@ -5,6 +5,7 @@ plain GET form (docs/performance.md, README "The storage list")."""
 
 from __future__ import annotations
 
+from collections.abc import Iterable
 from dataclasses import dataclass
 from urllib.parse import urlencode
 
@@ -14,9 +15,9 @@ from django.utils.translation import gettext as _
 from dashboard.capacity import thresholds
 from dashboard.capacity.thresholds import Badge, Thresholds
 from dashboard.formats import moments, sizes
-from dashboard.zstack.inventory import Image
+from dashboard.zstack.inventory import Image, Zone
 
-from .forms import DEFAULT_PAGE_SIZE, DEFAULT_SORT
+from .forms import DEFAULT_PAGE_SIZE, DEFAULT_SORT, StorageFilterForm
 from .selectors import StorageCard, StorageListPage, StorageRow
 from .templatetags.storage_tags import TONES, ZSTACK_LABELS
 
@@ -211,6 +212,40 @@ def card_view(card: StorageCard, limits: Thresholds) -> CardView:
         changed_text=moments.absolute(changed) if changed else "",
         fetched_iso=moments.iso_utc(card.fetched_at),
     )
+
+
+@dataclass(frozen=True, slots=True)
+class SelectOption:
+    value: str
+    label: str
+    selected: bool
+
+
+@dataclass(frozen=True, slots=True)
+class SelectView:
+    """One of the list's filter selects, printed by the template: Django's Select widget renders a template
+    per option, 2.5 ms for the form's two dozen options on a slow VM, five times what one loop costs."""
+
+    name: str
+    id: str
+    label: str
+    options: tuple[SelectOption, ...]
+
+
+def filter_selects(form: StorageFilterForm, zones: tuple[Zone, ...]) -> tuple[SelectView, ...]:
+    """The filter form's selects in their order on the page; the zone's choices are the cloud's zones."""
+
+    def select(name: str, choices: Iterable[tuple[object, object]] | None = None) -> SelectView:
+        field = form[name]
+        if choices is None:
+            choices = field.field.choices  # type: ignore[attr-defined]  # a ChoiceField's
+        chosen = "" if field.value() is None else str(field.value())
+        options = tuple(SelectOption(str(value), str(label), str(value) == chosen) for value, label in choices)
+        return SelectView(name, field.id_for_label, str(field.label), options)
+
+    zones_offered = [("", _("Any zone")), *((zone.uuid, zone.name or zone.uuid) for zone in zones)]
+    order = ("state", "status", "zone", "capacity", "sort", "page_size")
+    return tuple(select(name, zones_offered if name == "zone" else None) for name in order)
 
 
 # --- clean URLs ----------------------------------------------------------------------------------

@@ -80,11 +80,13 @@ def storage_list(request):
         return redirect(clean)  # the plain GET form sends every field, empty or not: share the clean URL
     form = StorageFilterForm(request.GET)
     page = selectors.storage_list(**form.filters())
-    template = "storages/list.html#storage-table" if wants_partial(request) else "storages/list.html"
+    partial = wants_partial(request)
+    template = "storages/list.html#storage-table" if partial else "storages/list.html"
     load_error = _load_error(page.error, _("The storage list could not be loaded"))
     status = load_error.status if load_error else 200
     context = {
         "form": form,
+        "selects": None if partial else presenters.filter_selects(form, page.zones),
         "page": page,
         "rows": presenters.list_rows(page),
         "pager": presenters.pager(page, request.GET, base),
