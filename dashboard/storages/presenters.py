@@ -7,6 +7,7 @@ from __future__ import annotations
 
 from collections.abc import Iterable
 from dataclasses import dataclass
+from datetime import datetime
 from urllib.parse import urlencode
 
 from django.urls import reverse
@@ -19,7 +20,7 @@ from dashboard.zstack.inventory import Image, Zone
 
 from .forms import DEFAULT_PAGE_SIZE, DEFAULT_SORT, StorageFilterForm
 from .selectors import StorageCard, StorageListPage, StorageRow
-from .templatetags.storage_tags import TONES, ZSTACK_LABELS
+from .templatetags.storage_tags import ZSTACK_LABELS, tone
 
 _PLACEHOLDER = "0" * 32
 SHORT_UUID = 8  # characters of a UUID the list shows; the search takes them back (selectors.UUID_PREFIX_MIN)
@@ -72,6 +73,16 @@ class _Formats:
     def percent(self, value: float) -> str:
         return str(value).replace(".", self.decimal)
 
+    @staticmethod
+    def moment(value: datetime | None) -> tuple[str, str]:
+        """ISO 8601 UTC for a ``datetime`` attribute and the console's one date format; ("", "") when unknown."""
+        return (moments.iso_utc(value), moments.absolute(value)) if value else ("", "")
+
+
+def _meter(percent: float | None, limits: Thresholds) -> tuple[str, str, str]:
+    """A <meter>'s value, low and high: dot decimals whatever the language (they are HTML attributes)."""
+    return "0" if percent is None else f"{percent:.1f}", f"{limits.warning:.1f}", f"{limits.critical:.1f}"
+
 
 def row_view(row: StorageRow, detail_url: str, f: _Formats) -> RowView:
     s = row.storage
@@ -84,30 +95,31 @@ def row_view(row: StorageRow, detail_url: str, f: _Formats) -> RowView:
             "percent": f.percent(used) if used is not None else "—",
         }
         capacity_title = f.capacity_title % {"used": f.exact(s.used_capacity), "total": f.exact(s.total_capacity)}
-    changed = s.last_op_date
     limits = row.limits or f.default_limits
+    meter_value, meter_low, meter_high = _meter(s.used_percent, limits)
+    changed_iso, changed_text = f.moment(s.last_op_date)
     return RowView(
         uuid=s.uuid,
         short_uuid=s.uuid[:SHORT_UUID],
         name=s.name or s.uuid,
         url=detail_url.replace(_PLACEHOLDER, s.uuid),
         used_percent=s.used_percent,
-        meter_value="0" if s.used_percent is None else f"{s.used_percent:.1f}",
+        meter_value=meter_value,
         badge=thresholds.badge(s.used_percent, limits),
-        meter_low=f"{limits.warning:.1f}",
-        meter_high=f"{limits.critical:.1f}",
+        meter_low=meter_low,
+        meter_high=meter_high,
         capacity_text=capacity_text,
         capacity_title=capacity_title,
         available_text=f.size(s.available_capacity),
         available_title=f.exact(s.available_capacity),
         state=s.state or "",
         state_label=f.label(s.state),
-        state_tone=TONES.get(s.state or "", "muted"),
+        state_tone=tone(s.state),
         status_label=f.label(s.status),
-        status_tone=TONES.get(s.status or "", "muted"),
+        status_tone=tone(s.status),
         zones=", ".join(zone.name for zone in row.zones),
-        changed_iso=moments.iso_utc(changed) if changed else "",
-        changed_text=moments.absolute(changed) if changed else "",
+        changed_iso=changed_iso,
+        changed_text=changed_text,
     )
 
 
@@ -137,22 +149,24 @@ class ImageRowView:
 
 def image_rows(images: tuple[Image, ...]) -> list[ImageRowView]:
     f = _Formats()
-    return [
-        ImageRowView(
-            uuid=image.uuid,
-            name=image.name or image.uuid,
-            format=image.format or "—",
-            size_text=f.size(image.size),
-            size_title=f.exact(image.size),
-            actual_text=f.size(image.actual_size),
-            actual_title=f.exact(image.actual_size),
-            status_label=f.label(image.status),
-            status_tone=TONES.get(image.status or "", "muted"),
-            created_iso=moments.iso_utc(image.create_date) if image.create_date else "",
-            created_text=moments.absolute(image.create_date) if image.create_date else "",
-        )
-        for image in images
-    ]
+    return [_image_row(image, f) for image in images]
+
+
+def _image_row(image: Image, f: _Formats) -> ImageRowView:
+    created_iso, created_text = f.moment(image.create_date)
+    return ImageRowView(
+        uuid=image.uuid,
+        name=image.name or image.uuid,
+        format=image.format or "—",
+        size_text=f.size(image.size),
+        size_title=f.exact(image.size),
+        actual_text=f.size(image.actual_size),
+        actual_title=f.exact(image.actual_size),
+        status_label=f.label(image.status),
+        status_tone=tone(image.status),
+        created_iso=created_iso,
+        created_text=created_text,
+    )
 
 
 @dataclass(frozen=True, slots=True)
@@ -187,17 +201,19 @@ class CardView:
 
 def card_view(card: StorageCard, limits: Thresholds) -> CardView:
     s, f = card.storage, _Formats()
-    created, changed = s.create_date, s.last_op_date
+    meter_value, meter_low, meter_high = _meter(s.used_percent, limits)
+    created_iso, created_text = f.moment(s.create_date)
+    changed_iso, changed_text = f.moment(s.last_op_date)
     return CardView(
         state_label=f.label(s.state),
-        state_tone=TONES.get(s.state or "", "muted"),
+        state_tone=tone(s.state),
         status_label=f.label(s.status),
-        status_tone=TONES.get(s.status or "", "muted"),
+        status_tone=tone(s.status),
         badge=thresholds.badge(s.used_percent, limits),
         has_total=bool(s.total_capacity),
-        meter_value="0" if s.used_percent is None else f"{s.used_percent:.1f}",
-        meter_low=f"{limits.warning:.1f}",
-        meter_high=f"{limits.critical:.1f}",
+        meter_value=meter_value,
+        meter_low=meter_low,
+        meter_high=meter_high,
         used_percent="—" if s.used_percent is None else f"{f.percent(s.used_percent)}%",
         total_text=f.size(s.total_capacity),
         total_title=f.exact(s.total_capacity),
@@ -206,10 +222,10 @@ def card_view(card: StorageCard, limits: Thresholds) -> CardView:
         available_text=f.size(s.available_capacity),
         available_title=f.exact(s.available_capacity),
         zones=", ".join(zone.name for zone in card.zones),
-        created_iso=moments.iso_utc(created) if created else "",
-        created_text=moments.absolute(created) if created else "",
-        changed_iso=moments.iso_utc(changed) if changed else "",
-        changed_text=moments.absolute(changed) if changed else "",
+        created_iso=created_iso,
+        created_text=created_text,
+        changed_iso=changed_iso,
+        changed_text=changed_text,
         fetched_iso=moments.iso_utc(card.fetched_at),
     )
 
