@@ -34,7 +34,7 @@ class RowView:
     short_uuid: str
     name: str  # the UUID when the storage has no name
     url: str
-    used_percent: float | None
+    meter_text: str  # the percentage used, in the reader's decimals ("—" when unknown)
     meter_value: str  # None-safe, a dot decimal for the <meter> attribute
     badge: Badge | None  # at or above its own warning or critical threshold
     meter_low: str  # its effective thresholds, as the meter's low and high
@@ -103,7 +103,7 @@ def row_view(row: StorageRow, detail_url: str, f: _Formats) -> RowView:
         short_uuid=s.uuid[:SHORT_UUID],
         name=s.name or s.uuid,
         url=detail_url.replace(_PLACEHOLDER, s.uuid),
-        used_percent=s.used_percent,
+        meter_text=f"{f.percent(s.used_percent)}%" if s.used_percent is not None else "—",
         meter_value=meter_value,
         badge=thresholds.badge(s.used_percent, limits),
         meter_low=meter_low,

@@ -26,7 +26,7 @@ from dashboard.capacity import thresholds
 from dashboard.partials import wants_partial
 from dashboard.zstack.errors import ResourceNotFound, ZStackError
 
-from . import changes, presenters, selectors, services, shown, submissions, wording
+from . import changes, presenters, selectors, services, shown, submissions, table_rows, wording
 from .form_rebuild import form_again, review_form, with_fresh_token
 from .forms import StorageEditForm, StorageFilterForm, StorageImagesForm
 from .shown import ShownError, response_status
@@ -88,7 +88,7 @@ def storage_list(request):
         "form": form,
         "selects": None if partial else presenters.filter_selects(form, page.zones),
         "page": page,
-        "rows": presenters.list_rows(page),
+        "rows_html": table_rows.storage_rows(presenters.list_rows(page)),
         "pager": presenters.pager(page, request.GET, base),
         "first_page_url": base + presenters.clean_query(request.GET, page=None),
         "load_error": load_error,
@@ -145,7 +145,8 @@ def storage_images(request, uuid):
 
 def _images_context(images: selectors.ImagePage) -> dict:
     error = _load_error(images.error, _("The images on this storage could not be loaded"))
-    return {"images": images, "image_rows": presenters.image_rows(images.images), "images_error": error}
+    rows = table_rows.image_rows(presenters.image_rows(images.images))
+    return {"images": images, "image_rows_html": rows, "images_error": error}
 
 
 # --- edit ----------------------------------------------------------------------------------------
