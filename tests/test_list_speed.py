@@ -4,6 +4,8 @@ per instance, database queries per request, the card's size. Timings themselves 
 
 from __future__ import annotations
 
+import threading
+import time
 from urllib.parse import parse_qsl
 
 import pytest
@@ -12,9 +14,9 @@ from django.test.utils import CaptureQueriesContext
 from django.utils import translation
 
 from dashboard.accounts.roles import Role
-from dashboard.storages import presenters, selectors
+from dashboard.storages import presenters, selectors, zstack_client
 from dashboard.storages.templatetags.storage_tags import binary_size, exact_bytes
-from dashboard.storages.zstack_client import client_from_settings, get_client
+from dashboard.storages.zstack_client import client_from_settings, get_client, read_soon
 from tests.storage_helpers import HTMX, storage_named, zstack_requests
 
 pytestmark = pytest.mark.django_db
@@ -87,6 +89,38 @@ def test_one_failed_read_fails_the_card_after_the_others_ended(login_as, zstack_
     response = client.get(f"/storages/{uuid}/card/", **HTMX)
     assert response.status_code == 200  # the card shows the error and retries by itself
     assert "This card retries by itself." in response.content.decode()
+
+
+def test_read_soon_returns_once_every_read_has_started(monkeypatch):
+    """A page's reads are on their way before its thread goes on to its own queries (docs/performance.md)."""
+    monkeypatch.setattr(zstack_client, "READS_START_WAIT", 5.0)  # a loaded test machine may start threads late
+    begun: list[int] = []
+
+    def read(number: int):
+        def run() -> int:
+            begun.append(number)
+            time.sleep(0.05)  # in flight
+            return number
+
+        return run
+
+    read_soon(*(read(n) for n in range(4)))()  # the pool's threads exist and wait for work, as in a running site
+    begun.clear()
+    waiting = read_soon(*(read(n) for n in range(4)))
+    assert sorted(begun) == [0, 1, 2, 3]  # looked at the moment read_soon returned, not later
+    assert waiting() == [0, 1, 2, 3]
+
+
+def test_reads_queued_behind_a_busy_pool_do_not_hold_the_request(settings):
+    settings.ZSTACK_READ_CONCURRENCY = 2
+    release = threading.Event()
+    busy = read_soon(release.wait, release.wait)  # every pool thread taken until release
+    threading.Timer(2.0, release.set).start()  # a read_soon that waited for its read to start would wait this long
+    asked = time.monotonic()
+    waiting = read_soon(lambda: "queued")
+    went_on_after = time.monotonic() - asked
+    assert not release.is_set() and went_on_after < 1.0  # it went on after READS_START_WAIT
+    assert waiting() == ["queued"] and busy() == [True, True]
 
 
 # --- one login per instance ----------------------------------------------------------------------

@@ -13,6 +13,7 @@ from __future__ import annotations
 import contextlib
 import hashlib
 import threading
+import time
 from collections.abc import Callable
 from concurrent.futures import ThreadPoolExecutor
 from typing import Any
@@ -28,6 +29,12 @@ _client: ZStackClient | None = None
 _client_lock = threading.Lock()
 _pool: ThreadPoolExecutor | None = None
 _pool_lock = threading.Lock()
+# How long a request's thread lets its reads be picked up before it goes on with its own work. A read sends its
+# request as soon as its thread runs, but a request's thread that went straight on to its database queries
+# would hold the interpreter lock meanwhile: at 50 ms per call a detail page's six reads went out over 8 ms
+# instead of 3, and the page waited for the last one (docs/performance.md). Bounded, so a page whose reads
+# queue behind other pages' in a busy pool goes on after this long.
+READS_START_WAIT = 0.010
 
 
 class CachedSessionStore:
@@ -80,8 +87,19 @@ def read_soon(*calls: Callable[[], Any]) -> Callable[[], list[Any]]:
     running on behalf of a finished request). Meanwhile the request's thread does other work, such as its
     own database queries: a page costs its slowest read, not the sum of its reads and queries. Only a
     request's thread may call this, never a pool task: a pool task waiting on tasks of its own pool could
-    wait for ever."""
-    futures = [_read_pool().submit(call) for call in calls]
+    wait for ever. It returns once every read has started (or after READS_START_WAIT), so that the reads are
+    on their way before the request's thread takes the interpreter for its own work."""
+    started = threading.Semaphore(0)
+
+    def start(call: Callable[[], Any]) -> Any:
+        started.release()
+        return call()
+
+    futures = [_read_pool().submit(start, call) for call in calls]
+    deadline = time.monotonic() + READS_START_WAIT
+    for _ in futures:
+        if not started.acquire(timeout=max(0.0, deadline - time.monotonic())):
+            break  # the pool is busy: these reads wait their turn, the request does not
 
     def wait() -> list[Any]:
         results: list[Any] = []
