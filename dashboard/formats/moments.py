@@ -19,6 +19,7 @@ written ("08:00", never "8 a.m."). Exports don't come here: they keep ISO 8601 U
 from __future__ import annotations
 
 import datetime as dt
+from collections.abc import Callable
 
 from django import template
 from django.contrib.humanize.templatetags.humanize import naturaltime
@@ -48,11 +49,22 @@ def zone_text(value: dt.datetime) -> str:
 
 def absolute(value: dt.datetime) -> str:
     """Date, hours and minutes and the UTC offset, in the active language and zone."""
-    local = timezone.localtime(_aware(value))
+    return absolute_writer()(value)
+
+
+def absolute_writer() -> Callable[[dt.datetime], str]:
+    """``absolute`` for the many moments of one page (a table's rows): the language's pattern and the reader's
+    zone are looked up once, not once a row."""
+    zone = timezone.get_current_timezone()
     # Translators: a date and time in Django's date-format letters (Y year, m month, d day, H 24-hour, i minutes).
     # Keep the minutes (i) and a 24-hour clock (H); the UTC offset is appended after it.
     pattern = pgettext("date and time format", "Y-m-d H:i")
-    return f"{date_format(local, pattern)} {zone_text(local)}"
+
+    def write(value: dt.datetime) -> str:
+        local = timezone.localtime(_aware(value), zone)
+        return f"{date_format(local, pattern)} {zone_text(local)}"
+
+    return write
 
 
 def day(value: dt.date | dt.datetime) -> str:

@@ -66,6 +66,7 @@ class _Formats:
         self.capacity_text = _("%(used)s of %(total)s (%(percent)s%%)")
         self.capacity_title = _("%(used)s of %(total)s")
         self.default_limits = thresholds.defaults()
+        self.absolute = moments.absolute_writer()
 
     def label(self, value: str | None) -> str:
         return self.labels.get(value, value) if value else self.unknown
@@ -73,10 +74,9 @@ class _Formats:
     def percent(self, value: float) -> str:
         return str(value).replace(".", self.decimal)
 
-    @staticmethod
-    def moment(value: datetime | None) -> tuple[str, str]:
+    def moment(self, value: datetime | None) -> tuple[str, str]:
         """ISO 8601 UTC for a ``datetime`` attribute and the console's one date format; ("", "") when unknown."""
-        return (moments.iso_utc(value), moments.absolute(value)) if value else ("", "")
+        return (moments.iso_utc(value), self.absolute(value)) if value else ("", "")
 
 
 def _meter(percent: float | None, limits: Thresholds) -> tuple[str, str, str]:
