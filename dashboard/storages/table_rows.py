@@ -35,25 +35,27 @@ def _time(iso: str, text: str) -> str:
     return f'<time datetime="{_text(iso)}">{_text(text)}</time>' if iso else _DASH
 
 
+def _labels(**labels: str) -> dict[str, str]:
+    """A table's column labels (the cells' data-label, which narrow screens show beside each value), translated
+    by the caller and escaped once for the table."""
+    return {key: _text(label) for key, label in labels.items()}
+
+
 def _rows(rows: Iterable[str]) -> SafeString:
     return mark_safe("".join(rows))  # noqa: S308 -- every value in them went through _text
 
 
 def storage_rows(rows: Iterable[RowView]) -> SafeString:
-    """The storage list's <tr> elements. The column labels (the cells' data-label, which narrow screens show
-    beside each value) are translated and escaped once for the table."""
-    labels = {
-        key: _text(label)
-        for key, label in (
-            ("name", _("Name")),
-            ("used", _("Capacity used")),
-            ("available", _("Available")),
-            ("state", _("State")),
-            ("status", _("Status")),
-            ("zones", _("Zones")),
-            ("changed", _("Last changed")),
-        )
-    }
+    """The storage list's <tr> elements."""
+    labels = _labels(
+        name=_("Name"),
+        used=_("Capacity used"),
+        available=_("Available"),
+        state=_("State"),
+        status=_("Status"),
+        zones=_("Zones"),
+        changed=_("Last changed"),
+    )
     unknown = f'<span class="muted">{_text(_("Unknown"))}</span>'
     return _rows(_storage_row(row, labels, unknown) for row in rows)
 
@@ -93,17 +95,14 @@ def _storage_row(row: RowView, label: dict[str, str], unknown: str) -> str:
 
 def image_rows(rows: Iterable[ImageRowView]) -> SafeString:
     """The detail page's images table's <tr> elements, labelled as storage_rows' are."""
-    labels = {
-        key: _text(label)
-        for key, label in (
-            ("name", _("Name")),
-            ("format", _("Format")),
-            ("virtual", _("Virtual size")),
-            ("actual", _("Actual size")),
-            ("status", _("Status")),
-            ("created", _("Created")),
-        )
-    }
+    labels = _labels(
+        name=_("Name"),
+        format=_("Format"),
+        virtual=_("Virtual size"),
+        actual=_("Actual size"),
+        status=_("Status"),
+        created=_("Created"),
+    )
     return _rows(_image_row(row, labels) for row in rows)
 
 
