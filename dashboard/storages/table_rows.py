@@ -3,7 +3,7 @@ detail page's images (presenters.ImageRowView).
 
 Why not in the templates: Django's template language spends a few microseconds on every value it prints
 (the lookup, localisation, escaping), and a list row prints about thirty. On the development VM of
-docs/performance.md the list's 25 rows took 2.5-3.3 ms of the page that way, 100 rows four times as much;
+docs/performance.md the list's 25 rows took 2.3-3.3 ms of the page that way, 100 rows four times as much;
 built here they take about a tenth of that. Only the rows moved: the tables around them, their headers and
 everything else stay in the templates, which say where their rows come from.
 
