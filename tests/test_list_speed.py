@@ -169,16 +169,16 @@ def test_concurrent_page_reads_share_one_login(login_as, zstack_settings, uuid):
     ("path", "expected"),
     [
         # session, user, one UNION for roles and permissions, the page's own capacity thresholds (one query)
-        ("/storages/", ['"django_session"', '"auth_user"', '"auth_group"', '"capacity_thresholdoverride"']),
+        ("/storages/", ["django_session", "auth_user", "auth_group", "capacity_thresholdoverride"]),
         # the card: the writes running on this storage (its progress lines), its thresholds
         (
             "card",
             [
-                '"django_session"',
-                '"auth_user"',
-                '"auth_group"',
-                '"storages_submission"',
-                '"capacity_thresholdoverride"',
+                "django_session",
+                "auth_user",
+                "auth_group",
+                "storages_submission",
+                "capacity_thresholdoverride",
             ],
         ),
     ],
@@ -193,7 +193,8 @@ def test_a_page_reads_session_user_and_roles_in_one_query_each(
     client.get(url)  # the session clock is written on a first request
     with CaptureQueriesContext(connection) as queries:
         assert client.get(url).status_code == 200
-    tables = [q["sql"].split(" FROM ", 1)[1].split()[0] for q in queries.captured_queries]
+    # The ORM quotes table names; the queries written out as SQL (docs/performance.md) do not need to.
+    tables = [q["sql"].split(" FROM ", 1)[1].split()[0].strip('"') for q in queries.captured_queries]
     assert tables == expected
 
 

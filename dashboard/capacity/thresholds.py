@@ -94,8 +94,14 @@ def _of(row) -> Thresholds:
     )
 
 
+# The card asks on every refresh: written out, as Django would compile the queryset anew each time
+# (docs/performance.md, "Queries written out"; tests/test_written_queries.py holds it to the queryset). Only the
+# table's name is formatted in; every value is a parameter.
+_FOR_STORAGE_SQL = f"SELECT * FROM {ThresholdOverride._meta.db_table} WHERE storage_uuid = %s"  # noqa: S608
+
+
 def for_storage(uuid: str) -> Thresholds:
-    row = ThresholdOverride.objects.filter(storage_uuid=uuid).first()
+    row = next(iter(ThresholdOverride.objects.raw(_FOR_STORAGE_SQL, [uuid])), None)  # storage_uuid is unique
     return _of(row) if row is not None else defaults()
 
 

@@ -163,13 +163,18 @@ def actor_from_json(data: dict[str, Any]) -> Actor:
 # --- reads ---------------------------------------------------------------------------------------
 
 
+# The card asks on every refresh: written out, as Django would compile the queryset anew each time
+# (docs/performance.md, "Queries written out"; tests/test_written_queries.py holds it to the queryset). Only the
+# table's name is formatted in; every value is a parameter.
+_RUNNING_SQL = (
+    f"SELECT * FROM {Submission._meta.db_table} WHERE storage_uuid = %s AND status = %s"  # noqa: S608
+    " AND attempt_sequence IS NOT NULL ORDER BY created_at, id LIMIT 10"
+)
+
+
 def running_for(uuid: str) -> list[Submission]:
     """The writes on this storage still in progress, oldest first (the card shows them)."""
-    return list(
-        Submission.objects.filter(
-            storage_uuid=uuid, status=Submission.Status.RUNNING, attempt_sequence__isnull=False
-        ).order_by("created_at")[:10]
-    )
+    return list(Submission.objects.raw(_RUNNING_SQL, [uuid, Submission.Status.RUNNING.value]))
 
 
 def for_viewer(nonce: str, uuid: str) -> Submission | None:
