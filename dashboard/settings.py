@@ -199,6 +199,8 @@ if os.environ.get("REDIS_URL"):
     SESSION_ENGINE = "django.contrib.sessions.backends.cached_db"
 else:
     CACHES = {"default": {"BACKEND": "django.core.cache.backends.locmem.LocMemCache"}}
+    # Django's database sessions, with the read every request makes written out (dashboard/accounts/sessions.py).
+    SESSION_ENGINE = "dashboard.accounts.sessions"
 
 # Argon2id first: new passwords use it and existing PBKDF2 hashes are re-hashed at their next login
 # (dashboard/accounts/hashers.py says why, scripts/hash_cost.py measures it).

@@ -1,5 +1,5 @@
-"""The queries the storage card and the detail page make on every load and refresh are written out as SQL
-(docs/performance.md, "Queries written out"). Each must return what the queryset it stands for returns, for
+"""The queries every request, the storage card and the detail page make on every load and refresh are written
+out as SQL (docs/performance.md, "Queries written out"). Each must return what the queryset it stands for returns, for
 any rows: Hypothesis draws the rows, the ORM's queryset is the oracle. The suite runs on SQLite and, in CI, on
 PostgreSQL, so both dialects are held to it.
 
@@ -12,17 +12,24 @@ import uuid as uuidlib
 from datetime import timedelta
 
 import pytest
+from django.contrib.auth import get_user_model
+from django.contrib.auth.backends import ModelBackend
+from django.contrib.sessions.backends import db
+from django.contrib.sessions.models import Session
 from django.utils import timezone
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from dashboard.accounts.actor import Actor
+from dashboard.accounts.backends import RoleBackend
 from dashboard.accounts.roles import Role
+from dashboard.accounts.sessions import SessionStore
 from dashboard.audit import selectors as audit_selectors
 from dashboard.audit.log import Action, Outcome, record
 from dashboard.audit.models import AuditEvent
+from dashboard.capacity import selectors as capacity_selectors
 from dashboard.capacity import thresholds
-from dashboard.capacity.models import ThresholdOverride
+from dashboard.capacity.models import CapacitySnapshot, ThresholdOverride
 from dashboard.storages import submissions
 from dashboard.storages.models import Submission
 
@@ -121,3 +128,73 @@ def test_a_storage_thresholds_match_their_queryset(overridden, warning):
         row = ThresholdOverride.objects.filter(storage_uuid=storage).first()
         expected = thresholds._of(row) if row is not None else thresholds.defaults()
         assert thresholds.for_storage(storage) == expected
+
+
+# Snapshots of two storages, up to 40 days old (the history reads 30), some at the same minute as others.
+SNAPSHOTS = st.lists(st.tuples(st.integers(0, 1), st.integers(0, 40 * 24 * 60), st.integers(0, 10**15)), max_size=30)
+
+
+@settings(max_examples=60)
+@given(rows=SNAPSHOTS)
+def test_the_capacity_history_matches_its_queryset(rows):
+    storages = fresh_uuids(2)
+    now = timezone.now()
+    CapacitySnapshot.objects.bulk_create(
+        CapacitySnapshot(
+            storage_uuid=storages[which],
+            taken_at=now - timedelta(minutes=minutes_ago, seconds=0.5),  # never on the 30-day line itself
+            used_bytes=used,
+            total_bytes=10**15,
+        )
+        for which, minutes_ago, used in rows
+    )
+
+    for storage in storages:
+        expected = tuple(
+            CapacitySnapshot.objects.filter(storage_uuid=storage, taken_at__gte=timezone.now() - timedelta(days=30))
+            .order_by("taken_at", "used_bytes")
+            .values_list("taken_at", "used_bytes", "total_bytes")
+        )
+        found = capacity_selectors.history(storage).points
+        assert sorted(found) == sorted(expected)  # the same points, each time with its zone (UTC)
+        assert [at for at, _, _ in found] == sorted(at for at, _, _ in expected)  # oldest first
+        assert all(at.utcoffset() == timedelta(0) for at, _, _ in found)
+
+
+# --- the session and the user, read on every request ---------------------------------------------
+
+
+@pytest.mark.parametrize("state", ["live", "expired", "unknown"])
+def test_the_session_read_matches_djangos(state, settings):
+    settings.SESSION_ENGINE = "dashboard.accounts.sessions"
+    written = SessionStore()
+    written["seen"] = 42
+    written.create()
+    key = written.session_key
+    if state == "expired":
+        Session.objects.filter(session_key=key).update(expire_date=timezone.now() - timedelta(seconds=1))
+    if state == "unknown":
+        key = "x" * 32
+
+    ours, djangos = SessionStore(key), db.SessionStore(key)
+    found, expected = ours._get_session_from_db(), djangos._get_session_from_db()
+
+    assert found == expected and (found is None) == (state != "live")
+    assert (ours.session_key, ours.load()) == (djangos.session_key, djangos.load())
+    if state == "live":
+        assert (found.session_data, found.expire_date) == (expected.session_data, expected.expire_date)
+        assert ours.load() == {"seen": 42}
+
+
+@pytest.mark.parametrize("state", ["active", "inactive", "unknown"])
+def test_the_user_read_matches_modelbackends(state):
+    user = get_user_model().objects.create_user("reader", password="Canary-Pw-1", is_active=state != "inactive")
+    pk = user.pk if state != "unknown" else user.pk + 1000
+
+    for user_id in (pk, str(pk)):  # the session keeps the id as text
+        found, expected = RoleBackend().get_user(user_id), ModelBackend().get_user(user_id)
+        assert found == expected and (found is None) == (state != "active")
+        if found is not None:
+            assert [getattr(found, f.attname) for f in found._meta.concrete_fields] == [
+                getattr(expected, f.attname) for f in expected._meta.concrete_fields
+            ]
