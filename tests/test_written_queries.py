@@ -165,8 +165,7 @@ def test_the_capacity_history_matches_its_queryset(rows):
 
 
 @pytest.mark.parametrize("state", ["live", "expired", "unknown"])
-def test_the_session_read_matches_djangos(state, settings):
-    settings.SESSION_ENGINE = "dashboard.accounts.sessions"
+def test_the_session_read_matches_djangos(state):
     written = SessionStore()
     written["seen"] = 42
     written.create()

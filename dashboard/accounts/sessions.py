@@ -1,7 +1,7 @@
 """Django's database session store, with the one read every request makes written out as SQL (issue 14).
 
 Each request reads its session row. Django's store asks for it through the ORM, which compiles the query
-anew every time: 0.24 ms here, against 0.05 ms to send the same SQL (docs/performance.md, "Queries written
+anew every time: 0.2 ms here, against 0.06 ms to send the same SQL (docs/performance.md, "Queries written
 out"). Everything else (creating, saving, cycling and deleting a session, expiry, ``clearsessions``) is
 Django's. With REDIS_URL the sessions come from the cache (``cached_db``) and this store is not used.
 """
